@@ -1,0 +1,87 @@
+/* error.c - the one table of error messages (see error.h). */
+#include "ember/error.h"
+
+#include <stddef.h>
+
+struct err_entry {
+	int code;
+	const char *msg;
+};
+
+static const struct err_entry err_table[] = {
+	{ EMBER_OK, "ok" },
+	{ EMBER_EINVAL, "invalid argument" },
+	{ EMBER_ENOMEM, "out of memory" },
+	{ EMBER_EIO, "input/output error" },
+	{ EMBER_ENOTFOUND, "not found" },
+	{ EMBER_EEXIST, "already exists" },
+	{ EMBER_EFULL, "container full" },
+	{ EMBER_EINTERNAL, "internal error" },
+	{ EMBER_ERANGE, "value out of range" },
+	{ EMBER_EPARSE, "cannot parse" },
+	{ EMBER_EBUSY, "busy" },
+
+	{ EMBER_ENC_TRUNCATED, "truncated encoding" },
+	{ EMBER_ENC_TRAILING, "trailing bytes after encoding" },
+	{ EMBER_ENC_VARINT, "non-canonical varint" },
+	{ EMBER_ENC_OVERSIZE, "length exceeds limit" },
+	{ EMBER_ENC_VERSION, "unknown version" },
+	{ EMBER_ENC_KIND, "unknown transaction kind" },
+	{ EMBER_ENC_BUFFER, "output buffer too small" },
+	{ EMBER_ENC_CHARSET, "forbidden character in string field" },
+
+	{ EMBER_CRYPTO_SECKEY, "invalid secret key" },
+	{ EMBER_CRYPTO_PUBKEY, "invalid public key" },
+	{ EMBER_CRYPTO_SIGN, "signing failed" },
+	{ EMBER_ADDR_CHECKSUM, "address checksum mismatch" },
+	{ EMBER_ADDR_FORMAT, "malformed address" },
+	{ EMBER_ADDR_HRP, "address is not for ember" },
+
+	{ EMBER_TX_BAD_SIG, "bad signature" },
+	{ EMBER_TX_WRONG_CHAIN, "wrong chain id" },
+	{ EMBER_TX_NONCE_USED, "nonce already used" },
+	{ EMBER_TX_NONCE_GAP, "nonce leaves a gap" },
+	{ EMBER_TX_INSUFFICIENT, "insufficient funds" },
+	{ EMBER_TX_OVERFLOW, "amount overflow" },
+	{ EMBER_TX_ZERO_AMOUNT, "amount is zero" },
+	{ EMBER_TX_FEE_LOW, "fee below minimum" },
+	{ EMBER_TX_TOO_LARGE, "transaction too large" },
+
+	{ EMBER_BLK_HEIGHT, "block height is not tip + 1" },
+	{ EMBER_BLK_PREV, "block does not extend the tip" },
+	{ EMBER_BLK_TX_ROOT, "block tx root mismatch" },
+	{ EMBER_BLK_STATE_ROOT, "block state root mismatch" },
+	{ EMBER_BLK_TOO_LARGE, "block too large" },
+	{ EMBER_BLK_BAD_TX, "block contains an invalid transaction" },
+	{ EMBER_BLK_CERT, "invalid commit certificate" },
+	{ EMBER_BLK_PROPOSER, "wrong block proposer" },
+	{ EMBER_BLK_TIME, "block time not after parent" },
+	{ EMBER_BLK_DUP_TX, "duplicate transaction in block" },
+
+	{ EMBER_STORE_LMDB, "database error" },
+	{ EMBER_STORE_CORRUPT, "stored data is corrupt" },
+	{ EMBER_STORE_MAP_FULL, "database map full and cannot grow" },
+	{ EMBER_STORE_GENESIS, "data directory belongs to another genesis" },
+
+	{ EMBER_MP_DUP, "transaction already in mempool" },
+	{ EMBER_MP_FULL, "mempool full" },
+	{ EMBER_MP_SENDER_LIMIT, "too many pending transactions from sender" },
+	{ EMBER_MP_REPLACE_FEE, "replacement fee too low" },
+	{ EMBER_MP_KNOWN, "transaction already committed" },
+
+	{ EMBER_KS_PASSPHRASE, "wrong passphrase or corrupted keystore" },
+	{ EMBER_KS_FORMAT, "malformed keystore file" },
+
+	{ EMBER_GEN_FORMAT, "malformed genesis" },
+
+	{ EMBER_RPC_TRANSPORT, "cannot reach node" },
+	{ EMBER_RPC_REMOTE, "node returned an error" },
+};
+
+const char *ember_strerror(int code)
+{
+	for (size_t i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++)
+		if (err_table[i].code == code)
+			return err_table[i].msg;
+	return "unknown error";
+}

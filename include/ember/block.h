@@ -1,0 +1,117 @@
+/*
+ * block.h - block header, block and commit certificate: canonical encoding
+ * and hashes.
+ *
+ * Header wire form (little-endian):
+ *   u8   version          EMBER_BLOCK_VERSION
+ *   u64  height           genesis block is 0
+ *   u64  time_ms          proposer's Unix time in ms (data, not a clock read
+ *                         by consensus code)
+ *   32   prev_hash        hash of the header at height-1 (genesis: the
+ *                         genesis-document hash)
+ *   32   tx_root          RFC 6962 root over the txids
+ *   32   state_root       state commitment *after* this block (see state.h)
+ *   32   proposer         validator x-only public key
+ *   u32  tx_count
+ *
+ * Block hash = SHA-256(header encoding).
+ *
+ * Block wire form: header || varint ntx || ntx x (varint len || tx bytes).
+ *
+ * Commit certificate (stored with the block, not covered by its hash):
+ *   u32  round || varint nsig || nsig x (32 validator || 64 sig)
+ * each sig a BIP-340 signature over ember_vote_hash(PRECOMMIT, ...).
+ */
+#ifndef EMBER_BLOCK_H
+#define EMBER_BLOCK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+#define EMBER_BLOCK_VERSION 1
+#define EMBER_HEADER_SIZE (1 + 8 + 8 + 32 + 32 + 32 + 32 + 4)
+#define EMBER_BLOCK_MAX_TXS 100000
+#define EMBER_BLOCK_MAX_SIZE (32u * 1024 * 1024)
+#define EMBER_CERT_MAX_SIGS 1024
+#define EMBER_VOTE_TAG "ember/vote"
+
+struct ember_header {
+	uint8_t version;
+	uint64_t height;
+	uint64_t time_ms;
+	uint8_t prev_hash[32];
+	uint8_t tx_root[32];
+	uint8_t state_root[32];
+	uint8_t proposer[32];
+	uint32_t tx_count;
+};
+
+/* A decoded block.  txs points into the buffer that was decoded (views, not
+ * copies): tx i is txs[i].p, txs[i].len bytes, valid as long as that buffer. */
+struct ember_txref {
+	const uint8_t *p;
+	size_t len;
+};
+
+struct ember_cert_sig {
+	uint8_t validator[32];
+	uint8_t sig[64];
+};
+
+struct ember_cert {
+	uint32_t round;
+	uint32_t nsig;
+	struct ember_cert_sig sigs[EMBER_CERT_MAX_SIGS];  /* nsig used */
+};
+
+enum ember_vote_type { EMBER_VOTE_PREVOTE = 1, EMBER_VOTE_PRECOMMIT = 2 };
+
+EMBER_WUR int ember_header_encode(const struct ember_header *h,
+                                  uint8_t out[EMBER_HEADER_SIZE]);
+EMBER_WUR int ember_header_decode(struct ember_header *h, const uint8_t *in,
+                                  size_t len);
+void ember_header_hash(const struct ember_header *h, uint8_t out[32]);
+
+/*
+ * Encode header + txs (each txs[i] an already-encoded tx) into out.
+ * Returns: 0, EMBER_ENC_BUFFER, EMBER_BLK_TOO_LARGE.
+ */
+EMBER_WUR int ember_block_encode(const struct ember_header *h,
+                                 const struct ember_txref *txs, size_t ntx,
+                                 uint8_t *out, size_t cap, size_t *outlen);
+/* Bytes ember_block_encode needs. */
+size_t ember_block_encoded_size(const struct ember_txref *txs, size_t ntx);
+
+/*
+ * Strict decode.  txs must have room for maxtx entries (at most
+ * EMBER_BLOCK_MAX_TXS are ever accepted).  Each tx's bytes are checked for
+ * length bounds only; tx decoding is the caller's.  header.tx_count must
+ * equal the count.  On success *ntx is set and txs[] point into in.
+ * Returns: 0, EMBER_ENC_*, EMBER_BLK_TOO_LARGE.
+ */
+EMBER_WUR int ember_block_decode(struct ember_header *h, struct ember_txref *txs,
+                                 size_t maxtx, size_t *ntx, const uint8_t *in,
+                                 size_t len);
+
+/* Size of a certificate's encoding. */
+size_t ember_cert_encoded_size(const struct ember_cert *c);
+EMBER_WUR int ember_cert_encode(const struct ember_cert *c, uint8_t *out,
+                                size_t cap, size_t *outlen);
+EMBER_WUR int ember_cert_decode(struct ember_cert *c, const uint8_t *in,
+                                size_t len);
+
+/*
+ * Hash a validator signs for a vote:
+ *   tagged_hash("ember/vote", varint len chain_id || chain_id || u8 type ||
+ *               u64 height || u32 round || 32 block_hash)
+ */
+void ember_vote_hash(const char *chain_id, uint8_t type, uint64_t height,
+                     uint32_t round, const uint8_t block_hash[32],
+                     uint8_t out[32]);
+
+/* RFC 6962 root over txids (leaf data = txid). scratch holds n*32 bytes. */
+void ember_tx_root(const uint8_t (*txids)[32], size_t n,
+                   uint8_t (*scratch)[32], uint8_t out[32]);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * error.h - one error space for the whole node.
+ *
+ * Every fallible function returns int: 0 (EMBER_OK) on success, a negative
+ * code from the table below on failure.  Codes are grouped in ranges of 100
+ * per module so a code says where it came from.  ember_strerror() maps every
+ * code to a short lowercase message; callers that know the subject (an
+ * account, a nonce) build the longer message a person reads.
+ *
+ * API misuse (a NULL pointer, a buffer too small for a documented size) is
+ * EMBER_EINVAL; bad *input* (a malformed tx) always has its own code.
+ */
+#ifndef EMBER_ERROR_H
+#define EMBER_ERROR_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define EMBER_WUR __attribute__((warn_unused_result))
+#else
+#define EMBER_WUR
+#endif
+
+enum ember_err {
+	EMBER_OK = 0,
+
+	/* generic: -1 .. -99 */
+	EMBER_EINVAL = -1,        /* API misuse: NULL, bad size, bad flag */
+	EMBER_ENOMEM = -2,
+	EMBER_EIO = -3,           /* file or socket I/O failed; errno has detail */
+	EMBER_ENOTFOUND = -4,
+	EMBER_EEXIST = -5,
+	EMBER_EFULL = -6,         /* a bounded container is full */
+	EMBER_EINTERNAL = -7,     /* a library call failed unexpectedly */
+	EMBER_ERANGE = -8,        /* a number is out of its allowed range */
+	EMBER_EPARSE = -9,        /* text (JSON, hex, amount) does not parse */
+	EMBER_EBUSY = -10,
+
+	/* encoding: -100 .. -199 */
+	EMBER_ENC_TRUNCATED = -100,    /* input ends inside a field */
+	EMBER_ENC_TRAILING = -101,     /* bytes left after the object */
+	EMBER_ENC_VARINT = -102,       /* non-minimal or overlong varint */
+	EMBER_ENC_OVERSIZE = -103,     /* a length exceeds its limit */
+	EMBER_ENC_VERSION = -104,      /* unknown version byte */
+	EMBER_ENC_KIND = -105,         /* unknown tx kind */
+	EMBER_ENC_BUFFER = -106,       /* output buffer too small */
+	EMBER_ENC_CHARSET = -107,      /* a string field has a forbidden byte */
+
+	/* crypto and addresses: -200 .. -299 */
+	EMBER_CRYPTO_SECKEY = -200,    /* secret key is zero or >= group order */
+	EMBER_CRYPTO_PUBKEY = -201,    /* 32 bytes that are not an x-only point */
+	EMBER_CRYPTO_SIGN = -202,      /* signing failed */
+	EMBER_ADDR_CHECKSUM = -203,    /* bech32m checksum mismatch */
+	EMBER_ADDR_FORMAT = -204,      /* bad character, case mix, length */
+	EMBER_ADDR_HRP = -205,         /* human-readable part is not "ember" */
+
+	/* transaction validity: -300 .. -399 */
+	EMBER_TX_BAD_SIG = -300,
+	EMBER_TX_WRONG_CHAIN = -301,
+	EMBER_TX_NONCE_USED = -302,    /* nonce below the account's next nonce */
+	EMBER_TX_NONCE_GAP = -303,     /* nonce above the account's next nonce */
+	EMBER_TX_INSUFFICIENT = -304,  /* balance < amount + fee */
+	EMBER_TX_OVERFLOW = -305,      /* a u64 sum would overflow */
+	EMBER_TX_ZERO_AMOUNT = -306,
+	EMBER_TX_FEE_LOW = -307,       /* fee below the chain's minimum */
+	EMBER_TX_TOO_LARGE = -308,
+
+	/* blocks: -400 .. -499 */
+	EMBER_BLK_HEIGHT = -400,       /* not tip + 1 */
+	EMBER_BLK_PREV = -401,         /* prev_hash is not the tip hash */
+	EMBER_BLK_TX_ROOT = -402,
+	EMBER_BLK_STATE_ROOT = -403,
+	EMBER_BLK_TOO_LARGE = -404,
+	EMBER_BLK_BAD_TX = -405,       /* a tx in the block is invalid */
+	EMBER_BLK_CERT = -406,         /* commit certificate lacks +2/3 or has a bad signature */
+	EMBER_BLK_PROPOSER = -407,
+	EMBER_BLK_TIME = -408,
+	EMBER_BLK_DUP_TX = -409,
+
+	/* store: -500 .. -599 */
+	EMBER_STORE_LMDB = -500,       /* an LMDB call failed; see the log */
+	EMBER_STORE_CORRUPT = -501,    /* stored bytes do not decode */
+	EMBER_STORE_MAP_FULL = -502,   /* map could not be grown */
+	EMBER_STORE_GENESIS = -503,    /* datadir belongs to another genesis */
+
+	/* mempool: -600 .. -699 */
+	EMBER_MP_DUP = -600,           /* txid already in the pool */
+	EMBER_MP_FULL = -601,          /* pool full and the tx pays too little to evict */
+	EMBER_MP_SENDER_LIMIT = -602,  /* too many pending txs from one sender */
+	EMBER_MP_REPLACE_FEE = -603,   /* same nonce pending, fee not 10% higher */
+	EMBER_MP_KNOWN = -604,         /* tx already committed in a block */
+
+	/* keystore and wallet: -700 .. -799 */
+	EMBER_KS_PASSPHRASE = -700,    /* wrong passphrase or tampered file */
+	EMBER_KS_FORMAT = -701,
+
+	/* genesis and config: -800 .. -899 */
+	EMBER_GEN_FORMAT = -800,
+
+	/* rpc: -900 .. -999 */
+	EMBER_RPC_TRANSPORT = -900,    /* could not reach the node */
+	EMBER_RPC_REMOTE = -901        /* the node answered with an error */
+};
+
+/*
+ * Returns: a static, lowercase, NUL-terminated message for code; never NULL
+ * (unknown codes map to "unknown error").
+ */
+const char *ember_strerror(int code);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

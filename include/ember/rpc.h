@@ -1,0 +1,120 @@
+/*
+ * rpc.h - JSON-RPC 2.0 server over HTTP (libevent evhttp), generic layer.
+ *
+ * Methods are a table of struct rpc_method.  The generic layer parses the
+ * body, handles batches (a JSON array of calls), checks the method exists,
+ * converts by-name params (an object) to positional using the method's
+ * param names, checks arity and flags (auth), and only then runs the
+ * handler.  Errors follow the spec:
+ *   -32700 parse error, -32600 invalid request, -32601 method not found,
+ *   -32602 invalid params, -32603 internal error,
+ * and application errors use codes from RPC_ERR_* below with a message that
+ * says what is wrong.  Notifications (no "id") run but get no response.
+ *
+ * Handlers may answer later (asynchronously), on the loop thread: a handler
+ * must eventually call exactly one of rpc_result() / rpc_error() for its
+ * call; the HTTP reply goes out when every call of the request has answered.
+ * If the client disconnects first, answers are still accepted and dropped.
+ *
+ * Other HTTP routes: GET handlers registered with rpc_server_route() (the
+ * node serves /metrics and / with them).  Everything runs on the event_base
+ * passed in; the server is not thread-safe.
+ *
+ * TLS: when cert and key paths are given, the listener speaks HTTPS
+ * (libevent_openssl bufferevents).
+ */
+#ifndef EMBER_RPC_H
+#define EMBER_RPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "error.h"
+
+struct event_base;
+struct evbuffer;
+
+#define RPC_PARSE_ERROR -32700
+#define RPC_INVALID_REQUEST -32600
+#define RPC_METHOD_NOT_FOUND -32601
+#define RPC_INVALID_PARAMS -32602
+#define RPC_INTERNAL_ERROR -32603
+/* application errors */
+#define RPC_ERR_NOT_FOUND -32001     /* block, tx or account not found */
+#define RPC_ERR_TX_REJECTED -32002   /* tx refused; message says why */
+#define RPC_ERR_UNAUTHORIZED -32003
+#define RPC_ERR_BUSY -32004          /* node overloaded, try again */
+
+#define RPC_MAX_PARAMS 8
+#define RPC_MAX_BODY (64u * 1024 * 1024)
+#define RPC_MAX_BATCH 20000
+
+enum rpc_flags {
+	RPC_F_READONLY = 1 << 0,   /* reads state only */
+	RPC_F_AUTH = 1 << 1        /* needs the cookie / configured token */
+};
+
+struct rpc_call;   /* one call within a request; opaque */
+
+/* params: a JSON array (never NULL; positional, length within the method's
+ * arity), borrowed for the duration of the handler call only (incref to
+ * keep).  ctx is the server's ctx. */
+typedef void (*rpc_handler)(struct rpc_call *call, json_t *params, void *ctx);
+
+struct rpc_method {
+	const char *name;
+	rpc_handler fn;
+	int min_params;
+	int max_params;
+	unsigned flags;
+	const char *param_names[RPC_MAX_PARAMS];   /* for by-name params; NULL-terminated */
+	const char *help;                           /* one line, for "help" */
+};
+
+/* Answer a call.  result is stolen (json_decref'd by the server). */
+void rpc_result(struct rpc_call *call, json_t *result);
+/* Answer with an error; message is printf-formatted. */
+void rpc_error(struct rpc_call *call, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Same, with a "data" member (stolen). */
+void rpc_error_data(struct rpc_call *call, int code, json_t *data,
+                    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+struct rpc_server;
+
+struct rpc_server_cfg {
+	const char *listen;          /* "HOST:PORT"; port 0 picks a free one */
+	const char *auth_token;      /* NULL: RPC_F_AUTH methods always refused */
+	const char *tls_cert;        /* PEM paths; both NULL for plain HTTP */
+	const char *tls_key;
+	size_t max_body;             /* 0: RPC_MAX_BODY */
+	size_t max_batch;            /* 0: RPC_MAX_BATCH */
+};
+
+/*
+ * Create and bind.  table (n entries) must outlive the server.  A built-in
+ * "help" method lists the table.  Returns: 0, EMBER_EIO (bind failed; errno
+ * set), EMBER_EINVAL (bad listen string), EMBER_ENOMEM, EMBER_EINTERNAL (TLS).
+ */
+EMBER_WUR int rpc_server_new(struct rpc_server **out, struct event_base *base,
+                             const struct rpc_server_cfg *cfg,
+                             const struct rpc_method *table, size_t n,
+                             void *ctx);
+void rpc_server_free(struct rpc_server *s);
+/* Port actually bound. */
+uint16_t rpc_server_port(const struct rpc_server *s);
+
+/* GET route: cb fills body and sets *content_type (static string); returns
+ * an HTTP status (200, 404, ...). */
+typedef int (*rpc_route_cb)(struct evbuffer *body, const char **content_type,
+                            void *ctx);
+EMBER_WUR int rpc_server_route(struct rpc_server *s, const char *path,
+                               rpc_route_cb cb, void *ctx);
+
+/* Counters for /metrics. */
+struct rpc_stats {
+	uint64_t requests, calls, errors;
+};
+void rpc_server_stats(const struct rpc_server *s, struct rpc_stats *out);
+
+#endif

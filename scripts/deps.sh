@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install the Debian packages Ember needs, only when something is missing.
+# Uses sudo when not root.  Safe to run again and again.
+set -e
+PKGS="build-essential pkg-config libsecp256k1-dev libsodium-dev liblmdb-dev \
+libevent-dev libssl-dev libjansson-dev libcmocka-dev jq"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing
