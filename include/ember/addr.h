@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include "error.h"
 
-#define EMBER_ADDR_HRP "ember"
+#define EMBER_ADDR_HRP_STR "ember"  /* not EMBER_ADDR_HRP: that is an error code */
 #define EMBER_ADDR_STRLEN 64        /* characters, without NUL */
 #define EMBER_ADDR_BUFLEN 65        /* with NUL */
 

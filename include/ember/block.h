@@ -88,7 +88,8 @@ size_t ember_block_encoded_size(const struct ember_txref *txs, size_t ntx);
  * EMBER_BLOCK_MAX_TXS are ever accepted).  Each tx's bytes are checked for
  * length bounds only; tx decoding is the caller's.  header.tx_count must
  * equal the count.  On success *ntx is set and txs[] point into in.
- * Returns: 0, EMBER_ENC_*, EMBER_BLK_TOO_LARGE.
+ * Returns: 0, EMBER_ENC_*, EMBER_BLK_TOO_LARGE (len, or a count above
+ * maxtx), EMBER_BLK_TX_ROOT (count differs from header.tx_count).
  */
 EMBER_WUR int ember_block_decode(struct ember_header *h, struct ember_txref *txs,
                                  size_t maxtx, size_t *ntx, const uint8_t *in,

@@ -63,7 +63,9 @@ EMBER_WUR int ember_account_get(struct ember_txn *t, const uint8_t pub[32],
 EMBER_WUR int ember_account_put(struct ember_state *st, const uint8_t pub[32],
                                 const struct ember_account *a);
 
-/* Number of changed keys so far in this block. */
+/* Size of the change set: every put/del so far in this block (a key written
+ * twice counts twice) until ember_state_root() compacts it to one entry per
+ * changed key. */
 size_t ember_state_nchanges(const struct ember_state *st);
 
 /*

@@ -73,7 +73,7 @@ EMBER_WUR int ember_txn_commit(struct ember_txn *t);
 /* Abort and free; for read txns this is the normal end. NULL is a no-op. */
 void ember_txn_abort(struct ember_txn *t);
 
-/* Returns: 0 (found; *val/*vlen set), EMBER_ENOTFOUND, EMBER_STORE_LMDB. */
+/* Returns: 0 (found; *val and *vlen set), EMBER_ENOTFOUND, EMBER_STORE_LMDB. */
 EMBER_WUR int ember_store_get(struct ember_txn *t, enum ember_db db,
                               const void *key, size_t klen, const void **val,
                               size_t *vlen);

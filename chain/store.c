@@ -1,0 +1,433 @@
+/*
+ * store.c - store.h on LMDB.  The only file that includes lmdb.h.
+ *
+ * Map growth needs "no transaction active in this process" while
+ * mdb_env_set_mapsize() runs.  Read transactions therefore pass a gate: a
+ * counter of open readers plus a "resizing" flag under one mutex.  The gate
+ * plays the part of a reader/writer lock, but unlike pthread_rwlock it may
+ * be released by a thread other than the one that entered it (MDB_NOTLS
+ * read txns may be ended on any thread) and it prefers the resizer, so a
+ * steady stream of readers cannot starve growth.  The write transaction
+ * does not pass the gate: only the writer's own thread grows the map, and
+ * it does so with no transaction open.
+ */
+#include "ember/store.h"
+
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_DEFAULT_MAPSIZE ((size_t)1 << 30)
+
+/* Named databases, indexed by enum ember_db. */
+static const char *const store_db_names[EMBER_DB_COUNT] = {
+	[EMBER_DB_META] = "meta",
+	[EMBER_DB_BLOCKS] = "blocks",
+	[EMBER_DB_CERTS] = "certs",
+	[EMBER_DB_BLOCK_INDEX] = "block_index",
+	[EMBER_DB_TX_INDEX] = "tx_index",
+	[EMBER_DB_ACCOUNTS] = "accounts",
+	[EMBER_DB_PROVIDERS] = "providers",
+	[EMBER_DB_ORDERS] = "orders",
+	[EMBER_DB_BIDS] = "bids",
+	[EMBER_DB_LEASES] = "leases",
+	[EMBER_DB_STAKES] = "stakes",
+	[EMBER_DB_UNBONDING] = "unbonding",
+	[EMBER_DB_CHALLENGES] = "challenges",
+	[EMBER_DB_PARAMS] = "params",
+};
+
+struct ember_store {
+	MDB_env *env;
+	MDB_dbi dbi[EMBER_DB_COUNT];
+	_Atomic size_t mapsize;
+	pthread_mutex_t gate_mu;
+	pthread_cond_t gate_cv;
+	unsigned readers;       /* open read txns */
+	int resizing;           /* set while set_mapsize runs or waits */
+};
+
+struct ember_txn {
+	MDB_txn *txn;
+	struct ember_store *s;  /* not owned */
+	int write;
+	int failed;             /* latched EMBER_STORE_MAP_FULL: txn unusable */
+};
+
+/* Every LMDB failure is logged here, where it happens, and nowhere else. */
+static int store_lmdb_err(const char *what, int rc)
+{
+	fprintf(stderr, "store: %s: %s\n", what, mdb_strerror(rc));
+	return EMBER_STORE_LMDB;
+}
+
+/* A full map (or a txn with too many dirty pages) is not an error to log:
+ * the writer aborts, grows and redoes the block. */
+static int store_map_err(const char *what, int rc)
+{
+	if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
+		return EMBER_STORE_MAP_FULL;
+	return store_lmdb_err(what, rc);
+}
+
+static void store_gate_enter(struct ember_store *s)
+{
+	pthread_mutex_lock(&s->gate_mu);
+	while (s->resizing)
+		pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+	s->readers++;
+	pthread_mutex_unlock(&s->gate_mu);
+}
+
+static void store_gate_leave(struct ember_store *s)
+{
+	pthread_mutex_lock(&s->gate_mu);
+	if (--s->readers == 0)
+		pthread_cond_broadcast(&s->gate_cv);
+	pthread_mutex_unlock(&s->gate_mu);
+}
+
+/*
+ * Set the map size with no reader open (newsize 0 adopts the size another
+ * process grew the map to).  Returns the LMDB code.
+ */
+static int store_resize(struct ember_store *s, size_t newsize)
+{
+	int rc;
+	MDB_envinfo info;
+
+	pthread_mutex_lock(&s->gate_mu);
+	while (s->resizing)     /* someone else is at it; take our turn after */
+		pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+	s->resizing = 1;
+	while (s->readers > 0)
+		pthread_cond_wait(&s->gate_cv, &s->gate_mu);
+	rc = mdb_env_set_mapsize(s->env, newsize);
+	if (rc == 0 && mdb_env_info(s->env, &info) == 0)
+		atomic_store(&s->mapsize, info.me_mapsize);
+	s->resizing = 0;
+	pthread_cond_broadcast(&s->gate_cv);
+	pthread_mutex_unlock(&s->gate_mu);
+	return rc;
+}
+
+int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
+{
+	struct ember_store *s;
+	MDB_txn *txn;
+	MDB_envinfo info;
+	int rc;
+
+	if (!out || !dir)
+		return EMBER_EINVAL;
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return EMBER_ENOMEM;
+	pthread_mutex_init(&s->gate_mu, NULL);
+	pthread_cond_init(&s->gate_cv, NULL);
+
+	if ((rc = mdb_env_create(&s->env)) != 0) {
+		s->env = NULL;
+		store_lmdb_err("create environment", rc);
+		goto fail;
+	}
+	if ((rc = mdb_env_set_maxdbs(s->env, EMBER_DB_COUNT)) != 0 ||
+	    (rc = mdb_env_set_mapsize(s->env, mapsize ? mapsize
+	                                              : STORE_DEFAULT_MAPSIZE)) != 0) {
+		store_lmdb_err("configure environment", rc);
+		goto fail;
+	}
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0644)) != 0) {
+		fprintf(stderr, "store: cannot open '%s': %s\n", dir,
+		        mdb_strerror(rc));
+		goto fail;
+	}
+	/* The size in effect may exceed the request (existing data, or a
+	 * larger size recorded in the file). */
+	if ((rc = mdb_env_info(s->env, &info)) != 0) {
+		store_lmdb_err("environment info", rc);
+		goto fail;
+	}
+	atomic_store(&s->mapsize, info.me_mapsize);
+
+	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+		store_lmdb_err("begin txn to open databases", rc);
+		goto fail;
+	}
+	for (int i = 0; i < EMBER_DB_COUNT; i++) {
+		rc = mdb_dbi_open(txn, store_db_names[i], MDB_CREATE, &s->dbi[i]);
+		if (rc != 0) {
+			mdb_txn_abort(txn);
+			fprintf(stderr, "store: cannot open database '%s': %s\n",
+			        store_db_names[i], mdb_strerror(rc));
+			goto fail;
+		}
+	}
+	if ((rc = mdb_txn_commit(txn)) != 0) {
+		store_lmdb_err("commit database handles", rc);
+		goto fail;
+	}
+	*out = s;
+	return 0;
+
+fail:
+	ember_store_close(s);
+	return EMBER_STORE_LMDB;
+}
+
+void ember_store_close(struct ember_store *s)
+{
+	if (!s)
+		return;
+	if (s->env)
+		mdb_env_close(s->env);
+	pthread_cond_destroy(&s->gate_cv);
+	pthread_mutex_destroy(&s->gate_mu);
+	free(s);
+}
+
+size_t ember_store_mapsize(const struct ember_store *s)
+{
+	return atomic_load(&((struct ember_store *)s)->mapsize);
+}
+
+int ember_store_grow(struct ember_store *s)
+{
+	size_t cur, next;
+	int rc;
+
+	if (!s)
+		return EMBER_EINVAL;
+	cur = atomic_load(&s->mapsize);
+	if (cur > SIZE_MAX / 2)
+		return EMBER_STORE_MAP_FULL;
+	next = cur * 2;
+	rc = store_resize(s, next);
+	if (rc != 0) {
+		fprintf(stderr, "store: cannot grow map to %zu bytes: %s\n",
+		        next, mdb_strerror(rc));
+		return EMBER_STORE_MAP_FULL;
+	}
+	return 0;
+}
+
+static int store_begin(struct ember_store *s, int write, struct ember_txn **out)
+{
+	struct ember_txn *t;
+	int rc;
+
+	if (!s || !out)
+		return EMBER_EINVAL;
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return EMBER_ENOMEM;
+	t->s = s;
+	t->write = write;
+	/* MAP_RESIZED: another process grew the map; adopt and retry.  The
+	 * bound only guards against a pathological ping-pong. */
+	for (int tries = 0;; tries++) {
+		if (!write)
+			store_gate_enter(s);
+		rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
+		if (rc == 0)
+			break;
+		if (!write)
+			store_gate_leave(s);
+		if (rc == MDB_MAP_RESIZED && tries < 8 &&
+		    (rc = store_resize(s, 0)) == 0)
+			continue;
+		free(t);
+		return store_lmdb_err(write ? "begin write txn" : "begin read txn",
+		                      rc);
+	}
+	*out = t;
+	return 0;
+}
+
+int ember_store_read(struct ember_store *s, struct ember_txn **out)
+{
+	return store_begin(s, 0, out);
+}
+
+int ember_store_write(struct ember_store *s, struct ember_txn **out)
+{
+	return store_begin(s, 1, out);
+}
+
+/* Ends t (which must have been committed or aborted in LMDB) and frees it. */
+static void store_txn_release(struct ember_txn *t)
+{
+	if (!t->write)
+		store_gate_leave(t->s);
+	free(t);
+}
+
+int ember_txn_commit(struct ember_txn *t)
+{
+	int rc;
+
+	if (!t)
+		return EMBER_EINVAL;
+	if (t->failed) {
+		rc = t->failed;
+		mdb_txn_abort(t->txn);
+		store_txn_release(t);
+		return rc;
+	}
+	rc = mdb_txn_commit(t->txn);
+	store_txn_release(t);
+	return rc == 0 ? 0 : store_map_err("commit", rc);
+}
+
+void ember_txn_abort(struct ember_txn *t)
+{
+	if (!t)
+		return;
+	mdb_txn_abort(t->txn);
+	store_txn_release(t);
+}
+
+static int store_args_ok(const struct ember_txn *t, enum ember_db db,
+                         const void *key, size_t klen)
+{
+	return t && (unsigned)db < EMBER_DB_COUNT && key && klen > 0 &&
+	       klen <= (size_t)mdb_env_get_maxkeysize(t->s->env);
+}
+
+int ember_store_get(struct ember_txn *t, enum ember_db db, const void *key,
+                    size_t klen, const void **val, size_t *vlen)
+{
+	MDB_val k = { klen, (void *)key }, v;
+	int rc;
+
+	if (!store_args_ok(t, db, key, klen) || !val || !vlen)
+		return EMBER_EINVAL;
+	if (t->failed)
+		return t->failed;
+	rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return EMBER_ENOTFOUND;
+	if (rc != 0)
+		return store_lmdb_err("get", rc);
+	*val = v.mv_data;
+	*vlen = v.mv_size;
+	return 0;
+}
+
+int ember_store_put(struct ember_txn *t, enum ember_db db, const void *key,
+                    size_t klen, const void *val, size_t vlen)
+{
+	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
+	int rc;
+
+	if (!store_args_ok(t, db, key, klen) || !t->write || (!val && vlen))
+		return EMBER_EINVAL;
+	if (t->failed)
+		return t->failed;
+	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, 0);
+	if (rc == 0)
+		return 0;
+	rc = store_map_err("put", rc);
+	if (rc == EMBER_STORE_MAP_FULL)
+		t->failed = rc;    /* LMDB has poisoned the txn */
+	return rc;
+}
+
+int ember_store_del(struct ember_txn *t, enum ember_db db, const void *key,
+                    size_t klen)
+{
+	MDB_val k = { klen, (void *)key };
+	int rc;
+
+	if (!store_args_ok(t, db, key, klen) || !t->write)
+		return EMBER_EINVAL;
+	if (t->failed)
+		return t->failed;
+	rc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		return 0;
+	rc = store_map_err("del", rc);
+	if (rc == EMBER_STORE_MAP_FULL)
+		t->failed = rc;
+	return rc;
+}
+
+/*
+ * Shared walk for iter and iter_rev: position the cursor, then step with
+ * MDB_NEXT or MDB_PREV until the end, the callback stops, or an error.
+ */
+static int store_walk(struct ember_txn *t, enum ember_db db, const void *start,
+                      size_t slen, int rev, ember_store_iter_cb cb, void *ctx)
+{
+	MDB_cursor *c;
+	MDB_val k = { slen, (void *)start }, v;
+	MDB_cursor_op step = rev ? MDB_PREV : MDB_NEXT;
+	int rc, ret = 0;
+
+	if (!t || (unsigned)db >= EMBER_DB_COUNT || !cb || (start && !slen))
+		return EMBER_EINVAL;
+	if (t->failed)
+		return t->failed;
+	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
+		return store_lmdb_err("open cursor", rc);
+
+	if (!start) {
+		rc = mdb_cursor_get(c, &k, &v, rev ? MDB_LAST : MDB_FIRST);
+	} else {
+		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
+		if (rev) {
+			/* SET_RANGE gives the first key >= start; reverse
+			 * wants the last key <= start. */
+			if (rc == MDB_NOTFOUND)
+				rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+			else if (rc == 0 && (k.mv_size != slen ||
+			                     memcmp(k.mv_data, start, slen) != 0))
+				rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+		}
+	}
+	while (rc == 0) {
+		ret = cb(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+		if (ret != 0)
+			break;
+		rc = mdb_cursor_get(c, &k, &v, step);
+	}
+	mdb_cursor_close(c);
+	if (ret != 0)
+		return ret > 0 ? 0 : ret;
+	if (rc != MDB_NOTFOUND)
+		return store_lmdb_err("cursor step", rc);
+	return 0;
+}
+
+int ember_store_iter(struct ember_txn *t, enum ember_db db, const void *start,
+                     size_t slen, ember_store_iter_cb cb, void *ctx)
+{
+	return store_walk(t, db, start, slen, 0, cb, ctx);
+}
+
+int ember_store_iter_rev(struct ember_txn *t, enum ember_db db,
+                         const void *start, size_t slen,
+                         ember_store_iter_cb cb, void *ctx)
+{
+	return store_walk(t, db, start, slen, 1, cb, ctx);
+}
+
+int ember_store_count(struct ember_txn *t, enum ember_db db, uint64_t *out)
+{
+	MDB_stat st;
+	int rc;
+
+	if (!t || (unsigned)db >= EMBER_DB_COUNT || !out)
+		return EMBER_EINVAL;
+	if (t->failed)
+		return t->failed;
+	if ((rc = mdb_stat(t->txn, t->s->dbi[db], &st)) != 0)
+		return store_lmdb_err("stat", rc);
+	*out = st.ms_entries;
+	return 0;
+}

@@ -1,0 +1,681 @@
+/*
+ * cons.c - propose -> execute -> vote -> commit (see cons.h).
+ *
+ * Buffers for a block (txids, tx refs, decoded txs, verify jobs, the block
+ * encoding) belong to struct cons and grow to the largest block seen; a
+ * block does not allocate per transaction.
+ */
+#include "ember/cons.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ember/addr.h"
+#include "ember/codec.h"
+#include "ember/hash.h"
+#include "ember/state.h"
+#include "ember/tok.h"
+
+#define DEFAULT_MAX_TXS 50000
+#define DEFAULT_MAX_BYTES (16u * 1024 * 1024)
+
+struct cons {
+	struct cons_cfg cfg;
+	struct ember_state *st;
+	struct ember_tip tip;
+	struct cons_stats stats;
+
+	/* the block being executed */
+	struct ember_header hdr;
+	uint8_t hash[32];
+	size_t ntx;
+	size_t cap;                        /* capacity of the arrays below */
+	uint8_t (*txids)[32];
+	uint8_t (*scratch)[32];
+	struct ember_txref *refs;
+	struct ember_tx *txs;
+	struct ember_vjob *jobs;
+	const struct ember_mp_entry **cands;
+	uint8_t *blk;                      /* encoding of the block */
+	size_t blklen, blkcap;
+	uint8_t (*senders)[32];            /* sender of each tx in the block */
+	uint8_t (*dropped)[32];            /* proposer: candidates that failed */
+	size_t ndropped;
+
+	struct ember_cert cert;
+	uint8_t *certbuf;
+	size_t certlen;
+};
+
+static void say(char *why, size_t whylen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t whylen, const char *fmt, ...)
+{
+	va_list ap;
+	if (!why || !whylen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, whylen, fmt, ap);
+	va_end(ap);
+}
+
+/* Monotonic microseconds, for statistics only (never for state). */
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int grow_arrays(struct cons *c, size_t n)
+{
+	size_t cap = c->cap ? c->cap : 1024;
+	void *p;
+	if (n <= c->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+#define GROW(field)                                                    \
+	do {                                                           \
+		p = realloc(c->field, cap * sizeof(*c->field));        \
+		if (!p)                                                \
+			return EMBER_ENOMEM;                           \
+		c->field = p;                                          \
+	} while (0)
+	GROW(txids);
+	GROW(scratch);
+	GROW(refs);
+	GROW(txs);
+	GROW(jobs);
+	GROW(cands);
+	GROW(dropped);
+	GROW(senders);
+#undef GROW
+	c->cap = cap;
+	return 0;
+}
+
+static int grow_blk(struct cons *c, size_t n)
+{
+	uint8_t *p;
+	if (n <= c->blkcap)
+		return 0;
+	p = realloc(c->blk, n);
+	if (!p)
+		return EMBER_ENOMEM;
+	c->blk = p;
+	c->blkcap = n;
+	return 0;
+}
+
+static int load_tip(struct cons *c)
+{
+	struct ember_txn *t;
+	int rc = ember_store_read(c->cfg.store, &t);
+	if (rc)
+		return rc;
+	rc = ember_chain_get_tip(t, &c->tip);
+	ember_txn_abort(t);
+	return rc;
+}
+
+/*
+ * Genesis: allocations into state, block 0 with prev_hash = genesis hash,
+ * no txs, no certificate (the genesis document is its own authority).
+ */
+static int init_genesis(struct cons *c)
+{
+	const struct ember_genesis *g = c->cfg.g;
+	struct ember_txn *t;
+	uint8_t zero[32] = { 0 };
+	uint8_t enc[EMBER_HEADER_SIZE + 1];
+	size_t len;
+	int rc;
+
+	for (;;) {
+		if ((rc = ember_store_write(c->cfg.store, &t)))
+			return rc;
+		ember_state_begin(c->st, t);
+		memset(&c->hdr, 0, sizeof(c->hdr));
+		c->hdr.version = EMBER_BLOCK_VERSION;
+		c->hdr.height = 0;
+		c->hdr.time_ms = g->genesis_time_ms;
+		memcpy(c->hdr.prev_hash, g->hash, 32);
+		ember_tx_root(NULL, 0, NULL, c->hdr.tx_root);
+		rc = tok_genesis(c->st, g);
+		if (!rc)
+			rc = ember_state_root(c->st, zero, c->hdr.state_root);
+		if (!rc)
+			rc = ember_block_encode(&c->hdr, NULL, 0, enc, sizeof(enc), &len);
+		if (!rc) {
+			ember_header_hash(&c->hdr, c->hash);
+			rc = ember_chain_put_block(t, &c->hdr, c->hash, enc, len, NULL,
+			                           0, NULL, 0);
+		}
+		if (!rc)
+			rc = ember_chain_put_genesis(t, g->hash, g->chain_id);
+		if (rc) {
+			ember_txn_abort(t);
+		} else {
+			rc = ember_txn_commit(t);
+		}
+		if (rc != EMBER_STORE_MAP_FULL)
+			return rc;
+		if ((rc = ember_store_grow(c->cfg.store)))
+			return rc;
+		c->stats.map_grows++;
+	}
+}
+
+int cons_new(struct cons **out, const struct cons_cfg *cfg, char *err,
+             size_t errlen)
+{
+	struct cons *c = calloc(1, sizeof(*c));
+	struct ember_txn *t = NULL;
+	uint8_t gh[32];
+	int rc;
+
+	if (!c)
+		return EMBER_ENOMEM;
+	c->cfg = *cfg;
+	if (!c->cfg.max_block_txs || c->cfg.max_block_txs > EMBER_BLOCK_MAX_TXS)
+		c->cfg.max_block_txs = DEFAULT_MAX_TXS;
+	if (!c->cfg.max_block_bytes || c->cfg.max_block_bytes > EMBER_BLOCK_MAX_SIZE / 2)
+		c->cfg.max_block_bytes = DEFAULT_MAX_BYTES;
+	c->certbuf = malloc(8 + 10 + EMBER_CERT_MAX_SIGS * 96);
+	if (!c->certbuf || (rc = ember_state_new(&c->st)) || (rc = grow_arrays(c, 1024))) {
+		rc = EMBER_ENOMEM;
+		goto fail;
+	}
+	if ((rc = ember_store_read(c->cfg.store, &t)))
+		goto fail;
+	rc = ember_chain_get_genesis(t, gh);
+	ember_txn_abort(t);
+	if (rc == EMBER_ENOTFOUND) {
+		if ((rc = init_genesis(c))) {
+			say(err, errlen, "cannot write the genesis state: %s",
+			    ember_strerror(rc));
+			goto fail;
+		}
+	} else if (rc) {
+		say(err, errlen, "cannot read the ledger: %s", ember_strerror(rc));
+		goto fail;
+	} else if (memcmp(gh, cfg->g->hash, 32) != 0) {
+		say(err, errlen, "ledger was made from another genesis than chain '%s'; "
+		    "use another --datadir or the ledger's genesis.json", cfg->g->chain_id);
+		rc = EMBER_STORE_GENESIS;
+		goto fail;
+	}
+	if ((rc = load_tip(c))) {
+		say(err, errlen, "cannot read the chain tip: %s", ember_strerror(rc));
+		goto fail;
+	}
+	*out = c;
+	return 0;
+fail:
+	cons_free(c);
+	return rc;
+}
+
+void cons_free(struct cons *c)
+{
+	if (!c)
+		return;
+	ember_state_free(c->st);
+	free(c->txids);
+	free(c->scratch);
+	free(c->refs);
+	free(c->txs);
+	free(c->jobs);
+	free(c->cands);
+	free(c->dropped);
+	free(c->senders);
+	free(c->blk);
+	free(c->certbuf);
+	free(c);
+}
+
+void cons_tip(const struct cons *c, struct ember_tip *out)
+{
+	*out = c->tip;
+}
+
+void cons_stats(const struct cons *c, struct cons_stats *out)
+{
+	*out = c->stats;
+}
+
+static int sig_ok(struct cons *c, const struct ember_tx *tx,
+                  const uint8_t txid[32])
+{
+	if (c->cfg.cache && ember_sigcache_has(c->cfg.cache, txid))
+		return 1;
+	if (!ember_tx_verify(tx))
+		return 0;
+	if (c->cfg.cache)
+		ember_sigcache_add(c->cfg.cache, txid);
+	return 1;
+}
+
+/* Header fields every new block shares, then the roots and the encoding. */
+static int finish_block(struct cons *c, const uint8_t proposer[32],
+                        uint64_t time_ms)
+{
+	size_t need;
+	int rc;
+
+	c->hdr.version = EMBER_BLOCK_VERSION;
+	c->hdr.height = c->tip.height + 1;
+	c->hdr.time_ms = time_ms;
+	memcpy(c->hdr.prev_hash, c->tip.hash, 32);
+	memcpy(c->hdr.proposer, proposer, 32);
+	c->hdr.tx_count = (uint32_t)c->ntx;
+	ember_tx_root((const uint8_t (*)[32])c->txids, c->ntx, c->scratch,
+	              c->hdr.tx_root);
+	if ((rc = ember_state_root(c->st, c->tip.state_root, c->hdr.state_root)))
+		return rc;
+	need = ember_block_encoded_size(c->refs, c->ntx);
+	if ((rc = grow_blk(c, need)))
+		return rc;
+	rc = ember_block_encode(&c->hdr, c->refs, c->ntx, c->blk, c->blkcap,
+	                        &c->blklen);
+	if (rc)
+		return rc;
+	ember_header_hash(&c->hdr, c->hash);
+	return 0;
+}
+
+/*
+ * Proposer execution: run the candidates in order, skipping (and noting)
+ * any that fail; the write txn stays open in *tp on success.
+ */
+static int exec_propose(struct cons *c, size_t ncand, uint64_t time_ms,
+                        struct ember_txn **tp)
+{
+	struct tok_block tb;
+	struct ember_txn *t;
+	int rc;
+
+	if ((rc = ember_store_write(c->cfg.store, &t)))
+		return rc;
+	ember_state_begin(c->st, t);
+	tok_block_begin(&tb, c->cfg.g, c->cfg.key->pub, c->tip.height + 1);
+	c->ntx = 0;
+	c->ndropped = 0;
+	for (size_t i = 0; i < ncand; i++) {
+		const struct ember_mp_entry *e = c->cands[i];
+		if (!sig_ok(c, &e->tx, e->txid)) {
+			memcpy(c->dropped[c->ndropped++], e->txid, 32);
+			continue;
+		}
+		rc = tok_apply_tx(&tb, c->st, &e->tx, NULL, 0);
+		if (rc == EMBER_STORE_MAP_FULL || rc == EMBER_STORE_LMDB ||
+		    rc == EMBER_STORE_CORRUPT || rc == EMBER_ENOMEM)
+			goto fail;
+		if (rc) {
+			memcpy(c->dropped[c->ndropped++], e->txid, 32);
+			continue;
+		}
+		memcpy(c->txids[c->ntx], e->txid, 32);
+		memcpy(c->senders[c->ntx], e->tx.from, 32);
+		c->refs[c->ntx].p = e->enc;
+		c->refs[c->ntx].len = e->len;
+		c->ntx++;
+	}
+	if ((rc = tok_block_end(&tb, c->st)))
+		goto fail;
+	if ((rc = finish_block(c, c->cfg.key->pub, time_ms)))
+		goto fail;
+	*tp = t;
+	return 0;
+fail:
+	ember_txn_abort(t);
+	return rc;
+}
+
+/*
+ * Strict execution of a block made elsewhere (or of our own block again
+ * after the map grew).  in must stay valid until commit (refs point into it).
+ */
+static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
+                       struct ember_txn **tp, char *why, size_t whylen)
+{
+	struct ember_header h;
+	struct tok_block tb;
+	struct ember_txn *t = NULL;
+	uint8_t state_root[32];
+	size_t n, nj = 0;
+	int rc;
+
+	if (len > EMBER_BLOCK_MAX_SIZE) {
+		say(why, whylen, "block of %zu bytes exceeds the limit", len);
+		return EMBER_BLK_TOO_LARGE;
+	}
+	/* A header alone tells how many refs the block holds. */
+	if (len < EMBER_HEADER_SIZE) {
+		say(why, whylen, "block shorter than a header");
+		return EMBER_ENC_TRUNCATED;
+	}
+	if ((rc = ember_header_decode(&h, in, EMBER_HEADER_SIZE))) {
+		say(why, whylen, "bad block header: %s", ember_strerror(rc));
+		return rc;
+	}
+	if (h.tx_count > EMBER_BLOCK_MAX_TXS) {
+		say(why, whylen, "block claims %u txs", h.tx_count);
+		return EMBER_BLK_TOO_LARGE;
+	}
+	if ((rc = grow_arrays(c, h.tx_count + 1)))
+		return rc;
+	if ((rc = ember_block_decode(&h, c->refs, c->cap, &n, in, len))) {
+		say(why, whylen, "bad block encoding: %s", ember_strerror(rc));
+		return rc;
+	}
+	if (h.height != c->tip.height + 1) {
+		say(why, whylen, "block height %llu is not tip %llu + 1",
+		    (unsigned long long)h.height, (unsigned long long)c->tip.height);
+		return EMBER_BLK_HEIGHT;
+	}
+	if (memcmp(h.prev_hash, c->tip.hash, 32) != 0) {
+		say(why, whylen, "block %llu does not extend the tip",
+		    (unsigned long long)h.height);
+		return EMBER_BLK_PREV;
+	}
+	if (h.time_ms <= c->tip.time_ms) {
+		say(why, whylen, "block time %llu is not after parent time %llu",
+		    (unsigned long long)h.time_ms, (unsigned long long)c->tip.time_ms);
+		return EMBER_BLK_TIME;
+	}
+	/* Decode every tx, check it statelessly, collect signature jobs. */
+	for (size_t i = 0; i < n; i++) {
+		struct ember_tx *tx = &c->txs[i];
+		if ((rc = ember_tx_decode(tx, c->refs[i].p, c->refs[i].len))) {
+			say(why, whylen, "tx %zu: %s", i, ember_strerror(rc));
+			return EMBER_BLK_BAD_TX;
+		}
+		if ((rc = ember_tx_check(tx, c->cfg.g->chain_id, c->cfg.g->min_fee))) {
+			say(why, whylen, "tx %zu: %s", i, ember_strerror(rc));
+			return EMBER_BLK_BAD_TX;
+		}
+		ember_txid(c->refs[i].p, c->refs[i].len, c->txids[i]);
+		memcpy(c->senders[i], tx->from, 32);
+		if (c->cfg.cache && ember_sigcache_has(c->cfg.cache, c->txids[i]))
+			continue;
+		c->jobs[nj].tx = tx;
+		memcpy(c->jobs[nj].txid, c->txids[i], 32);
+		c->jobs[nj].valid = 0;
+		nj++;
+	}
+	if (nj) {
+		struct ember_vbatch b = { .jobs = c->jobs, .n = nj };
+		if (c->cfg.vpool) {
+			ember_vpool_run(c->cfg.vpool, &b);
+		} else {
+			for (size_t j = 0; j < nj; j++) {
+				c->jobs[j].valid = ember_tx_verify(c->jobs[j].tx);
+				if (c->jobs[j].valid && c->cfg.cache)
+					ember_sigcache_add(c->cfg.cache, c->jobs[j].txid);
+			}
+		}
+		for (size_t j = 0; j < nj; j++)
+			if (!c->jobs[j].valid) {
+				char hex[65];
+				ember_hex_encode(c->jobs[j].txid, 32, hex);
+				say(why, whylen, "tx '%s': bad signature", hex);
+				return EMBER_BLK_BAD_TX;
+			}
+	}
+	c->ntx = n;
+	ember_tx_root((const uint8_t (*)[32])c->txids, n, c->scratch, state_root);
+	if (memcmp(state_root, h.tx_root, 32) != 0) {
+		say(why, whylen, "tx root does not match the block's txs");
+		return EMBER_BLK_TX_ROOT;
+	}
+
+	if ((rc = ember_store_write(c->cfg.store, &t)))
+		return rc;
+	ember_state_begin(c->st, t);
+	tok_block_begin(&tb, c->cfg.g, h.proposer, h.height);
+	for (size_t i = 0; i < n; i++) {
+		char reason[200];
+		rc = tok_apply_tx(&tb, c->st, &c->txs[i], reason, sizeof(reason));
+		if (rc == EMBER_STORE_MAP_FULL || rc == EMBER_STORE_LMDB ||
+		    rc == EMBER_STORE_CORRUPT || rc == EMBER_ENOMEM)
+			goto fail;
+		if (rc) {
+			say(why, whylen, "tx %zu: %s", i, reason);
+			rc = EMBER_BLK_BAD_TX;
+			goto fail;
+		}
+	}
+	if ((rc = tok_block_end(&tb, c->st)))
+		goto fail;
+	if ((rc = ember_state_root(c->st, c->tip.state_root, state_root)))
+		goto fail;
+	if (memcmp(state_root, h.state_root, 32) != 0) {
+		say(why, whylen, "state root after block %llu does not match its header",
+		    (unsigned long long)h.height);
+		rc = EMBER_BLK_STATE_ROOT;
+		goto fail;
+	}
+	c->hdr = h;
+	ember_header_hash(&h, c->hash);
+	*tp = t;
+	return 0;
+fail:
+	ember_txn_abort(t);
+	return rc;
+}
+
+/* Store the executed block with its certificate and commit. */
+static int commit_txn(struct cons *c, struct ember_txn *t, const uint8_t *blk,
+                      size_t blklen)
+{
+	int rc = ember_chain_put_block(t, &c->hdr, c->hash, blk, blklen,
+	                               (const uint8_t (*)[32])c->txids, c->ntx,
+	                               c->certbuf, c->certlen);
+	if (rc) {
+		ember_txn_abort(t);
+		return rc;
+	}
+	return ember_txn_commit(t);
+}
+
+/* After a commit: new tip, stats, and the mempool catches up. */
+static void after_commit(struct cons *c, uint64_t exec_us, uint64_t commit_us)
+{
+	c->tip.height = c->hdr.height;
+	memcpy(c->tip.hash, c->hash, 32);
+	memcpy(c->tip.state_root, c->hdr.state_root, 32);
+	c->tip.time_ms = c->hdr.time_ms;
+	c->stats.blocks++;
+	c->stats.txs += c->ntx;
+	c->stats.last_exec_us = exec_us;
+	c->stats.last_commit_us = commit_us;
+
+	if (!c->cfg.mp)
+		return;
+	/* Senders were copied at execution: the block's tx bytes may live in
+	 * mempool entries that the updates below free. */
+	for (size_t i = 0; i < c->ndropped; i++)
+		if (ember_mempool_remove(c->cfg.mp, c->dropped[i]) != 0)
+			continue;   /* already gone with an earlier nonce */
+	c->stats.dropped += c->ndropped;
+	c->ndropped = 0;
+	if (c->ntx) {
+		struct ember_txn *t;
+		if (ember_store_read(c->cfg.store, &t))
+			return;
+		for (size_t i = 0; i < c->ntx; i++) {
+			struct ember_account a;
+			if (i > 0 && memcmp(c->senders[i], c->senders[i - 1], 32) == 0)
+				continue;
+			if (ember_account_get(t, c->senders[i], &a))
+				continue;
+			ember_mempool_update_sender(c->cfg.mp, c->senders[i], &a);
+		}
+		ember_txn_abort(t);
+	}
+}
+
+/*
+ * Commit our own executed block; if the map fills on the way, grow it and
+ * execute the block again strictly from its own bytes (a copy: strict
+ * execution reads its input while the buffers are reused).
+ */
+static int commit_own(struct cons *c, struct ember_txn *t)
+{
+	int rc = commit_txn(c, t, c->blk, c->blklen);
+	while (rc == EMBER_STORE_MAP_FULL) {
+		uint8_t *copy;
+		char why[256];
+		if ((rc = ember_store_grow(c->cfg.store)))
+			return rc;
+		c->stats.map_grows++;
+		copy = malloc(c->blklen);
+		if (!copy)
+			return EMBER_ENOMEM;
+		memcpy(copy, c->blk, c->blklen);
+		rc = exec_strict(c, copy, c->blklen, &t, why, sizeof(why));
+		if (!rc)
+			rc = commit_txn(c, t, copy, c->blklen);
+		free(copy);
+	}
+	return rc;
+}
+
+int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
+{
+	const struct ember_genesis *g = c->cfg.g;
+	const uint8_t *proposer;
+	struct ember_txn *t = NULL;
+	uint64_t time_ms, t0, t1;
+	size_t ncand = 0;
+	uint8_t sig[64];
+	int rc;
+
+	*committed = 0;
+	if (!c->cfg.key)
+		return EMBER_EINVAL;
+	proposer = cons_proposer(g, c->tip.height + 1, 0);
+	if (!proposer || memcmp(proposer, c->cfg.key->pub, 32) != 0)
+		return EMBER_EINVAL;
+	time_ms = now_ms > c->tip.time_ms ? now_ms : c->tip.time_ms + 1;
+
+	t0 = now_us();
+	if (c->cfg.mp) {
+		size_t want = ember_mempool_count(c->cfg.mp);
+		if (want > c->cfg.max_block_txs)
+			want = c->cfg.max_block_txs;
+		if ((rc = grow_arrays(c, want + 1)))
+			return rc;
+		rc = ember_mempool_select(c->cfg.mp, c->cfg.max_block_txs,
+		                          c->cfg.max_block_bytes, c->cands, &ncand);
+		if (rc)
+			return rc;
+	}
+	for (;;) {
+		rc = exec_propose(c, ncand, time_ms, &t);
+		if (rc != EMBER_STORE_MAP_FULL)
+			break;
+		if ((rc = ember_store_grow(c->cfg.store)))
+			return rc;
+		c->stats.map_grows++;
+	}
+	if (rc)
+		return rc;
+	t1 = now_us();
+
+	/*
+	 * Vote.  Our prevote and precommit are signed exactly as they would be
+	 * sent to peers; with one validator our own precommit is the quorum.
+	 */
+	if ((rc = cons_vote_sign(c->cfg.key, g->chain_id, EMBER_VOTE_PREVOTE,
+	                         c->hdr.height, 0, c->hash, sig)) ||
+	    (rc = cons_vote_sign(c->cfg.key, g->chain_id, EMBER_VOTE_PRECOMMIT,
+	                         c->hdr.height, 0, c->hash, sig))) {
+		ember_txn_abort(t);
+		return rc;
+	}
+	c->cert.round = 0;
+	c->cert.nsig = 1;
+	memcpy(c->cert.sigs[0].validator, c->cfg.key->pub, 32);
+	memcpy(c->cert.sigs[0].sig, sig, 64);
+	if ((rc = cons_cert_verify(g, c->hdr.height, c->hash, &c->cert))) {
+		/* Not enough power on our own: multi-validator rounds wait for
+		 * P2P votes (later issue); nothing is committed. */
+		ember_txn_abort(t);
+		return rc;
+	}
+	if ((rc = ember_cert_encode(&c->cert, c->certbuf,
+	                            8 + 10 + EMBER_CERT_MAX_SIGS * 96, &c->certlen))) {
+		ember_txn_abort(t);
+		return rc;
+	}
+	if ((rc = commit_own(c, t)))
+		return rc;
+	after_commit(c, t1 - t0, now_us() - t1);
+	*committed = 1;
+	return 0;
+}
+
+int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,
+                     const uint8_t *cert, size_t certlen, char *why,
+                     size_t whylen)
+{
+	struct ember_txn *t = NULL;
+	uint64_t t0 = now_us(), t1;
+	const uint8_t *proposer;
+	int rc;
+
+	if (certlen > 8 + 10 + EMBER_CERT_MAX_SIGS * 96) {
+		say(why, whylen, "commit certificate of %zu bytes is too large", certlen);
+		return EMBER_ENC_OVERSIZE;
+	}
+	if ((rc = ember_cert_decode(&c->cert, cert, certlen))) {
+		say(why, whylen, "bad commit certificate encoding: %s", ember_strerror(rc));
+		return rc;
+	}
+	for (;;) {
+		rc = exec_strict(c, blk, len, &t, why, whylen);
+		if (rc != EMBER_STORE_MAP_FULL)
+			break;
+		if ((rc = ember_store_grow(c->cfg.store)))
+			return rc;
+		c->stats.map_grows++;
+	}
+	if (rc)
+		return rc;
+	proposer = cons_proposer(c->cfg.g, c->hdr.height, c->cert.round);
+	if (!proposer || memcmp(proposer, c->hdr.proposer, 32) != 0) {
+		say(why, whylen, "block %llu was not proposed by the validator whose turn it was",
+		    (unsigned long long)c->hdr.height);
+		ember_txn_abort(t);
+		return EMBER_BLK_PROPOSER;
+	}
+	if ((rc = cons_cert_verify(c->cfg.g, c->hdr.height, c->hash, &c->cert))) {
+		say(why, whylen, "commit certificate for block %llu lacks +2/3 valid precommits",
+		    (unsigned long long)c->hdr.height);
+		ember_txn_abort(t);
+		return rc;
+	}
+	memcpy(c->certbuf, cert, certlen);
+	c->certlen = certlen;
+	t1 = now_us();
+	rc = commit_txn(c, t, blk, len);
+	while (rc == EMBER_STORE_MAP_FULL) {
+		if ((rc = ember_store_grow(c->cfg.store)))
+			return rc;
+		c->stats.map_grows++;
+		if ((rc = exec_strict(c, blk, len, &t, why, whylen)))
+			return rc;
+		rc = commit_txn(c, t, blk, len);
+	}
+	if (rc)
+		return rc;
+	c->ndropped = 0;
+	after_commit(c, t1 - t0, now_us() - t1);
+	return 0;
+}

@@ -1,0 +1,111 @@
+/*
+ * cons.h - consensus: the validator set, proposer selection, votes and
+ * commit certificates, and the propose -> execute -> vote -> commit path
+ * that every block takes.
+ *
+ * Tendermint-style: a block is final when validators holding more than 2/3
+ * of the voting power precommit its hash; those signatures form the commit
+ * certificate stored with the block.  A single validator (emberd --dev) runs
+ * exactly this path with one vote: it proposes, executes, prevotes,
+ * precommits, sees its own quorum and commits.  Multi-validator rounds over
+ * P2P (timeouts, locking, evidence) plug into the same tally and execution
+ * code in a later issue.
+ *
+ * Execution: one LMDB write transaction per block.  The proposer executes
+ * its candidate txs once, skipping any that fail (tok.h's check-then-write
+ * contract makes that safe), and keeps the transaction open until the
+ * certificate is complete, so a block is executed exactly once.  A block
+ * made elsewhere is executed strictly (any bad tx rejects the block; tx root
+ * and state root must match the header).  When the LMDB map fills, the
+ * transaction is aborted, the map grown and the block executed again.
+ *
+ * Owned by the event-loop thread.  Consensus reads no clock: the caller
+ * passes the time to stamp on a proposal.
+ */
+#ifndef EMBER_CONS_H
+#define EMBER_CONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "block.h"
+#include "chain.h"
+#include "genesis.h"
+#include "key.h"
+#include "mempool.h"
+#include "store.h"
+#include "verify.h"
+
+struct cons_cfg {
+	const struct ember_genesis *g;     /* not owned; outlives cons */
+	struct ember_store *store;         /* not owned */
+	struct ember_mempool *mp;          /* may be NULL (replay only) */
+	struct ember_sigcache *cache;      /* may be NULL */
+	struct ember_vpool *vpool;         /* may be NULL: verify inline */
+	const struct ember_keypair *key;   /* validator key or NULL */
+	size_t max_block_txs;              /* 0: 50000 */
+	size_t max_block_bytes;            /* 0: 16 MiB */
+};
+
+struct cons_stats {
+	uint64_t blocks;                   /* committed since start */
+	uint64_t txs;                      /* txs in those blocks */
+	uint64_t dropped;                  /* mempool txs that failed execution */
+	uint64_t last_exec_us;             /* execute time of the last block */
+	uint64_t last_commit_us;           /* store + fsync time of the last block */
+	uint64_t map_grows;
+};
+
+struct cons;
+
+/*
+ * Open consensus over store: when the store is empty, execute the genesis
+ * state and store block 0; otherwise check that the stored genesis hash is
+ * g's (EMBER_STORE_GENESIS otherwise) and load the tip.  err gets a message.
+ * Returns: 0, EMBER_STORE_GENESIS, EMBER_ENOMEM, store codes.
+ */
+EMBER_WUR int cons_new(struct cons **out, const struct cons_cfg *cfg,
+                       char *err, size_t errlen);
+void cons_free(struct cons *c);
+
+void cons_tip(const struct cons *c, struct ember_tip *out);
+void cons_stats(const struct cons *c, struct cons_stats *out);
+
+/* Proposer of (height, round): weighted round robin over the genesis
+ * validators, each holding `power` consecutive slots. */
+const uint8_t *cons_proposer(const struct ember_genesis *g, uint64_t height,
+                             uint32_t round);
+
+/*
+ * Produce the next block as this node's validator: select from the mempool,
+ * execute, vote, and commit once the tally holds +2/3 of the power (always,
+ * with a single validator).  now_ms is stamped on the block (raised to
+ * parent time + 1 if the clock went backwards).  *committed is set to 1 when
+ * a block was committed.
+ * Returns: 0, EMBER_EINVAL (not a validator / not our turn), store codes.
+ */
+EMBER_WUR int cons_produce(struct cons *c, uint64_t now_ms, int *committed);
+
+/*
+ * Apply a block made elsewhere, with its certificate: strict execution,
+ * certificate check, commit.  why gets the reason on rejection.
+ * Returns: 0, EMBER_ENC_*, EMBER_BLK_*, store codes.
+ */
+EMBER_WUR int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,
+                               const uint8_t *cert, size_t certlen, char *why,
+                               size_t whylen);
+
+/* Check a certificate for block hash at height: every signer a distinct
+ * validator, every signature valid, signers' power > 2/3 of the total.
+ * Returns: 0 or EMBER_BLK_CERT. */
+EMBER_WUR int cons_cert_verify(const struct ember_genesis *g, uint64_t height,
+                               const uint8_t hash[32],
+                               const struct ember_cert *cert);
+
+/* Sign a vote for (type, height, round, hash) with key. */
+EMBER_WUR int cons_vote_sign(const struct ember_keypair *key,
+                             const char *chain_id, uint8_t type,
+                             uint64_t height, uint32_t round,
+                             const uint8_t hash[32], uint8_t sig[64]);
+
+#endif

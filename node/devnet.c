@@ -1,0 +1,121 @@
+/*
+ * devnet.c - `emberd --dev` set-up: like a local Ethereum dev node, a fresh
+ * data directory gets a validator key, a few funded accounts whose keystores
+ * (empty passphrase) are written to dev-keys/, and a genesis naming them.
+ */
+#include "ember/node.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ember/addr.h"
+#include "ember/amount.h"
+#include "ember/genesis.h"
+#include "ember/key.h"
+#include "ember/keystore.h"
+
+#define DEV_BALANCE (1000000ULL * EMBER_COIN)
+#define DEV_MIN_FEE 1000ULL
+
+static int exists(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0;
+}
+
+static void print_accounts(const char *datadir, unsigned n)
+{
+	char path[4096], addr[EMBER_ADDR_BUFLEN];
+	fprintf(stderr, "emberd: dev accounts (keystores have an empty passphrase):\n");
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/dev-keys/dev%u.json", datadir, i);
+		if (ember_keystore_address(path, addr) != 0)
+			break;
+		fprintf(stderr, "  %s  %s\n", addr, path);
+	}
+}
+
+int ember_devnet_prepare(const char *datadir, unsigned naccounts,
+                         uint64_t block_time_ms)
+{
+	struct ember_genesis g;
+	struct ember_keypair kp;
+	char path[4096];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/genesis.json", datadir);
+	if (exists(path)) {
+		print_accounts(datadir, 64);
+		return 0;
+	}
+	memset(&g, 0, sizeof(g));
+	snprintf(g.chain_id, sizeof(g.chain_id), "ember-devnet");
+	snprintf(g.token_model, sizeof(g.token_model), "bme");
+	g.genesis_time_ms = (uint64_t)time(NULL) * 1000;
+	g.block_time_ms = block_time_ms ? block_time_ms : 1000;
+	g.min_fee = DEV_MIN_FEE;
+	g.allocs = calloc(naccounts, sizeof(*g.allocs));
+	g.vals = calloc(1, sizeof(*g.vals));
+	if (!g.allocs || !g.vals) {
+		ember_genesis_release(&g);
+		return EMBER_ENOMEM;
+	}
+
+	snprintf(path, sizeof(path), "%s/dev-keys", datadir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "emberd: cannot create '%s': %s\n", path, strerror(errno));
+		ember_genesis_release(&g);
+		return EMBER_EIO;
+	}
+	for (unsigned i = 0; i < naccounts; i++) {
+		snprintf(path, sizeof(path), "%s/dev-keys/dev%u.json", datadir, i);
+		if ((rc = ember_keypair_generate(&kp)) ||
+		    (rc = ember_keystore_save(path, &kp, "", 0))) {
+			fprintf(stderr, "emberd: cannot write dev key '%s': %s\n", path,
+			        ember_strerror(rc));
+			ember_keypair_clear(&kp);
+			ember_genesis_release(&g);
+			return rc;
+		}
+		memcpy(g.allocs[i].pub, kp.pub, 32);
+		g.allocs[i].amount = DEV_BALANCE;
+		g.nalloc++;
+		ember_keypair_clear(&kp);
+	}
+
+	snprintf(path, sizeof(path), "%s/validator_key.json", datadir);
+	if (exists(path)) {
+		const char *pass = getenv("EMBER_VALIDATOR_PASSPHRASE");
+		rc = ember_keystore_load(path, pass ? pass : "", pass ? strlen(pass) : 0, &kp);
+	} else {
+		rc = ember_keypair_generate(&kp);
+		if (!rc)
+			rc = ember_keystore_save(path, &kp, "", 0);
+	}
+	if (rc) {
+		fprintf(stderr, "emberd: cannot set up validator key '%s': %s\n", path,
+		        ember_strerror(rc));
+		ember_genesis_release(&g);
+		return rc;
+	}
+	memcpy(g.vals[0].pub, kp.pub, 32);
+	g.vals[0].power = 10;
+	g.nval = 1;
+	ember_keypair_clear(&kp);
+
+	snprintf(path, sizeof(path), "%s/genesis.json", datadir);
+	if ((rc = ember_genesis_finish(&g)) || (rc = ember_genesis_save(&g, path))) {
+		fprintf(stderr, "emberd: cannot write '%s': %s\n", path, ember_strerror(rc));
+		ember_genesis_release(&g);
+		return rc;
+	}
+	ember_genesis_release(&g);
+	fprintf(stderr, "emberd: created devnet '%s' in '%s'\n", "ember-devnet", datadir);
+	print_accounts(datadir, naccounts);
+	return 0;
+}

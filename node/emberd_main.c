@@ -1,0 +1,121 @@
+/*
+ * emberd_main.c - command line of the Ember validator / full node.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "ember/node.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: emberd [options]\n"
+"\n"
+"  --dev                  run a single-validator devnet (created on first start)\n"
+"  --datadir DIR          data directory (default ./data)\n"
+"  --rpc-listen HOST:PORT JSON-RPC address (default 127.0.0.1:8645)\n"
+"  --rpc-tls-cert FILE    serve RPC over HTTPS with this PEM certificate\n"
+"  --rpc-tls-key FILE     ... and this PEM private key\n"
+"  --block-time-ms N      block interval (default: the genesis value)\n"
+"  --verify-threads N     signature workers (default: online CPUs)\n"
+"  --max-block-txs N      cap on txs per block (default 50000)\n"
+"  --dev-accounts N       funded accounts in a new devnet (default 4)\n"
+"  --quiet                log empty blocks only every 100 heights\n"
+"  --help                 this text\n"
+"\n"
+"The validator key is read from DIR/validator_key.json with the passphrase\n"
+"in EMBER_VALIDATOR_PASSPHRASE (empty when unset).\n");
+}
+
+static int parse_num(const char *opt, const char *s, unsigned long long max,
+                     unsigned long long *out)
+{
+	char *end;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || *out > max) {
+		fprintf(stderr, "emberd: invalid value '%s' for %s\n", s, opt);
+		return -1;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "dev", no_argument, NULL, 'd' },
+		{ "datadir", required_argument, NULL, 'D' },
+		{ "rpc-listen", required_argument, NULL, 'r' },
+		{ "rpc-tls-cert", required_argument, NULL, 'C' },
+		{ "rpc-tls-key", required_argument, NULL, 'K' },
+		{ "block-time-ms", required_argument, NULL, 'b' },
+		{ "verify-threads", required_argument, NULL, 'v' },
+		{ "max-block-txs", required_argument, NULL, 'm' },
+		{ "dev-accounts", required_argument, NULL, 'a' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ember_node_cfg cfg;
+	unsigned long long v, dev_accounts = 4;
+	int dev = 0, c, rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.datadir = "./data";
+	cfg.rpc_listen = "127.0.0.1:8645";
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dev = 1; break;
+		case 'D': cfg.datadir = optarg; break;
+		case 'r': cfg.rpc_listen = optarg; break;
+		case 'C': cfg.tls_cert = optarg; break;
+		case 'K': cfg.tls_key = optarg; break;
+		case 'q': cfg.quiet = 1; break;
+		case 'b':
+			if (parse_num("--block-time-ms", optarg, 600000, &v) || v < 10)
+				return 2;
+			cfg.block_time_ms = v;
+			break;
+		case 'v':
+			if (parse_num("--verify-threads", optarg, 256, &v) || v == 0)
+				return 2;
+			cfg.verify_threads = (unsigned)v;
+			break;
+		case 'm':
+			if (parse_num("--max-block-txs", optarg, 100000, &v) || v == 0)
+				return 2;
+			cfg.max_block_txs = (size_t)v;
+			break;
+		case 'a':
+			if (parse_num("--dev-accounts", optarg, 10000, &dev_accounts) ||
+			    dev_accounts == 0)
+				return 2;
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "emberd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!!cfg.tls_cert != !!cfg.tls_key) {
+		fprintf(stderr, "emberd: --rpc-tls-cert and --rpc-tls-key go together\n");
+		return 2;
+	}
+	if (mkdir(cfg.datadir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "emberd: cannot create data directory '%s': %s\n",
+		        cfg.datadir, strerror(errno));
+		return 1;
+	}
+	if (dev && (rc = ember_devnet_prepare(cfg.datadir, (unsigned)dev_accounts,
+	                                      cfg.block_time_ms)) != 0)
+		return 1;
+	rc = ember_node_run(&cfg);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,373 @@
+/*
+ * node.c - emberd's wiring.  One libevent loop thread owns sockets, timers,
+ * consensus and the mempool; the verify pool's workers hand finished
+ * batches back through an event made active from their thread (libevent
+ * is set up for pthreads for exactly this).  Only this thread writes LMDB.
+ */
+#include "ember/node.h"
+
+#include <errno.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ember/addr.h"
+#include "ember/codec.h"
+#include "ember/cons.h"
+#include "ember/genesis.h"
+#include "ember/keystore.h"
+#include "ember/mempool.h"
+#include "ember/rpc.h"
+#include "ember/rpcnode.h"
+#include "ember/store.h"
+#include "ember/verify.h"
+
+struct node {
+	const struct ember_node_cfg *cfg;
+	struct event_base *base;
+	struct ember_genesis g;
+	struct ember_keypair key;
+	int have_key;
+	struct ember_store *store;
+	struct ember_sigcache *cache;
+	struct ember_vpool *vpool;
+	struct ember_mempool *mp;
+	struct cons *cons;
+	struct rpc_node *rpcn;
+	struct rpc_server *rpc;
+	struct event *tick_ev, *drain_ev, *sigint_ev, *sigterm_ev;
+	int lock_fd;
+	int warned_turn;
+	uint64_t empty_blocks;
+};
+
+static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logf_(const char *fmt, ...)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+	va_list ap;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s emberd: ", ts);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	struct ember_tip tip;
+	struct cons_stats cs;
+	char hex[65];
+	int committed = 0, rc;
+
+	(void)fd;
+	(void)what;
+	rc = cons_produce(n->cons, wall_ms(), &committed);
+	if (rc == EMBER_EINVAL || rc == EMBER_BLK_CERT) {
+		if (!n->warned_turn)
+			logf_("not producing: this validator alone does not hold +2/3 of "
+			      "the power; multi-validator rounds need peers");
+		n->warned_turn = 1;
+		return;
+	}
+	if (rc) {
+		logf_("block production failed: %s", ember_strerror(rc));
+		return;
+	}
+	if (!committed)
+		return;
+	cons_tip(n->cons, &tip);
+	cons_stats(n->cons, &cs);
+	if (cs.blocks && n->cfg->quiet && cs.txs == 0 && tip.height % 100 != 0)
+		return;
+	ember_hex_encode(tip.hash, 32, hex);
+	hex[16] = 0;
+	logf_("block %" PRIu64 " %s... exec %.1f ms commit %.1f ms mempool %zu",
+	      tip.height, hex, cs.last_exec_us / 1000.0, cs.last_commit_us / 1000.0,
+	      ember_mempool_count(n->mp));
+}
+
+/* Loop thread: hand finished verify batches to their owners. */
+static void drain_done(void *ctx, struct ember_vbatch *b)
+{
+	struct node *n = ctx;
+	if (!rpc_node_verified(n->rpcn, b))
+		logf_("dropped a verify batch with no owner");
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
+	(void)fd;
+	(void)what;
+	ember_vpool_drain(n->vpool, drain_done, n);
+}
+
+/* Worker thread: wake the loop (event_active is thread-safe once
+ * evthread_use_pthreads() has run). */
+static void vpool_notify(void *ctx)
+{
+	struct node *n = ctx;
+	event_active(n->drain_ev, EV_READ, 0);
+}
+
+static void stop_node(void *ctx)
+{
+	struct node *n = ctx;
+	logf_("stopping");
+	event_base_loopexit(n->base, NULL);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	logf_("caught signal %d", (int)sig);
+	stop_node(arg);
+}
+
+static int lock_datadir(struct node *n, const char *dir)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/LOCK", dir);
+	n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (n->lock_fd < 0) {
+		logf_("cannot open '%s': %s", path, strerror(errno));
+		return EMBER_EIO;
+	}
+	if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		logf_("data directory '%s' is in use by another emberd", dir);
+		return EMBER_EBUSY;
+	}
+	return 0;
+}
+
+static int write_cookie(const char *dir, char token[65])
+{
+	uint8_t raw[32];
+	char path[4096];
+	int fd;
+	randombytes_buf(raw, sizeof(raw));
+	ember_hex_encode(raw, sizeof(raw), token);
+	snprintf(path, sizeof(path), "%s/rpc.cookie", dir);
+	unlink(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, token, 64) != 64) {
+		if (fd >= 0)
+			close(fd);
+		logf_("cannot write '%s': %s", path, strerror(errno));
+		return EMBER_EIO;
+	}
+	close(fd);
+	return 0;
+}
+
+static int load_key(struct node *n, const char *dir)
+{
+	char path[4096];
+	const char *pass = getenv("EMBER_VALIDATOR_PASSPHRASE");
+	struct stat st;
+	int rc;
+	snprintf(path, sizeof(path), "%s/validator_key.json", dir);
+	if (stat(path, &st) != 0)
+		return 0;   /* a full node that does not validate */
+	rc = ember_keystore_load(path, pass ? pass : "", pass ? strlen(pass) : 0, &n->key);
+	if (rc) {
+		logf_("cannot open validator key '%s': %s (set EMBER_VALIDATOR_PASSPHRASE)",
+		      path, ember_strerror(rc));
+		return rc;
+	}
+	n->have_key = 1;
+	return 0;
+}
+
+static void node_release(struct node *n)
+{
+	if (n->tick_ev)
+		event_free(n->tick_ev);
+	if (n->sigint_ev)
+		event_free(n->sigint_ev);
+	if (n->sigterm_ev)
+		event_free(n->sigterm_ev);
+	rpc_server_free(n->rpc);
+	/* Workers stop before the node's RPC state they report to goes away. */
+	ember_vpool_free(n->vpool);
+	rpc_node_free(n->rpcn);
+	if (n->drain_ev)
+		event_free(n->drain_ev);
+	cons_free(n->cons);
+	ember_mempool_free(n->mp);
+	ember_sigcache_free(n->cache);
+	ember_store_close(n->store);
+	ember_genesis_release(&n->g);
+	ember_keypair_clear(&n->key);
+	if (n->base)
+		event_base_free(n->base);
+	if (n->lock_fd >= 0)
+		close(n->lock_fd);
+}
+
+int ember_node_run(const struct ember_node_cfg *cfg)
+{
+	struct node n;
+	char path[4096], err[512], token[65], addr[EMBER_ADDR_BUFLEN];
+	struct rpc_server_cfg rcfg;
+	struct cons_cfg ccfg;
+	struct rpc_node_cfg ncfg;
+	const struct rpc_method *methods;
+	struct ember_tip tip;
+	struct timeval tv;
+	size_t nmethods;
+	unsigned threads;
+	uint64_t bt;
+	int rc;
+
+	memset(&n, 0, sizeof(n));
+	n.cfg = cfg;
+	n.lock_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0)
+		return EMBER_EINTERNAL;
+	if ((rc = lock_datadir(&n, cfg->datadir)))
+		goto out;
+
+	snprintf(path, sizeof(path), "%s/genesis.json", cfg->datadir);
+	if ((rc = ember_genesis_load(&n.g, path, err, sizeof(err)))) {
+		if (rc == EMBER_EIO)
+			logf_("no genesis at '%s': start with --dev for a devnet, or copy "
+			      "the network's genesis.json there", path);
+		else
+			logf_("%s", err);
+		goto out;
+	}
+	if ((rc = load_key(&n, cfg->datadir)))
+		goto out;
+
+	snprintf(path, sizeof(path), "%s/ledger", cfg->datadir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		logf_("cannot create '%s': %s", path, strerror(errno));
+		rc = EMBER_EIO;
+		goto out;
+	}
+	if ((rc = ember_store_open(&n.store, path, 0))) {
+		logf_("cannot open the ledger in '%s': %s", path, ember_strerror(rc));
+		goto out;
+	}
+
+	evthread_use_pthreads();
+	n.base = event_base_new();
+	if (!n.base) {
+		rc = EMBER_ENOMEM;
+		goto out;
+	}
+	n.drain_ev = event_new(n.base, -1, 0, on_drain, &n);
+	threads = cfg->verify_threads;
+	if (!threads) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+		threads = c > 0 ? (unsigned)c : 1;
+	}
+	if (!n.drain_ev || (rc = ember_sigcache_new(&n.cache, 1u << 20)) ||
+	    (rc = ember_vpool_new(&n.vpool, threads, n.cache, vpool_notify, &n)) ||
+	    (rc = ember_mempool_new(&n.mp, NULL))) {
+		logf_("cannot start: %s", ember_strerror(rc ? rc : EMBER_ENOMEM));
+		rc = rc ? rc : EMBER_ENOMEM;
+		goto out;
+	}
+
+	memset(&ccfg, 0, sizeof(ccfg));
+	ccfg.g = &n.g;
+	ccfg.store = n.store;
+	ccfg.mp = n.mp;
+	ccfg.cache = n.cache;
+	ccfg.vpool = n.vpool;
+	ccfg.key = n.have_key ? &n.key : NULL;
+	ccfg.max_block_txs = cfg->max_block_txs;
+	if ((rc = cons_new(&n.cons, &ccfg, err, sizeof(err)))) {
+		logf_("%s", err);
+		goto out;
+	}
+
+	memset(&ncfg, 0, sizeof(ncfg));
+	ncfg.base = n.base;
+	ncfg.store = n.store;
+	ncfg.mp = n.mp;
+	ncfg.vpool = n.vpool;
+	ncfg.cons = n.cons;
+	ncfg.g = &n.g;
+	ncfg.stop = stop_node;
+	ncfg.stop_ctx = &n;
+	if ((rc = rpc_node_new(&n.rpcn, &ncfg)))
+		goto out;
+	if ((rc = write_cookie(cfg->datadir, token)))
+		goto out;
+	memset(&rcfg, 0, sizeof(rcfg));
+	rcfg.listen = cfg->rpc_listen;
+	rcfg.auth_token = token;
+	rcfg.tls_cert = cfg->tls_cert;
+	rcfg.tls_key = cfg->tls_key;
+	methods = rpc_node_methods(&nmethods);
+	if ((rc = rpc_server_new(&n.rpc, n.base, &rcfg, methods, nmethods, n.rpcn))) {
+		logf_("cannot serve RPC on '%s': %s%s%s", cfg->rpc_listen,
+		      ember_strerror(rc), errno ? ": " : "", errno ? strerror(errno) : "");
+		goto out;
+	}
+	rpc_node_set_server(n.rpcn, n.rpc);
+	if ((rc = rpc_server_route(n.rpc, "/metrics", rpc_node_metrics, n.rpcn)) ||
+	    (rc = rpc_server_route(n.rpc, "/", rpc_node_explorer, n.rpcn)))
+		goto out;
+
+	bt = cfg->block_time_ms ? cfg->block_time_ms : n.g.block_time_ms;
+	tv.tv_sec = (time_t)(bt / 1000);
+	tv.tv_usec = (suseconds_t)((bt % 1000) * 1000);
+	n.tick_ev = event_new(n.base, -1, EV_PERSIST, on_tick, &n);
+	n.sigint_ev = evsignal_new(n.base, SIGINT, on_signal, &n);
+	n.sigterm_ev = evsignal_new(n.base, SIGTERM, on_signal, &n);
+	if (!n.tick_ev || !n.sigint_ev || !n.sigterm_ev) {
+		rc = EMBER_ENOMEM;
+		goto out;
+	}
+	if (n.have_key)
+		event_add(n.tick_ev, &tv);
+	event_add(n.sigint_ev, NULL);
+	event_add(n.sigterm_ev, NULL);
+
+	cons_tip(n.cons, &tip);
+	ember_hex_encode(tip.hash, 32, path);
+	logf_("chain '%s' at height %" PRIu64 " tip %.16s...", n.g.chain_id, tip.height, path);
+	if (n.have_key) {
+		ember_addr_encode(n.key.pub, addr);
+		logf_("validator %s, a block every %" PRIu64 " ms, %u verify threads",
+		      addr, bt, threads);
+	}
+	logf_("JSON-RPC on %s://%s (port %u), admin cookie in %s/rpc.cookie",
+	      cfg->tls_cert ? "https" : "http", cfg->rpc_listen,
+	      (unsigned)rpc_server_port(n.rpc), cfg->datadir);
+
+	event_base_dispatch(n.base);
+	rc = 0;
+out:
+	node_release(&n);
+	return rc;
+}

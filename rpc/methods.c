@@ -1,0 +1,628 @@
+/*
+ * methods.c - the node's JSON-RPC methods (docs/rpc.md).  Every handler
+ * reads through its own LMDB read transaction, so RPC never waits for the
+ * block writer.
+ */
+#include "ember/rpcnode.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember/addr.h"
+#include "ember/amount.h"
+#include "ember/block.h"
+#include "ember/chain.h"
+#include "ember/codec.h"
+#include "ember/hash.h"
+#include "ember/mempool.h"
+#include "ember/state.h"
+#include "ember/tok.h"
+#include "ember/verify.h"
+
+#define EMBER_VERSION_STRING "0.1.0"
+
+/* One sendtx call waiting for its signature check. */
+struct pending_tx {
+	struct rpc_call *call;
+	struct ember_tx tx;
+	uint8_t *enc;          /* owned */
+	size_t len;
+};
+
+/* A verify batch in flight: owns its jobs and pending txs. */
+struct vreq {
+	struct ember_vbatch batch;
+	struct rpc_node *owner;
+	struct pending_tx *items;
+	size_t n;
+};
+
+struct rpc_node {
+	struct rpc_node_cfg cfg;
+	struct rpc_server *server;
+	struct event *flush_ev;
+	struct pending_tx *acc;     /* txs waiting for the next flush */
+	size_t nacc, capacc;
+	uint64_t accepted, rejected;
+};
+
+/* --- helpers ----------------------------------------------------------- */
+
+static json_t *hex_json(const uint8_t *p, size_t n)
+{
+	char *s = malloc(2 * n + 1);
+	json_t *j;
+	if (!s)
+		return NULL;
+	ember_hex_encode(p, n, s);
+	j = json_string(s);
+	free(s);
+	return j;
+}
+
+static json_t *addr_json(const uint8_t pub[32])
+{
+	char a[EMBER_ADDR_BUFLEN];
+	ember_addr_encode(pub, a);
+	return json_string(a);
+}
+
+static json_t *u64_json(uint64_t v)
+{
+	char b[24];
+	snprintf(b, sizeof(b), "%" PRIu64, v);
+	return json_string(b);
+}
+
+static int parse_hash(json_t *j, uint8_t out[32])
+{
+	const char *s = json_string_value(j);
+	size_t w;
+	if (!s || strlen(s) != 64)
+		return EMBER_EPARSE;
+	return ember_hex_decode(s, 64, out, 32, &w);
+}
+
+static int read_txn(struct rpc_call *call, struct rpc_node *n,
+                    struct ember_txn **t)
+{
+	int rc = ember_store_read(n->cfg.store, t);
+	if (rc)
+		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read the ledger: %s",
+		          ember_strerror(rc));
+	return rc;
+}
+
+/* --- getstatus ---------------------------------------------------------- */
+
+static void m_getstatus(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	const struct ember_genesis *g = n->cfg.g;
+	struct ember_tip tip;
+	cons_tip(n->cfg.cons, &tip);
+	rpc_result(call, json_pack("{s:s, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:s}",
+		"chain_id", g->chain_id,
+		"genesis_hash", hex_json(g->hash, 32),
+		"height", (json_int_t)tip.height,
+		"tip_hash", hex_json(tip.hash, 32),
+		"state_root", hex_json(tip.state_root, 32),
+		"time_ms", (json_int_t)tip.time_ms,
+		"block_time_ms", (json_int_t)g->block_time_ms,
+		"min_fee", u64_json(g->min_fee),
+		"mempool_txs", (json_int_t)ember_mempool_count(n->cfg.mp),
+		"mempool_bytes", (json_int_t)ember_mempool_bytes(n->cfg.mp),
+		"version", EMBER_VERSION_STRING));
+}
+
+/* --- getblock ----------------------------------------------------------- */
+
+static json_t *block_json(struct ember_txn *t, uint64_t height, int *rc)
+{
+	const uint8_t *enc, *cenc;
+	size_t len, clen, ntx;
+	struct ember_header h;
+	struct ember_txref *refs;
+	struct ember_cert *cert;
+	uint8_t hash[32], txid[32];
+	json_t *o, *txids;
+
+	if ((*rc = ember_chain_get_block(t, height, &enc, &len)))
+		return NULL;
+	if ((*rc = ember_header_decode(&h, enc, EMBER_HEADER_SIZE)))
+		return NULL;
+	refs = malloc(((size_t)h.tx_count + 1) * sizeof(*refs));
+	if (!refs) {
+		*rc = EMBER_ENOMEM;
+		return NULL;
+	}
+	if ((*rc = ember_block_decode(&h, refs, (size_t)h.tx_count + 1, &ntx, enc, len))) {
+		free(refs);
+		*rc = EMBER_STORE_CORRUPT;
+		return NULL;
+	}
+	ember_header_hash(&h, hash);
+	txids = json_array();
+	for (size_t i = 0; i < ntx; i++) {
+		ember_txid(refs[i].p, refs[i].len, txid);
+		json_array_append_new(txids, hex_json(txid, 32));
+	}
+	free(refs);
+	o = json_pack("{s:I, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:I, s:o}",
+		"height", (json_int_t)h.height,
+		"hash", hex_json(hash, 32),
+		"prev_hash", hex_json(h.prev_hash, 32),
+		"time_ms", (json_int_t)h.time_ms,
+		"tx_root", hex_json(h.tx_root, 32),
+		"state_root", hex_json(h.state_root, 32),
+		"proposer", addr_json(h.proposer),
+		"tx_count", (json_int_t)h.tx_count,
+		"size", (json_int_t)len,
+		"txids", txids);
+	cert = malloc(sizeof(*cert));
+	if (cert && ember_chain_get_cert(t, height, &cenc, &clen) == 0 &&
+	    ember_cert_decode(cert, cenc, clen) == 0) {
+		json_t *signers = json_array();
+		for (uint32_t i = 0; i < cert->nsig; i++)
+			json_array_append_new(signers, addr_json(cert->sigs[i].validator));
+		json_object_set_new(o, "cert", json_pack("{s:I, s:o}",
+			"round", (json_int_t)cert->round, "signers", signers));
+	} else {
+		json_object_set_new(o, "cert", json_null());
+	}
+	free(cert);
+	return o;
+}
+
+static void m_getblock(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	json_t *id = json_array_get(params, 0), *o;
+	struct ember_txn *t;
+	uint64_t height;
+	int rc;
+
+	if (read_txn(call, n, &t))
+		return;
+	if (json_is_integer(id)) {
+		if (json_integer_value(id) < 0) {
+			rpc_error(call, RPC_INVALID_PARAMS, "block height must not be negative");
+			goto out;
+		}
+		height = (uint64_t)json_integer_value(id);
+	} else {
+		uint8_t hash[32];
+		if (parse_hash(id, hash)) {
+			rpc_error(call, RPC_INVALID_PARAMS,
+			          "block id must be a height or a 64-hex-digit hash");
+			goto out;
+		}
+		if (ember_chain_get_height(t, hash, &height)) {
+			rpc_error(call, RPC_ERR_NOT_FOUND, "no block with hash '%s'",
+			          json_string_value(id));
+			goto out;
+		}
+	}
+	o = block_json(t, height, &rc);
+	if (!o) {
+		if (rc == EMBER_ENOTFOUND)
+			rpc_error(call, RPC_ERR_NOT_FOUND, "no block at height %" PRIu64, height);
+		else
+			rpc_error(call, RPC_INTERNAL_ERROR, "cannot read block %" PRIu64 ": %s",
+			          height, ember_strerror(rc));
+		goto out;
+	}
+	rpc_result(call, o);
+out:
+	ember_txn_abort(t);
+}
+
+/* --- gettx -------------------------------------------------------------- */
+
+static json_t *tx_json(const struct ember_tx *tx, const uint8_t *enc, size_t len,
+                       const uint8_t txid[32])
+{
+	json_t *o = json_pack("{s:o, s:s, s:s, s:o, s:o, s:I, s:I, s:o}",
+		"txid", hex_json(txid, 32),
+		"kind", tx->kind == EMBER_TX_TRANSFER ? "transfer" : "unknown",
+		"chain_id", tx->chain_id,
+		"from", addr_json(tx->from),
+		"fee", u64_json(tx->fee),
+		"nonce", (json_int_t)tx->nonce,
+		"size", (json_int_t)len,
+		"hex", hex_json(enc, len));
+	if (tx->kind == EMBER_TX_TRANSFER) {
+		json_object_set_new(o, "to", addr_json(tx->u.transfer.to));
+		json_object_set_new(o, "amount", u64_json(tx->u.transfer.amount));
+	}
+	return o;
+}
+
+static void m_gettx(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	const struct ember_mp_entry *e;
+	struct ember_txn *t;
+	struct ember_header h;
+	struct ember_txref *refs = NULL;
+	struct ember_tx tx;
+	const uint8_t *enc;
+	size_t len, ntx;
+	uint8_t txid[32], bh[32];
+	uint64_t height;
+	uint32_t index;
+	json_t *o;
+
+	if (parse_hash(json_array_get(params, 0), txid)) {
+		rpc_error(call, RPC_INVALID_PARAMS, "txid must be 64 hex digits");
+		return;
+	}
+	if (read_txn(call, n, &t))
+		return;
+	if (ember_chain_get_txloc(t, txid, &height, &index) != 0) {
+		e = ember_mempool_get(n->cfg.mp, txid);
+		if (!e) {
+			rpc_error(call, RPC_ERR_NOT_FOUND, "no transaction with id '%s'",
+			          json_string_value(json_array_get(params, 0)));
+			goto out;
+		}
+		o = tx_json(&e->tx, e->enc, e->len, e->txid);
+		json_object_set_new(o, "status", json_string("pending"));
+		rpc_result(call, o);
+		goto out;
+	}
+	if (ember_chain_get_block(t, height, &enc, &len) ||
+	    ember_header_decode(&h, enc, EMBER_HEADER_SIZE) || index >= h.tx_count ||
+	    !(refs = malloc(((size_t)h.tx_count + 1) * sizeof(*refs))) ||
+	    ember_block_decode(&h, refs, (size_t)h.tx_count + 1, &ntx, enc, len) ||
+	    ember_tx_decode(&tx, refs[index].p, refs[index].len)) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "stored block %" PRIu64 " is unreadable", height);
+		goto out;
+	}
+	ember_header_hash(&h, bh);
+	o = tx_json(&tx, refs[index].p, refs[index].len, txid);
+	json_object_set_new(o, "status", json_string("committed"));
+	json_object_set_new(o, "height", json_integer((json_int_t)height));
+	json_object_set_new(o, "index", json_integer(index));
+	json_object_set_new(o, "block_hash", hex_json(bh, 32));
+	rpc_result(call, o);
+out:
+	free(refs);
+	ember_txn_abort(t);
+}
+
+/* --- getaccount --------------------------------------------------------- */
+
+static void m_getaccount(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	const char *s = json_string_value(json_array_get(params, 0));
+	struct ember_account a;
+	struct ember_txn *t;
+	uint8_t pub[32];
+	uint64_t next;
+	int rc;
+
+	if (!s) {
+		rpc_error(call, RPC_INVALID_PARAMS, "address must be a string");
+		return;
+	}
+	if ((rc = ember_addr_decode(s, pub))) {
+		rpc_error(call, RPC_INVALID_PARAMS, "invalid address '%.90s': %s", s,
+		          ember_strerror(rc));
+		return;
+	}
+	if (read_txn(call, n, &t))
+		return;
+	rc = ember_account_get(t, pub, &a);
+	ember_txn_abort(t);
+	if (rc) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read account: %s", ember_strerror(rc));
+		return;
+	}
+	next = ember_mempool_next_nonce(n->cfg.mp, pub, a.nonce);
+	rpc_result(call, json_pack("{s:o, s:o, s:I, s:I, s:I}",
+		"address", addr_json(pub),
+		"balance", u64_json(a.balance),
+		"nonce", (json_int_t)a.nonce,
+		"next_nonce", (json_int_t)next,
+		"pending", (json_int_t)(next - a.nonce)));
+}
+
+/* --- sendtx ------------------------------------------------------------- */
+
+static void tx_reject(struct rpc_node *n, struct rpc_call *call, int code,
+                      const char *msg)
+{
+	n->rejected++;
+	rpc_error_data(call, RPC_ERR_TX_REJECTED,
+	               json_pack("{s:i, s:s}", "code", code, "error", ember_strerror(code)),
+	               "%s", msg);
+}
+
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct rpc_node *n = arg;
+	struct vreq *r;
+
+	if (!n->nacc)
+		return;
+	r = calloc(1, sizeof(*r));
+	if (r)
+		r->batch.jobs = calloc(n->nacc, sizeof(*r->batch.jobs));
+	if (!r || !r->batch.jobs) {
+		for (size_t i = 0; i < n->nacc; i++) {
+			rpc_error(n->acc[i].call, RPC_ERR_BUSY, "node out of memory; try again");
+			free(n->acc[i].enc);
+		}
+		n->nacc = 0;
+		free(r);
+		return;
+	}
+	/* The vreq takes the accumulated array; a new one starts empty. */
+	r->owner = n;
+	r->items = n->acc;
+	r->n = n->nacc;
+	n->acc = NULL;
+	n->nacc = n->capacc = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		r->batch.jobs[i].tx = &r->items[i].tx;
+		ember_txid(r->items[i].enc, r->items[i].len, r->batch.jobs[i].txid);
+	}
+	r->batch.n = r->n;
+	r->batch.user = r;
+	if (ember_vpool_submit(n->cfg.vpool, &r->batch) != 0) {
+		r->batch.n = 0;
+		rpc_node_verified(n, &r->batch);
+	}
+}
+
+static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	const char *hex = json_string_value(json_array_get(params, 0));
+	const struct ember_genesis *g = n->cfg.g;
+	struct pending_tx *p;
+	struct ember_txn *t;
+	uint8_t buf[EMBER_TX_MAX_SIZE], txid[32];
+	size_t hlen, len;
+	uint64_t height;
+	uint32_t index;
+	char msg[256];
+	int rc;
+
+	if (!hex) {
+		rpc_error(call, RPC_INVALID_PARAMS, "hex must be a string");
+		return;
+	}
+	hlen = strlen(hex);
+	if (hlen > 2 * EMBER_TX_MAX_SIZE) {
+		snprintf(msg, sizeof(msg), "tx of %zu bytes exceeds the limit of %d",
+		         hlen / 2, EMBER_TX_MAX_SIZE);
+		tx_reject(n, call, EMBER_TX_TOO_LARGE, msg);
+		return;
+	}
+	if (hlen % 2 || ember_hex_decode(hex, hlen, buf, sizeof(buf), &len)) {
+		rpc_error(call, RPC_INVALID_PARAMS, "hex is not an even number of hex digits");
+		return;
+	}
+	if (n->nacc == n->capacc) {
+		size_t cap = n->capacc ? n->capacc * 2 : 256;
+		void *np = realloc(n->acc, cap * sizeof(*n->acc));
+		if (!np) {
+			rpc_error(call, RPC_ERR_BUSY, "node out of memory; try again");
+			return;
+		}
+		n->acc = np;
+		n->capacc = cap;
+	}
+	p = &n->acc[n->nacc];
+	if ((rc = ember_tx_decode(&p->tx, buf, len))) {
+		snprintf(msg, sizeof(msg), "malformed tx: %s", ember_strerror(rc));
+		tx_reject(n, call, rc, msg);
+		return;
+	}
+	if ((rc = ember_tx_check(&p->tx, g->chain_id, g->min_fee))) {
+		if (rc == EMBER_TX_WRONG_CHAIN)
+			snprintf(msg, sizeof(msg), "tx is for chain '%s'; this node runs '%s'",
+			         p->tx.chain_id, g->chain_id);
+		else if (rc == EMBER_TX_FEE_LOW)
+			snprintf(msg, sizeof(msg), "fee %" PRIu64 " is below the minimum %" PRIu64,
+			         p->tx.fee, g->min_fee);
+		else
+			snprintf(msg, sizeof(msg), "%s", ember_strerror(rc));
+		tx_reject(n, call, rc, msg);
+		return;
+	}
+	ember_txid(buf, len, txid);
+	if (read_txn(call, n, &t))
+		return;
+	rc = ember_chain_get_txloc(t, txid, &height, &index);
+	ember_txn_abort(t);
+	if (rc == 0) {
+		snprintf(msg, sizeof(msg), "tx already committed in block %" PRIu64, height);
+		tx_reject(n, call, EMBER_MP_KNOWN, msg);
+		return;
+	}
+	if (ember_mempool_get(n->cfg.mp, txid)) {
+		/* Resubmitting a pending tx is harmless: answer with its id. */
+		rpc_result(call, hex_json(txid, 32));
+		return;
+	}
+	p->enc = malloc(len);
+	if (!p->enc) {
+		rpc_error(call, RPC_ERR_BUSY, "node out of memory; try again");
+		return;
+	}
+	memcpy(p->enc, buf, len);
+	p->len = len;
+	p->call = call;
+	if (n->nacc++ == 0)
+		event_active(n->flush_ev, EV_WRITE, 0);
+}
+
+int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b)
+{
+	struct vreq *r = b->user;
+	struct ember_txn *t = NULL;
+	char why[256];
+
+	if (!r || r->owner != n)
+		return 0;
+	if (ember_store_read(n->cfg.store, &t))
+		t = NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		struct pending_tx *p = &r->items[i];
+		struct ember_account a;
+		int rc;
+		if (i >= b->n || !t) {
+			rpc_error(p->call, RPC_ERR_BUSY, "node busy; try again");
+		} else if (!b->jobs[i].valid) {
+			char addr[EMBER_ADDR_BUFLEN];
+			ember_addr_encode(p->tx.from, addr);
+			snprintf(why, sizeof(why), "bad signature: tx is not signed by account '%s'", addr);
+			tx_reject(n, p->call, EMBER_TX_BAD_SIG, why);
+		} else if ((rc = ember_account_get(t, p->tx.from, &a))) {
+			rpc_error(p->call, RPC_INTERNAL_ERROR, "cannot read account: %s",
+			          ember_strerror(rc));
+		} else {
+			why[0] = 0;
+			rc = ember_mempool_add(n->cfg.mp, &p->tx, p->enc, p->len,
+			                       b->jobs[i].txid, &a, why, sizeof(why));
+			if (rc == 0 || rc == EMBER_MP_DUP) {
+				n->accepted += rc == 0;
+				rpc_result(p->call, hex_json(b->jobs[i].txid, 32));
+			} else {
+				tx_reject(n, p->call, rc, why[0] ? why : ember_strerror(rc));
+			}
+		}
+		free(p->enc);
+	}
+	ember_txn_abort(t);
+	free(r->items);
+	free(b->jobs);
+	free(r);
+	return 1;
+}
+
+/* --- admin -------------------------------------------------------------- */
+
+static void m_stop(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	if (!n->cfg.stop) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "this node cannot be stopped over RPC");
+		return;
+	}
+	rpc_result(call, json_string("stopping"));
+	n->cfg.stop(n->cfg.stop_ctx);
+}
+
+static const struct rpc_method node_methods[] = {
+	{ "getstatus", m_getstatus, 0, 0, RPC_F_READONLY, { NULL },
+	  "chain id, height, tip hash, state root, mempool size" },
+	{ "getblock", m_getblock, 1, 1, RPC_F_READONLY, { "id", NULL },
+	  "block header and txids by height or hash" },
+	{ "gettx", m_gettx, 1, 1, RPC_F_READONLY, { "txid", NULL },
+	  "a transaction, committed or pending, with its raw hex" },
+	{ "getaccount", m_getaccount, 1, 1, RPC_F_READONLY, { "address", NULL },
+	  "balance and nonces of an account" },
+	{ "sendtx", m_sendtx, 1, 1, 0, { "hex", NULL },
+	  "submit a signed transaction; returns its txid" },
+	{ "stop", m_stop, 0, 0, RPC_F_AUTH, { NULL },
+	  "stop the node (needs the cookie token)" },
+};
+
+const struct rpc_method *rpc_node_methods(size_t *count)
+{
+	*count = sizeof(node_methods) / sizeof(node_methods[0]);
+	return node_methods;
+}
+
+/* --- lifecycle, metrics, explorer --------------------------------------- */
+
+int rpc_node_new(struct rpc_node **out, const struct rpc_node_cfg *cfg)
+{
+	struct rpc_node *n = calloc(1, sizeof(*n));
+	if (!n)
+		return EMBER_ENOMEM;
+	n->cfg = *cfg;
+	/* Low priority is not needed: an active event runs after the current
+	 * callback returns, so a whole HTTP batch lands in one flush. */
+	n->flush_ev = event_new(cfg->base, -1, 0, flush_cb, n);
+	if (!n->flush_ev) {
+		free(n);
+		return EMBER_ENOMEM;
+	}
+	*out = n;
+	return 0;
+}
+
+void rpc_node_free(struct rpc_node *n)
+{
+	if (!n)
+		return;
+	for (size_t i = 0; i < n->nacc; i++)
+		free(n->acc[i].enc);
+	free(n->acc);
+	event_free(n->flush_ev);
+	free(n);
+}
+
+void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s)
+{
+	n->server = s;
+}
+
+int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	struct ember_tip tip;
+	struct cons_stats cs;
+	struct rpc_stats rs = { 0, 0, 0 };
+
+	cons_tip(n->cfg.cons, &tip);
+	cons_stats(n->cfg.cons, &cs);
+	if (n->server)
+		rpc_server_stats(n->server, &rs);
+	*content_type = "text/plain; version=0.0.4";
+	evbuffer_add_printf(body,
+		"# HELP ember_height Height of the committed tip.\n"
+		"# TYPE ember_height gauge\nember_height %" PRIu64 "\n"
+		"# HELP ember_blocks_committed_total Blocks committed since start.\n"
+		"# TYPE ember_blocks_committed_total counter\nember_blocks_committed_total %" PRIu64 "\n"
+		"# HELP ember_txs_committed_total Transactions committed since start.\n"
+		"# TYPE ember_txs_committed_total counter\nember_txs_committed_total %" PRIu64 "\n"
+		"# HELP ember_txs_dropped_total Mempool txs that failed execution.\n"
+		"# TYPE ember_txs_dropped_total counter\nember_txs_dropped_total %" PRIu64 "\n"
+		"# HELP ember_block_exec_seconds Execution time of the last block.\n"
+		"# TYPE ember_block_exec_seconds gauge\nember_block_exec_seconds %" PRIu64 ".%06" PRIu64 "\n"
+		"# HELP ember_block_commit_seconds Store and fsync time of the last block.\n"
+		"# TYPE ember_block_commit_seconds gauge\nember_block_commit_seconds %" PRIu64 ".%06" PRIu64 "\n"
+		"# HELP ember_mempool_txs Pending transactions.\n"
+		"# TYPE ember_mempool_txs gauge\nember_mempool_txs %zu\n"
+		"# HELP ember_mempool_bytes Bytes of pending transactions.\n"
+		"# TYPE ember_mempool_bytes gauge\nember_mempool_bytes %zu\n"
+		"# HELP ember_txs_accepted_total Transactions admitted over RPC.\n"
+		"# TYPE ember_txs_accepted_total counter\nember_txs_accepted_total %" PRIu64 "\n"
+		"# HELP ember_txs_rejected_total Transactions refused over RPC.\n"
+		"# TYPE ember_txs_rejected_total counter\nember_txs_rejected_total %" PRIu64 "\n"
+		"# HELP ember_rpc_requests_total HTTP JSON-RPC requests.\n"
+		"# TYPE ember_rpc_requests_total counter\nember_rpc_requests_total %" PRIu64 "\n"
+		"# HELP ember_rpc_calls_total JSON-RPC calls (batch members count).\n"
+		"# TYPE ember_rpc_calls_total counter\nember_rpc_calls_total %" PRIu64 "\n"
+		"# HELP ember_rpc_errors_total JSON-RPC calls answered with an error.\n"
+		"# TYPE ember_rpc_errors_total counter\nember_rpc_errors_total %" PRIu64 "\n"
+		"# HELP ember_store_map_grows_total LMDB map growths.\n"
+		"# TYPE ember_store_map_grows_total counter\nember_store_map_grows_total %" PRIu64 "\n",
+		tip.height, cs.blocks, cs.txs, cs.dropped,
+		cs.last_exec_us / 1000000, cs.last_exec_us % 1000000,
+		cs.last_commit_us / 1000000, cs.last_commit_us % 1000000,
+		ember_mempool_count(n->cfg.mp), ember_mempool_bytes(n->cfg.mp),
+		n->accepted, n->rejected, rs.requests, rs.calls, rs.errors, cs.map_grows);
+	return 200;
+}

@@ -1,0 +1,866 @@
+/*
+ * server.c - the generic JSON-RPC 2.0 layer over libevent's evhttp (rpc.h).
+ *
+ * One HTTP request becomes one struct rpc_req holding a struct rpc_call per
+ * call of the batch.  Calls are validated and dispatched in order; the reply
+ * goes out when the request's pending count reaches zero, which happens
+ * inside the dispatch loop when every handler answers at once, or later
+ * from whatever event an asynchronous handler waits on.  Response slots
+ * stay in batch order whatever order the answers arrive in.
+ *
+ * Lifetime of the evhttp_request.  libevent 2.1 stops reading a connection
+ * once a request body is complete and starts again only after the reply, so
+ * a client that leaves while a call is pending is noticed when the reply is
+ * written, and libevent then frees connection and request itself.  The only
+ * way a pending evhttp_request is freed behind our back is its connection
+ * being freed (evhttp_free in rpc_server_free, or a future libevent that
+ * watches for EOF); the connection's close callback, set only while a
+ * request is pending, clears rq->http so later answers are dropped and the
+ * rpc_req is freed with the last one.  Writing to a vanished client can
+ * raise SIGPIPE: the process must ignore it.
+ *
+ * Every byte a client sent that is echoed in an error message passes
+ * through clean(), so the wire only ever carries printable ASCII from us.
+ */
+#include "ember/rpc.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/sha.h>
+#include <openssl/ssl.h>
+
+#define RPC_TIMEOUT_S 30               /* slow clients lose the connection */
+#define RPC_MAX_HEADERS (16u * 1024)
+#define RPC_NAME_SHOWN 64              /* longest client name echoed back */
+#define RPC_NAME_BUF (RPC_NAME_SHOWN + 4)
+#define RPC_MSG_MAX 512                /* longest error message */
+
+struct rpc_route {
+	struct rpc_route *next;
+	rpc_route_cb cb;
+	void *ctx;
+	char path[];
+};
+
+struct rpc_call {
+	struct rpc_req *rq;
+	json_t *id;        /* owned; json null until a valid id is seen */
+	json_t *resp;      /* owned response object once answered */
+	int notify;        /* valid call without "id": answer is dropped */
+	int answered;
+};
+
+struct rpc_req {
+	struct rpc_server *srv;        /* NULL once the server is freed */
+	struct evhttp_request *http;   /* NULL once the connection is gone */
+	struct rpc_req *prev, *next;   /* in srv->pending */
+	size_t ncalls;
+	size_t pending;                /* unanswered calls, +1 while dispatching */
+	int batch;
+	int auth;                      /* -1: not checked yet, else 0/1 */
+	struct rpc_call calls[];
+};
+
+struct rpc_server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct evhttp_bound_socket *sock;
+	SSL_CTX *ssl;
+	const struct rpc_method *table;
+	size_t n;
+	void *ctx;
+	int has_token;
+	unsigned char token_hash[SHA256_DIGEST_LENGTH];
+	size_t max_body, max_batch;
+	uint16_t port;
+	struct rpc_stats stats;
+	struct rpc_route *routes;
+	struct rpc_req *pending;       /* requests with unanswered calls */
+};
+
+/*
+ * Copy at most max bytes of src into dst (cap > max + 3), replacing every
+ * byte that is not printable ASCII with '?' and marking a cut with "...".
+ */
+static void clean(char *dst, size_t cap, const char *src, size_t max)
+{
+	size_t i = 0;
+
+	if (max > cap - 4)
+		max = cap - 4;
+	for (; src[i] && i < max; i++)
+		dst[i] = (src[i] >= 0x20 && src[i] < 0x7f) ? src[i] : '?';
+	if (src[i]) {
+		memcpy(dst + i, "...", 3);
+		i += 3;
+	}
+	dst[i] = '\0';
+}
+
+static json_t *error_obj(int code, json_t *data, const char *fmt, va_list ap)
+{
+	char raw[RPC_MSG_MAX], msg[RPC_MSG_MAX];
+	json_t *err;
+
+	vsnprintf(raw, sizeof raw, fmt, ap);
+	clean(msg, sizeof msg, raw, sizeof msg);
+	err = json_pack("{s:i, s:s}", "code", code, "message", msg);
+	if (err && data)
+		json_object_set(err, "data", data);
+	json_decref(data);
+	return err;
+}
+
+/* Returns: a new response object for id (borrowed), or NULL (no memory). */
+static json_t *response_new(json_t *id, const char *key, json_t *value)
+{
+	if (!value)
+		return NULL;
+	return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, key,
+	                 value);
+}
+
+static int dump_to_evbuffer(const char *chunk, size_t len, void *buf)
+{
+	return evbuffer_add(buf, chunk, len);
+}
+
+static void send_json(struct evhttp_request *req, json_t *out)
+{
+	struct evbuffer *buf = evbuffer_new();
+
+	if (!buf || json_dump_callback(out, dump_to_evbuffer, buf,
+	                               JSON_COMPACT) != 0) {
+		evbuffer_free(buf);
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	                  "Content-Type", "application/json");
+	evhttp_send_reply(req, HTTP_OK, "OK", buf);
+	evbuffer_free(buf);
+}
+
+/* A request-level error: the body was unusable, so there are no calls. */
+static void send_request_error(struct rpc_server *s, struct evhttp_request *req,
+                               int code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void send_request_error(struct rpc_server *s, struct evhttp_request *req,
+                               int code, const char *fmt, ...)
+{
+	va_list ap;
+	json_t *out;
+
+	va_start(ap, fmt);
+	out = response_new(json_null(), "error", error_obj(code, NULL, fmt, ap));
+	va_end(ap);
+	s->stats.errors++;
+	if (!out) {
+		evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		return;
+	}
+	send_json(req, out);
+	json_decref(out);
+}
+
+static void req_unlink(struct rpc_req *rq)
+{
+	if (!rq->srv)
+		return;
+	if (rq->prev)
+		rq->prev->next = rq->next;
+	else
+		rq->srv->pending = rq->next;
+	if (rq->next)
+		rq->next->prev = rq->prev;
+}
+
+/* Every call has answered: reply (if the client is still there), free rq. */
+static void req_finish(struct rpc_req *rq)
+{
+	struct evhttp_request *req = rq->http;
+	json_t *out = NULL;
+	size_t i;
+	int empty;
+
+	if (req) {
+		struct evhttp_connection *conn = evhttp_request_get_connection(req);
+
+		if (conn)
+			evhttp_connection_set_closecb(conn, NULL, NULL);
+		if (rq->batch) {
+			out = json_array();
+			for (i = 0; out && i < rq->ncalls; i++)
+				if (rq->calls[i].resp)
+					json_array_append(out, rq->calls[i].resp);
+			empty = out && json_array_size(out) == 0;
+		} else {
+			out = json_incref(rq->calls[0].resp);
+			empty = rq->calls[0].notify;
+		}
+		/* Only notifications: HTTP 204 and no body.  A missing
+		 * response means memory ran out while answering. */
+		if (empty)
+			evhttp_send_reply(req, HTTP_NOCONTENT, "No Content", NULL);
+		else if (!out)
+			evhttp_send_error(req, HTTP_INTERNAL, NULL);
+		else
+			send_json(req, out);
+		json_decref(out);
+	}
+	req_unlink(rq);
+	for (i = 0; i < rq->ncalls; i++) {
+		json_decref(rq->calls[i].id);
+		json_decref(rq->calls[i].resp);
+	}
+	free(rq);
+}
+
+/* resp: stolen (NULL when the answer is dropped or memory ran out). */
+static void call_done(struct rpc_call *c, json_t *resp, int is_error)
+{
+	struct rpc_req *rq = c->rq;
+
+	c->answered = 1;
+	if (is_error && rq->srv)
+		rq->srv->stats.errors++;
+	if (c->notify)
+		json_decref(resp);
+	else
+		c->resp = resp;
+	if (--rq->pending == 0)
+		req_finish(rq);
+}
+
+/* Answering twice is a handler bug: abort in debug builds, ignore otherwise. */
+static int answered_twice(const struct rpc_call *call)
+{
+	assert(!call->answered && "rpc call answered twice");
+	return call->answered;
+}
+
+void rpc_result(struct rpc_call *call, json_t *result)
+{
+	if (answered_twice(call)) {
+		json_decref(result);
+		return;
+	}
+	if (!result)
+		result = json_null();
+	if (call->notify) {
+		json_decref(result);
+		call_done(call, NULL, 0);
+		return;
+	}
+	call_done(call, response_new(call->id, "result", result), 0);
+}
+
+static void call_error_v(struct rpc_call *call, int code, json_t *data,
+                         const char *fmt, va_list ap)
+{
+	json_t *err;
+
+	if (answered_twice(call)) {
+		json_decref(data);
+		return;
+	}
+	err = error_obj(code, data, fmt, ap);
+	if (call->notify) {
+		json_decref(err);
+		call_done(call, NULL, 1);
+		return;
+	}
+	call_done(call, response_new(call->id, "error", err), 1);
+}
+
+void rpc_error(struct rpc_call *call, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	call_error_v(call, code, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void rpc_error_data(struct rpc_call *call, int code, json_t *data,
+                    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	call_error_v(call, code, data, fmt, ap);
+	va_end(ap);
+}
+
+/* The built-in "help": every method with its parameters, or just one. */
+static void help_fn(struct rpc_call *call, json_t *params, void *ctx);
+
+static const struct rpc_method help_method = {
+	"help", help_fn, 0, 1, RPC_F_READONLY, { "method", NULL },
+	"list the methods, or describe one"
+};
+
+static json_t *help_entry(const struct rpc_method *m)
+{
+	json_t *names = json_array();
+	int i;
+
+	for (i = 0; i < RPC_MAX_PARAMS && m->param_names[i]; i++)
+		json_array_append_new(names, json_string(m->param_names[i]));
+	return json_pack("{s:s, s:o, s:i, s:i, s:b, s:s}", "name", m->name,
+	                 "params", names, "min_params", m->min_params,
+	                 "max_params", m->max_params, "auth",
+	                 !!(m->flags & RPC_F_AUTH), "help", m->help ? m->help : "");
+}
+
+static void help_fn(struct rpc_call *call, json_t *params, void *ctx)
+{
+	const struct rpc_server *s = call->rq->srv;
+	json_t *want = json_array_get(params, 0), *out;
+	char name[RPC_NAME_BUF];
+	size_t i;
+
+	(void)ctx;
+	if (want && !json_is_string(want)) {
+		rpc_error(call, RPC_INVALID_PARAMS,
+		          "parameter 'method' must be a string");
+		return;
+	}
+	if (want) {
+		for (i = 0; i < s->n; i++)
+			if (strcmp(s->table[i].name, json_string_value(want)) == 0) {
+				rpc_result(call, help_entry(&s->table[i]));
+				return;
+			}
+		clean(name, sizeof name, json_string_value(want), RPC_NAME_SHOWN);
+		rpc_error(call, RPC_ERR_NOT_FOUND, "method '%s' not found", name);
+		return;
+	}
+	out = json_array();
+	for (i = 0; out && i < s->n; i++)
+		json_array_append_new(out, help_entry(&s->table[i]));
+	json_array_append_new(out, help_entry(&help_method));
+	rpc_result(call, out);
+}
+
+static const struct rpc_method *method_find(const struct rpc_server *s,
+                                            const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (strcmp(s->table[i].name, name) == 0)
+			return &s->table[i];
+	return strcmp(name, "help") == 0 ? &help_method : NULL;
+}
+
+/* Returns: 1 when the request carries the configured bearer token. */
+static int req_authorized(struct rpc_req *rq)
+{
+	const struct rpc_server *s = rq->srv;
+	const char *h;
+	unsigned char got[SHA256_DIGEST_LENGTH];
+
+	if (rq->auth >= 0)
+		return rq->auth;
+	rq->auth = 0;
+	h = evhttp_find_header(evhttp_request_get_input_headers(rq->http),
+	                       "Authorization");
+	if (!s->has_token || !h || strncasecmp(h, "Bearer ", 7) != 0)
+		return 0;
+	h += 7;
+	while (*h == ' ')
+		h++;
+	/* Compare digests so neither content nor length leaks through timing. */
+	SHA256((const unsigned char *)h, strlen(h), got);
+	rq->auth = CRYPTO_memcmp(got, s->token_hash, sizeof got) == 0;
+	return rq->auth;
+}
+
+/*
+ * By-name params to positional, following m->param_names.  Gaps before the
+ * last given name are filled with null.  Returns: a new array, or NULL with
+ * the reason in err.
+ */
+static json_t *params_by_name(const struct rpc_method *m, json_t *obj,
+                              char *err, size_t errlen)
+{
+	const char *key;
+	json_t *v, *arr;
+	int i, n = 0, last = -1;
+	char name[RPC_NAME_BUF];
+
+	while (n < RPC_MAX_PARAMS && m->param_names[n])
+		n++;
+	json_object_foreach(obj, key, v) {
+		for (i = 0; i < n && strcmp(m->param_names[i], key) != 0; i++)
+			;
+		if (i == n) {
+			clean(name, sizeof name, key, RPC_NAME_SHOWN);
+			snprintf(err, errlen, "unknown parameter '%s'", name);
+			return NULL;
+		}
+		if (i > last)
+			last = i;
+	}
+	for (i = 0; i < m->min_params && i < n; i++)
+		if (!json_object_get(obj, m->param_names[i])) {
+			snprintf(err, errlen, "missing parameter '%s'",
+			         m->param_names[i]);
+			return NULL;
+		}
+	if (!(arr = json_array())) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i <= last; i++) {
+		v = json_object_get(obj, m->param_names[i]);
+		json_array_append(arr, v ? v : json_null());
+	}
+	return arr;
+}
+
+static void arity_error(struct rpc_call *c, const struct rpc_method *m,
+                        size_t got)
+{
+	if (m->min_params == m->max_params)
+		rpc_error(c, RPC_INVALID_PARAMS,
+		          "method '%s' takes %d parameter%s, got %zu", m->name,
+		          m->max_params, m->max_params == 1 ? "" : "s", got);
+	else
+		rpc_error(c, RPC_INVALID_PARAMS,
+		          "method '%s' takes %d to %d parameters, got %zu",
+		          m->name, m->min_params, m->max_params, got);
+}
+
+/* Validate one call and run it.  Every path answers c exactly once. */
+static void call_run(struct rpc_call *c, json_t *obj)
+{
+	struct rpc_server *s = c->rq->srv;
+	const struct rpc_method *m;
+	json_t *id, *ver, *method, *params, *args;
+	char name[RPC_NAME_BUF], err[RPC_MSG_MAX];
+	size_t got;
+
+	s->stats.calls++;
+	if (!json_is_object(obj)) {
+		rpc_error(c, RPC_INVALID_REQUEST, "call is not a JSON object");
+		return;
+	}
+	id = json_object_get(obj, "id");
+	if (id && !json_is_string(id) && !json_is_number(id) && !json_is_null(id)) {
+		rpc_error(c, RPC_INVALID_REQUEST,
+		          "'id' must be a string, a number or null");
+		return;
+	}
+	if (id)
+		c->id = json_incref(id);
+	ver = json_object_get(obj, "jsonrpc");
+	if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0) {
+		rpc_error(c, RPC_INVALID_REQUEST, "'jsonrpc' must be \"2.0\"");
+		return;
+	}
+	method = json_object_get(obj, "method");
+	if (!json_is_string(method)) {
+		rpc_error(c, RPC_INVALID_REQUEST, "'method' must be a string");
+		return;
+	}
+	params = json_object_get(obj, "params");
+	if (params && !json_is_array(params) && !json_is_object(params)) {
+		rpc_error(c, RPC_INVALID_REQUEST,
+		          "'params' must be an array or an object");
+		return;
+	}
+	c->notify = !id;
+
+	clean(name, sizeof name, json_string_value(method), RPC_NAME_SHOWN);
+	if (!(m = method_find(s, json_string_value(method)))) {
+		rpc_error(c, RPC_METHOD_NOT_FOUND, "method '%s' not found", name);
+		return;
+	}
+	if ((m->flags & RPC_F_AUTH) && !req_authorized(c->rq)) {
+		rpc_error(c, RPC_ERR_UNAUTHORIZED,
+		          "method '%s' needs authorization; send the node's token "
+		          "as 'Authorization: Bearer TOKEN'", m->name);
+		return;
+	}
+	if (!params)
+		args = json_array();
+	else if (json_is_object(params))
+		args = params_by_name(m, params, err, sizeof err);
+	else
+		args = json_incref(params);
+	if (!args) {
+		rpc_error(c, RPC_INVALID_PARAMS, "%s", err);
+		return;
+	}
+	got = json_array_size(args);
+	if (got < (size_t)m->min_params || got > (size_t)m->max_params)
+		arity_error(c, m, got);
+	else
+		m->fn(c, args, s->ctx);
+	json_decref(args);
+}
+
+/* The client's connection is going away with calls still pending. */
+static void on_conn_close(struct evhttp_connection *conn, void *arg)
+{
+	struct rpc_req *rq = arg;
+
+	/* A request libevent has already detached from the connection will
+	 * not be freed by it: free it here, before forgetting it. */
+	if (rq->http && !evhttp_request_get_connection(rq->http))
+		evhttp_request_free(rq->http);
+	rq->http = NULL;
+	evhttp_connection_set_closecb(conn, NULL, NULL);
+}
+
+static void rpc_serve(struct rpc_server *s, struct evhttp_request *req)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in), n = 1, i;
+	json_error_t jerr;
+	json_t *root;
+	struct rpc_req *rq;
+	int batch = 0;
+
+	s->stats.requests++;
+	if (len == 0) {
+		send_request_error(s, req, RPC_PARSE_ERROR,
+		                   "parse error: empty request body");
+		return;
+	}
+	root = json_loadb((const char *)evbuffer_pullup(in, -1), len,
+	                  JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+	if (!root) {
+		send_request_error(s, req, RPC_PARSE_ERROR,
+		                   "parse error at line %d column %d: %s",
+		                   jerr.line, jerr.column, jerr.text);
+		return;
+	}
+	if (json_is_array(root)) {
+		batch = 1;
+		n = json_array_size(root);
+		if (n == 0 || n > s->max_batch) {
+			if (n == 0)
+				send_request_error(s, req, RPC_INVALID_REQUEST,
+				                   "empty batch");
+			else
+				send_request_error(s, req, RPC_INVALID_REQUEST,
+				                   "batch of %zu calls exceeds limit %zu",
+				                   n, s->max_batch);
+			json_decref(root);
+			return;
+		}
+	} else if (!json_is_object(root)) {
+		send_request_error(s, req, RPC_INVALID_REQUEST,
+		                   "request must be a JSON object or array");
+		json_decref(root);
+		return;
+	}
+	if (!(rq = calloc(1, sizeof *rq + n * sizeof rq->calls[0]))) {
+		json_decref(root);
+		evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+		return;
+	}
+	rq->srv = s;
+	rq->http = req;
+	rq->ncalls = n;
+	rq->batch = batch;
+	rq->auth = -1;
+	rq->pending = n + 1;   /* no reply before the whole batch is dispatched */
+	rq->next = s->pending;
+	if (s->pending)
+		s->pending->prev = rq;
+	s->pending = rq;
+	for (i = 0; i < n; i++) {
+		rq->calls[i].rq = rq;
+		rq->calls[i].id = json_null();
+	}
+	for (i = 0; i < n; i++)
+		call_run(&rq->calls[i], batch ? json_array_get(root, i) : root);
+	json_decref(root);
+	if (--rq->pending == 0) {
+		req_finish(rq);
+		return;
+	}
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	                              on_conn_close, rq);
+}
+
+static void route_serve(struct rpc_route *r, struct evhttp_request *req)
+{
+	struct evbuffer *body = evbuffer_new();
+	const char *type = "text/plain; charset=utf-8";
+	int code;
+
+	if (!body) {
+		evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+		return;
+	}
+	code = r->cb(body, &type, r->ctx);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	                  "Content-Type", type);
+	evhttp_send_reply(req, code, NULL, body);
+	evbuffer_free(body);
+}
+
+static struct rpc_route *route_find(const struct rpc_server *s, const char *path)
+{
+	struct rpc_route *r;
+
+	for (r = s->routes; r; r = r->next)
+		if (strcmp(r->path, path) == 0)
+			return r;
+	return NULL;
+}
+
+/* Everything arrives here: POST / is JSON-RPC, GET/HEAD go to routes. */
+static void on_http(struct evhttp_request *req, void *arg)
+{
+	struct rpc_server *s = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct rpc_route *r;
+	int root;
+
+	if (!path) {
+		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+		return;
+	}
+	if (!*path)
+		path = "/";
+	root = strcmp(path, "/") == 0;
+	r = route_find(s, path);
+	if (root && cmd == EVHTTP_REQ_POST) {
+		rpc_serve(s, req);
+	} else if (r && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)) {
+		route_serve(r, req);
+	} else if (r || root) {
+		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+		                  !r ? "POST" : root ? "GET, HEAD, POST" : "GET, HEAD");
+		evhttp_send_error(req, 405, "Method Not Allowed");
+	} else {
+		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+	}
+}
+
+static struct bufferevent *tls_bevcb(struct event_base *base, void *arg)
+{
+	struct rpc_server *s = arg;
+	struct bufferevent *bev;
+	SSL *ssl = SSL_new(s->ssl);
+
+	/* On NULL evhttp falls back to a plain bufferevent, which a TLS
+	 * client cannot talk to: the connection just fails. */
+	if (!ssl)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	                                     BUFFEREVENT_SSL_ACCEPTING,
+	                                     BEV_OPT_CLOSE_ON_FREE);
+	if (bev)
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	else
+		SSL_free(ssl);
+	return bev;
+}
+
+static int tls_setup(struct rpc_server *s, const char *cert, const char *key)
+{
+	SSL_CTX *c = SSL_CTX_new(TLS_server_method());
+
+	if (!c || !SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) ||
+	    SSL_CTX_use_certificate_chain_file(c, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(c, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(c) != 1) {
+		SSL_CTX_free(c);
+		ERR_clear_error();
+		return EMBER_EINTERNAL;
+	}
+	SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION |
+	                       SSL_OP_CIPHER_SERVER_PREFERENCE);
+	s->ssl = c;
+	return 0;
+}
+
+/* "HOST:PORT" or "[V6HOST]:PORT".  Returns: 0 or EMBER_EINVAL. */
+static int parse_listen(const char *listen, char *host, size_t cap,
+                        uint16_t *port)
+{
+	const char *colon = listen ? strrchr(listen, ':') : NULL;
+	const char *h = listen, *p;
+	size_t hlen;
+	unsigned long v = 0;
+
+	if (!colon || colon == listen || !colon[1])
+		return EMBER_EINVAL;
+	hlen = (size_t)(colon - listen);
+	if (h[0] == '[') {
+		if (hlen < 3 || h[hlen - 1] != ']')
+			return EMBER_EINVAL;
+		h++;
+		hlen -= 2;
+	}
+	if (hlen >= cap)
+		return EMBER_EINVAL;
+	for (p = colon + 1; *p; p++) {
+		if (*p < '0' || *p > '9' || (v = v * 10 + (unsigned)(*p - '0')) > 65535)
+			return EMBER_EINVAL;
+	}
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int rpc_server_new(struct rpc_server **out, struct event_base *base,
+                   const struct rpc_server_cfg *cfg,
+                   const struct rpc_method *table, size_t n, void *ctx)
+{
+	struct rpc_server *s;
+	char host[256];
+	uint16_t port;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	int rc, err;
+
+	if (!out || !base || !cfg || (!table && n))
+		return EMBER_EINVAL;
+	*out = NULL;
+	if (parse_listen(cfg->listen, host, sizeof host, &port) != 0 ||
+	    !cfg->tls_cert != !cfg->tls_key)
+		return EMBER_EINVAL;
+	if (!(s = calloc(1, sizeof *s)))
+		return EMBER_ENOMEM;
+	s->base = base;
+	s->table = table;
+	s->n = n;
+	s->ctx = ctx;
+	s->max_body = cfg->max_body ? cfg->max_body : RPC_MAX_BODY;
+	s->max_batch = cfg->max_batch ? cfg->max_batch : RPC_MAX_BATCH;
+	if (cfg->auth_token) {
+		s->has_token = 1;
+		SHA256((const unsigned char *)cfg->auth_token,
+		       strlen(cfg->auth_token), s->token_hash);
+	}
+	if (cfg->tls_cert && (rc = tls_setup(s, cfg->tls_cert, cfg->tls_key)) != 0)
+		goto fail;
+	rc = EMBER_ENOMEM;
+	if (!(s->http = evhttp_new(base)))
+		goto fail;
+	evhttp_set_max_body_size(s->http, (ev_ssize_t)s->max_body);
+	evhttp_set_max_headers_size(s->http, RPC_MAX_HEADERS);
+	evhttp_set_timeout(s->http, RPC_TIMEOUT_S);
+	/* Accept every common method so that ours get a 405, not a 501. */
+	evhttp_set_allowed_methods(s->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	                           EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	                           EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(s->http, on_http, s);
+	if (s->ssl)
+		evhttp_set_bevcb(s->http, tls_bevcb, s);
+	if (!(s->sock = evhttp_bind_socket_with_handle(s->http, host, port))) {
+		rc = EMBER_EIO;
+		goto fail;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(s->sock),
+	                (struct sockaddr *)&ss, &sl) != 0) {
+		rc = EMBER_EIO;
+		goto fail;
+	}
+	s->port = ntohs(ss.ss_family == AF_INET6
+	                ? ((struct sockaddr_in6 *)&ss)->sin6_port
+	                : ((struct sockaddr_in *)&ss)->sin_port);
+	*out = s;
+	return 0;
+fail:
+	err = errno;   /* keep bind's errno for the caller's message */
+	rpc_server_free(s);
+	errno = err;
+	return rc;
+}
+
+void rpc_server_free(struct rpc_server *s)
+{
+	struct rpc_req *rq, *next;
+	struct rpc_route *r, *rn;
+
+	if (!s)
+		return;
+	/* Pending requests outlive the server: their late answers are
+	 * dropped and the last one frees them.  evhttp_free frees the
+	 * evhttp_requests, so forget them first. */
+	for (rq = s->pending; rq; rq = next) {
+		next = rq->next;
+		if (rq->http) {
+			struct evhttp_connection *conn =
+				evhttp_request_get_connection(rq->http);
+			if (conn)
+				evhttp_connection_set_closecb(conn, NULL, NULL);
+			rq->http = NULL;
+		}
+		rq->srv = NULL;
+		rq->prev = rq->next = NULL;
+	}
+	if (s->http)
+		evhttp_free(s->http);
+	SSL_CTX_free(s->ssl);
+	for (r = s->routes; r; r = rn) {
+		rn = r->next;
+		free(r);
+	}
+	free(s);
+}
+
+uint16_t rpc_server_port(const struct rpc_server *s)
+{
+	return s ? s->port : 0;
+}
+
+int rpc_server_route(struct rpc_server *s, const char *path, rpc_route_cb cb,
+                     void *ctx)
+{
+	struct rpc_route *r;
+	size_t len;
+
+	if (!s || !path || path[0] != '/' || !cb)
+		return EMBER_EINVAL;
+	if (route_find(s, path))
+		return EMBER_EEXIST;
+	len = strlen(path);
+	if (!(r = malloc(sizeof *r + len + 1)))
+		return EMBER_ENOMEM;
+	memcpy(r->path, path, len + 1);
+	r->cb = cb;
+	r->ctx = ctx;
+	r->next = s->routes;
+	s->routes = r;
+	return 0;
+}
+
+void rpc_server_stats(const struct rpc_server *s, struct rpc_stats *out)
+{
+	if (!out)
+		return;
+	if (!s) {
+		memset(out, 0, sizeof *out);
+		return;
+	}
+	*out = s->stats;
+}

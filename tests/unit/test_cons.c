@@ -1,0 +1,461 @@
+/*
+ * test_cons.c - the block path end to end, in process, on a real LMDB:
+ * genesis, transfers through the mempool into produced blocks, replay of
+ * those blocks on a second ledger (same roots), rejection of tampered
+ * blocks without any state change, the supply invariant after every block,
+ * each state-level rejection with its own error, and map growth.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ember/chain.h"
+#include "ember/codec.h"
+#include "ember/cons.h"
+#include "ember/genesis.h"
+#include "ember/key.h"
+#include "ember/mempool.h"
+#include "ember/state.h"
+#include "ember/store.h"
+#include "ember/tok.h"
+#include "ember/tx.h"
+#include "ember/verify.h"
+
+#define NACC 8
+#define START (1000ULL * 1000000000ULL)
+#define FEE 1000
+
+struct node {
+	char dir[64];
+	struct ember_store *store;
+	struct ember_mempool *mp;
+	struct ember_sigcache *cache;
+	struct cons *cons;
+};
+
+static struct ember_keypair acc[NACC], val;
+static struct ember_genesis gen;
+
+static void make_genesis(uint64_t last_balance)
+{
+	memset(&gen, 0, sizeof(gen));
+	strcpy(gen.chain_id, "ember-test");
+	strcpy(gen.token_model, "bme");
+	gen.genesis_time_ms = 1000;
+	gen.block_time_ms = 1000;
+	gen.min_fee = FEE;
+	gen.allocs = calloc(NACC, sizeof(*gen.allocs));
+	gen.vals = calloc(1, sizeof(*gen.vals));
+	for (int i = 0; i < NACC; i++) {
+		assert_int_equal(ember_keypair_generate(&acc[i]), 0);
+		memcpy(gen.allocs[i].pub, acc[i].pub, 32);
+		gen.allocs[i].amount = i == NACC - 1 ? last_balance : START;
+	}
+	gen.nalloc = NACC;
+	assert_int_equal(ember_keypair_generate(&val), 0);
+	memcpy(gen.vals[0].pub, val.pub, 32);
+	gen.vals[0].power = 1;
+	gen.nval = 1;
+	assert_int_equal(ember_genesis_finish(&gen), 0);
+}
+
+static void node_open(struct node *n, size_t mapsize, int validator)
+{
+	struct cons_cfg cfg;
+	char err[256];
+	strcpy(n->dir, "/tmp/ember-cons-XXXXXX");
+	assert_non_null(mkdtemp(n->dir));
+	assert_int_equal(ember_store_open(&n->store, n->dir, mapsize), 0);
+	assert_int_equal(ember_mempool_new(&n->mp, NULL), 0);
+	assert_int_equal(ember_sigcache_new(&n->cache, 1 << 16), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.g = &gen;
+	cfg.store = n->store;
+	cfg.mp = n->mp;
+	cfg.cache = n->cache;
+	cfg.key = validator ? &val : NULL;
+	assert_int_equal(cons_new(&n->cons, &cfg, err, sizeof(err)), 0);
+}
+
+static void node_close(struct node *n)
+{
+	char cmd[128];
+	cons_free(n->cons);
+	ember_mempool_free(n->mp);
+	ember_sigcache_free(n->cache);
+	ember_store_close(n->store);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", n->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void make_tx(struct ember_tx *tx, int from, int to, uint64_t nonce,
+                    uint64_t amount, uint8_t *enc, size_t *len, uint8_t txid[32])
+{
+	assert_int_equal(ember_tx_init_transfer(tx, gen.chain_id, acc[from].pub, nonce,
+	                                        FEE, acc[to].pub, amount), 0);
+	assert_int_equal(ember_tx_sign(tx, &acc[from]), 0);
+	assert_int_equal(ember_tx_encode(tx, enc, EMBER_TX_MAX_SIZE, len), 0);
+	ember_txid(enc, *len, txid);
+}
+
+static void submit(struct node *n, int from, int to, uint64_t nonce, uint64_t amount)
+{
+	struct ember_tx tx;
+	struct ember_account a;
+	struct ember_txn *t;
+	uint8_t enc[EMBER_TX_MAX_SIZE], txid[32];
+	size_t len;
+	char why[256];
+	make_tx(&tx, from, to, nonce, amount, enc, &len, txid);
+	assert_int_equal(ember_store_read(n->store, &t), 0);
+	assert_int_equal(ember_account_get(t, tx.from, &a), 0);
+	ember_txn_abort(t);
+	assert_int_equal(ember_mempool_add(n->mp, &tx, enc, len, txid, &a, why, sizeof(why)), 0);
+}
+
+static uint64_t balance(struct node *n, const uint8_t pub[32], uint64_t *nonce)
+{
+	struct ember_account a;
+	struct ember_txn *t;
+	assert_int_equal(ember_store_read(n->store, &t), 0);
+	assert_int_equal(ember_account_get(t, pub, &a), 0);
+	ember_txn_abort(t);
+	if (nonce)
+		*nonce = a.nonce;
+	return a.balance;
+}
+
+static void assert_supply(struct node *n)
+{
+	struct ember_txn *t;
+	uint64_t sum = 0, supply = 0;
+	assert_int_equal(ember_store_read(n->store, &t), 0);
+	assert_int_equal(tok_check_supply(t, &sum), 1);
+	assert_int_equal(tok_supply(t, &supply), 0);
+	ember_txn_abort(t);
+	assert_true(sum == gen.total_supply);
+	assert_true(supply == gen.total_supply);
+}
+
+static void produce(struct node *n, uint64_t now)
+{
+	int committed = 0;
+	assert_int_equal(cons_produce(n->cons, now, &committed), 0);
+	assert_int_equal(committed, 1);
+	assert_supply(n);
+}
+
+/* Copy the stored block and certificate at height h (malloc'd). */
+static void fetch(struct node *n, uint64_t h, uint8_t **blk, size_t *blen,
+                  uint8_t **cert, size_t *clen)
+{
+	struct ember_txn *t;
+	const uint8_t *p;
+	assert_int_equal(ember_store_read(n->store, &t), 0);
+	assert_int_equal(ember_chain_get_block(t, h, &p, blen), 0);
+	*blk = malloc(*blen);
+	memcpy(*blk, p, *blen);
+	assert_int_equal(ember_chain_get_cert(t, h, &p, clen), 0);
+	*cert = malloc(*clen);
+	memcpy(*cert, p, *clen);
+	ember_txn_abort(t);
+}
+
+static void test_genesis_and_transfers(void **state)
+{
+	struct node a, b;
+	struct ember_tip ta, tb;
+	uint64_t nonce;
+	(void)state;
+	make_genesis(START);
+	node_open(&a, 0, 1);
+	node_open(&b, 0, 0);
+	cons_tip(a.cons, &ta);
+	assert_true(ta.height == 0);
+	assert_supply(&a);
+
+	/* Genesis is deterministic: two ledgers agree on block 0. */
+	cons_tip(b.cons, &tb);
+	assert_memory_equal(ta.hash, tb.hash, 32);
+	assert_memory_equal(ta.state_root, tb.state_root, 32);
+
+	/* Three txs from 0 (nonces 0..2), one from 1; amounts checked below. */
+	submit(&a, 0, 2, 0, 5);
+	submit(&a, 0, 3, 1, 7);
+	submit(&a, 0, 0, 2, 11);      /* to self: pays only the fee */
+	submit(&a, 1, 2, 0, 100);
+	produce(&a, 5000);
+	assert_int_equal(ember_mempool_count(a.mp), 0);
+	assert_true(balance(&a, acc[0].pub, &nonce) == START - 5 - 7 - 3 * FEE);
+	assert_true(nonce == 3);
+	assert_true(balance(&a, acc[1].pub, &nonce) == START - 100 - FEE);
+	assert_true(nonce == 1);
+	assert_true(balance(&a, acc[2].pub, NULL) == START + 5 + 100);
+	assert_true(balance(&a, acc[3].pub, NULL) == START + 7);
+	assert_true(balance(&a, val.pub, NULL) == 4 * FEE);
+	produce(&a, 5000);   /* clock did not move: time still increases */
+	submit(&a, 2, 4, 0, 1);
+	produce(&a, 7000);
+
+	/* Replay every block on b: same tip and state root, supply intact. */
+	for (uint64_t h = 1; h <= 3; h++) {
+		uint8_t *blk, *cert;
+		size_t blen, clen;
+		char why[256] = "";
+		fetch(&a, h, &blk, &blen, &cert, &clen);
+		assert_int_equal(cons_apply_block(b.cons, blk, blen, cert, clen, why,
+		                                  sizeof(why)), 0);
+		/* A block cannot be applied twice. */
+		assert_int_equal(cons_apply_block(b.cons, blk, blen, cert, clen, why,
+		                                  sizeof(why)), EMBER_BLK_HEIGHT);
+		free(blk);
+		free(cert);
+		assert_supply(&b);
+	}
+	cons_tip(a.cons, &ta);
+	cons_tip(b.cons, &tb);
+	assert_true(ta.height == 3 && tb.height == 3);
+	assert_memory_equal(ta.hash, tb.hash, 32);
+	assert_memory_equal(ta.state_root, tb.state_root, 32);
+	node_close(&a);
+	node_close(&b);
+	ember_genesis_release(&gen);
+}
+
+/* Every way to tamper a block is refused and leaves b's tip unchanged. */
+static void test_tampered_blocks(void **state)
+{
+	struct node a, b;
+	struct ember_tip before, after;
+	uint8_t *blk, *cert, *bad;
+	size_t blen, clen;
+	char why[256];
+	(void)state;
+	make_genesis(START);
+	node_open(&a, 0, 1);
+	node_open(&b, 0, 0);
+	submit(&a, 0, 1, 0, 5);
+	submit(&a, 1, 0, 0, 9);
+	produce(&a, 2000);
+	fetch(&a, 1, &blk, &blen, &cert, &clen);
+	bad = malloc(blen > clen ? blen : clen);
+	cons_tip(b.cons, &before);
+
+	struct { size_t off; int code; } hdr_cases[] = {
+		{ 1, EMBER_BLK_HEIGHT },                /* height */
+		{ 1 + 8 + 8, EMBER_BLK_PREV },          /* prev_hash */
+		{ 1 + 8 + 8 + 32, EMBER_BLK_TX_ROOT },  /* tx_root */
+		{ 1 + 8 + 8 + 64, EMBER_BLK_STATE_ROOT },
+		{ 1 + 8 + 8 + 96, EMBER_BLK_PROPOSER }, /* proposer: still a valid key? */
+	};
+	for (size_t i = 0; i < sizeof(hdr_cases) / sizeof(hdr_cases[0]); i++) {
+		int rc;
+		memcpy(bad, blk, blen);
+		bad[hdr_cases[i].off] ^= 1;
+		rc = cons_apply_block(b.cons, bad, blen, cert, clen, why, sizeof(why));
+		if (hdr_cases[i].code == EMBER_BLK_PROPOSER)
+			/* A changed proposer also changes who gets the fees, so the
+			 * state root catches it first. */
+			assert_true(rc == EMBER_BLK_STATE_ROOT || rc == EMBER_BLK_PROPOSER);
+		else
+			assert_int_equal(rc, hdr_cases[i].code);
+		assert_true(strlen(why) > 0);
+	}
+	/* A changed byte inside a tx's signature: bad signature. */
+	memcpy(bad, blk, blen);
+	bad[blen - 1] ^= 1;
+	assert_int_equal(cons_apply_block(b.cons, bad, blen, cert, clen, why, sizeof(why)),
+	                 EMBER_BLK_BAD_TX);
+	assert_non_null(strstr(why, "bad signature"));
+	/* Truncated block. */
+	assert_int_not_equal(cons_apply_block(b.cons, blk, blen - 1, cert, clen, why,
+	                                      sizeof(why)), 0);
+	/* Certificate with a broken signature. */
+	memcpy(bad, cert, clen);
+	bad[clen - 1] ^= 1;
+	assert_int_equal(cons_apply_block(b.cons, blk, blen, bad, clen, why, sizeof(why)),
+	                 EMBER_BLK_CERT);
+	cons_tip(b.cons, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_supply(&b);
+	/* And the real block still applies. */
+	assert_int_equal(cons_apply_block(b.cons, blk, blen, cert, clen, why, sizeof(why)), 0);
+	free(blk);
+	free(cert);
+	free(bad);
+	node_close(&a);
+	node_close(&b);
+	ember_genesis_release(&gen);
+}
+
+/* Each state-level rejection has its own code, and changes nothing. */
+static void test_state_rejections(void **state)
+{
+	struct node a;
+	struct ember_txn *t;
+	struct ember_state *st;
+	struct tok_block tb;
+	struct ember_tx tx;
+	struct ember_tip before, after;
+	uint8_t enc[EMBER_TX_MAX_SIZE], txid[32], root[32], root0[32];
+	size_t len;
+	char why[256];
+	(void)state;
+	make_genesis(START);
+	node_open(&a, 0, 1);
+	cons_tip(a.cons, &before);
+	assert_int_equal(ember_state_new(&st), 0);
+	assert_int_equal(ember_store_write(a.store, &t), 0);
+	ember_state_begin(st, t);
+	assert_int_equal(ember_state_root(st, before.state_root, root0), 0);
+	tok_block_begin(&tb, &gen, val.pub, 1);
+
+	make_tx(&tx, 0, 1, 0, START, enc, &len, txid);       /* amount + fee > balance */
+	assert_int_equal(tok_apply_tx(&tb, st, &tx, why, sizeof(why)), EMBER_TX_INSUFFICIENT);
+	assert_non_null(strstr(why, "insufficient funds"));
+	make_tx(&tx, 0, 1, 1, 5, enc, &len, txid);           /* nonce gap */
+	assert_int_equal(tok_apply_tx(&tb, st, &tx, why, sizeof(why)), EMBER_TX_NONCE_GAP);
+	assert_non_null(strstr(why, "next is 0"));
+	/* Supply fits in a u64, so no balance can overflow while it is
+	 * conserved; what can overflow is amount + fee. */
+	make_tx(&tx, 0, NACC - 1, 0, UINT64_MAX - FEE / 2, enc, &len, txid);
+	assert_int_equal(ember_tx_check(&tx, gen.chain_id, FEE), EMBER_TX_OVERFLOW);
+	assert_int_equal(tok_apply_tx(&tb, st, &tx, why, sizeof(why)), EMBER_TX_OVERFLOW);
+	/* Nothing written so far: the change set is empty. */
+	assert_int_equal(ember_state_nchanges(st), 0);
+	assert_int_equal(ember_state_root(st, before.state_root, root), 0);
+	assert_memory_equal(root, root0, 32);
+
+	make_tx(&tx, 0, 1, 0, 5, enc, &len, txid);           /* valid */
+	assert_int_equal(tok_apply_tx(&tb, st, &tx, why, sizeof(why)), 0);
+	/* the same tx again: replay */
+	assert_int_equal(tok_apply_tx(&tb, st, &tx, why, sizeof(why)), EMBER_TX_NONCE_USED);
+	assert_non_null(strstr(why, "already used"));
+	assert_non_null(strstr(why, "next is 1"));
+	ember_txn_abort(t);
+	ember_state_free(st);
+
+	/* Wrong chain id and bad signature are caught before state. */
+	assert_int_equal(ember_tx_init_transfer(&tx, "other-chain", acc[0].pub, 0, FEE,
+	                                        acc[1].pub, 5), 0);
+	assert_int_equal(ember_tx_sign(&tx, &acc[0]), 0);
+	assert_int_equal(ember_tx_check(&tx, gen.chain_id, FEE), EMBER_TX_WRONG_CHAIN);
+	make_tx(&tx, 0, 1, 0, 5, enc, &len, txid);
+	tx.sig[10] ^= 1;
+	assert_int_equal(ember_tx_verify(&tx), 0);
+
+	cons_tip(a.cons, &after);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_supply(&a);
+	node_close(&a);
+	ember_genesis_release(&gen);
+}
+
+/* A proposer skips a mempool tx that fails at execution and drops it. */
+static void test_proposer_drops_failing(void **state)
+{
+	struct node a;
+	struct ember_txn *t;
+	struct ember_state *st;
+	struct ember_account acct;
+	struct cons_stats cs;
+	(void)state;
+	make_genesis(START);
+	node_open(&a, 0, 1);
+	submit(&a, 0, 1, 0, 5);
+	submit(&a, 2, 1, 0, 5);
+	/* Behind the mempool's back, drain account 0 so its tx fails. */
+	assert_int_equal(ember_state_new(&st), 0);
+	assert_int_equal(ember_store_write(a.store, &t), 0);
+	ember_state_begin(st, t);
+	acct.balance = 1;
+	acct.nonce = 0;
+	assert_int_equal(ember_account_put(st, acc[0].pub, &acct), 0);
+	assert_int_equal(ember_txn_commit(t), 0);
+	ember_state_free(st);
+
+	int committed;
+	assert_int_equal(cons_produce(a.cons, 3000, &committed), 0);
+	assert_int_equal(committed, 1);
+	cons_stats(a.cons, &cs);
+	assert_true(cs.txs == 1);
+	assert_true(cs.dropped == 1);
+	assert_int_equal(ember_mempool_count(a.mp), 0);
+	assert_true(balance(&a, acc[2].pub, NULL) == START - 5 - FEE);
+	node_close(&a);
+	ember_genesis_release(&gen);
+}
+
+/* A small map fills up; blocks keep committing because the map grows. */
+static void test_map_growth(void **state)
+{
+	struct node a;
+	struct cons_stats cs;
+	struct ember_tip tip;
+	(void)state;
+	make_genesis(START);
+	node_open(&a, 128 * 1024, 1);
+	for (uint64_t h = 0; h < 60; h++) {
+		for (int s = 0; s < NACC - 1; s++)
+			submit(&a, s, (s + 1) % NACC, h, 1);
+		produce(&a, 2000 + h);
+	}
+	cons_stats(a.cons, &cs);
+	cons_tip(a.cons, &tip);
+	assert_true(tip.height == 60);
+	assert_true(cs.map_grows > 0);
+	assert_true(ember_store_mapsize(a.store) > 128 * 1024);
+	assert_true(cs.txs == 60 * (NACC - 1));
+	node_close(&a);
+	ember_genesis_release(&gen);
+}
+
+/* Reopening a ledger resumes at the same tip; another genesis is refused. */
+static void test_reopen(void **state)
+{
+	struct node a;
+	struct cons_cfg cfg;
+	struct ember_tip t1, t2;
+	struct cons *c2;
+	char err[256];
+	(void)state;
+	make_genesis(START);
+	node_open(&a, 0, 1);
+	submit(&a, 0, 1, 0, 5);
+	produce(&a, 2000);
+	cons_tip(a.cons, &t1);
+	cons_free(a.cons);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.g = &gen;
+	cfg.store = a.store;
+	cfg.key = &val;
+	assert_int_equal(cons_new(&a.cons, &cfg, err, sizeof(err)), 0);
+	cons_tip(a.cons, &t2);
+	assert_memory_equal(&t1, &t2, sizeof(t1));
+	gen.hash[0] ^= 1;
+	assert_int_equal(cons_new(&c2, &cfg, err, sizeof(err)), EMBER_STORE_GENESIS);
+	assert_non_null(strstr(err, "another genesis"));
+	gen.hash[0] ^= 1;
+	node_close(&a);
+	ember_genesis_release(&gen);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_genesis_and_transfers),
+		cmocka_unit_test(test_tampered_blocks),
+		cmocka_unit_test(test_state_rejections),
+		cmocka_unit_test(test_proposer_drops_failing),
+		cmocka_unit_test(test_map_growth),
+		cmocka_unit_test(test_reopen),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,494 @@
+/* test_store.c - store.h: CRUD, iteration, MVCC snapshots across threads,
+ * durability across reopen, and map growth (alone and under readers). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ember/codec.h"
+#include "ember/store.h"
+
+struct fixture {
+	char dir[64];
+	struct ember_store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	strcpy(f->dir, "/tmp/ember-test-store-XXXXXX");
+	if (!mkdtemp(f->dir) || ember_store_open(&f->s, f->dir, 0) != 0) {
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static void rm_dir(const char *dir)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	ember_store_close(f->s);
+	rm_dir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void put_str(struct ember_txn *t, enum ember_db db, const char *k,
+                    const char *v)
+{
+	assert_int_equal(ember_store_put(t, db, k, strlen(k), v, strlen(v)), 0);
+}
+
+/* Asserts key k in db holds v (v NULL: absent). */
+static void expect(struct ember_txn *t, enum ember_db db, const char *k,
+                   const char *v)
+{
+	const void *val;
+	size_t vlen;
+	int rc = ember_store_get(t, db, k, strlen(k), &val, &vlen);
+
+	if (!v) {
+		assert_int_equal(rc, EMBER_ENOTFOUND);
+		return;
+	}
+	assert_int_equal(rc, 0);
+	assert_int_equal(vlen, strlen(v));
+	assert_memory_equal(val, v, vlen);
+}
+
+static void commit(struct ember_store *s, enum ember_db db, const char *k,
+                   const char *v)
+{
+	struct ember_txn *t;
+
+	assert_int_equal(ember_store_write(s, &t), 0);
+	if (v)
+		put_str(t, db, k, v);
+	else
+		assert_int_equal(ember_store_del(t, db, k, strlen(k)), 0);
+	assert_int_equal(ember_txn_commit(t), 0);
+}
+
+static void test_crud(void **state)
+{
+	struct fixture *f = *state;
+	struct ember_txn *t;
+	uint64_t n;
+
+	assert_int_equal(ember_store_write(f->s, &t), 0);
+	put_str(t, EMBER_DB_META, "a", "1");
+	put_str(t, EMBER_DB_ACCOUNTS, "a", "other db");
+	put_str(t, EMBER_DB_META, "b", "2");
+	expect(t, EMBER_DB_META, "a", "1");          /* sees own writes */
+	put_str(t, EMBER_DB_META, "a", "11");        /* overwrite */
+	expect(t, EMBER_DB_META, "a", "11");
+	assert_int_equal(ember_store_del(t, EMBER_DB_META, "b", 1), 0);
+	assert_int_equal(ember_store_del(t, EMBER_DB_META, "zz", 2), 0); /* absent */
+	expect(t, EMBER_DB_META, "b", NULL);
+	assert_int_equal(ember_txn_commit(t), 0);
+
+	assert_int_equal(ember_store_read(f->s, &t), 0);
+	expect(t, EMBER_DB_META, "a", "11");
+	expect(t, EMBER_DB_ACCOUNTS, "a", "other db");
+	expect(t, EMBER_DB_BLOCKS, "a", NULL);
+	assert_int_equal(ember_store_count(t, EMBER_DB_META, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(ember_store_count(t, EMBER_DB_BLOCKS, &n), 0);
+	assert_int_equal(n, 0);
+	/* misuse: writes in a read txn, bad db, empty key */
+	assert_int_equal(ember_store_put(t, EMBER_DB_META, "x", 1, "y", 1),
+	                 EMBER_EINVAL);
+	assert_int_equal(ember_store_del(t, EMBER_DB_META, "a", 1), EMBER_EINVAL);
+	assert_int_equal(ember_store_put(t, EMBER_DB_COUNT, "x", 1, "y", 1),
+	                 EMBER_EINVAL);
+	assert_int_equal(ember_store_count(t, EMBER_DB_COUNT, &n), EMBER_EINVAL);
+	ember_txn_abort(t);
+	ember_txn_abort(NULL);
+}
+
+static void test_abort_discards(void **state)
+{
+	struct fixture *f = *state;
+	struct ember_txn *t;
+
+	commit(f->s, EMBER_DB_META, "k", "kept");
+	assert_int_equal(ember_store_write(f->s, &t), 0);
+	put_str(t, EMBER_DB_META, "k", "changed");
+	put_str(t, EMBER_DB_META, "new", "x");
+	ember_txn_abort(t);
+	assert_int_equal(ember_store_read(f->s, &t), 0);
+	expect(t, EMBER_DB_META, "k", "kept");
+	expect(t, EMBER_DB_META, "new", NULL);
+	ember_txn_abort(t);
+}
+
+/* Collects visited keys (single-byte heights) into a string. */
+struct visit {
+	char seen[64];
+	size_t n;
+	size_t stop_after;   /* 0: never stop */
+	int fail_at;         /* -1: never fail */
+};
+
+static int visit_cb(void *ctx, const void *key, size_t klen, const void *val,
+                    size_t vlen)
+{
+	struct visit *v = ctx;
+
+	assert_int_equal(klen, 8);
+	assert_int_equal(vlen, 1);
+	assert_int_equal(((const uint8_t *)val)[0],
+	                 (uint8_t)ember_be64_get(key));
+	if (v->fail_at >= 0 && (int)v->n == v->fail_at)
+		return EMBER_EIO;
+	v->seen[v->n++] = (char)('0' + ember_be64_get(key));
+	v->seen[v->n] = '\0';
+	return v->stop_after && v->n == v->stop_after;
+}
+
+static void run_iter(struct ember_txn *t, int rev, int start, size_t stop,
+                     int fail_at, int want_rc, const char *want)
+{
+	struct visit v = { .stop_after = stop, .fail_at = fail_at };
+	uint8_t k[8];
+	int rc;
+
+	ember_be64_put(k, (uint64_t)start);
+	rc = (rev ? ember_store_iter_rev : ember_store_iter)(
+		t, EMBER_DB_BLOCKS, start < 0 ? NULL : k, start < 0 ? 0 : 8,
+		visit_cb, &v);
+	assert_int_equal(rc, want_rc);
+	assert_string_equal(v.seen, want);
+}
+
+static void test_iter(void **state)
+{
+	struct fixture *f = *state;
+	struct ember_txn *t;
+	/* Heights 1, 3, 5, 7, 9 inserted out of order; big-endian keys must
+	 * come back in numeric order. */
+	const int hs[] = { 7, 1, 9, 3, 5 };
+
+	assert_int_equal(ember_store_write(f->s, &t), 0);
+	for (size_t i = 0; i < 5; i++) {
+		uint8_t k[8], v = (uint8_t)hs[i];
+		ember_be64_put(k, (uint64_t)hs[i]);
+		assert_int_equal(ember_store_put(t, EMBER_DB_BLOCKS, k, 8, &v, 1), 0);
+	}
+	/* an entry in another db must not show up */
+	put_str(t, EMBER_DB_CERTS, "zzzzzzzz", "x");
+	/* iterating inside the write txn works too */
+	run_iter(t, 0, -1, 0, -1, 0, "13579");
+	assert_int_equal(ember_txn_commit(t), 0);
+
+	assert_int_equal(ember_store_read(f->s, &t), 0);
+	run_iter(t, 0, -1, 0, -1, 0, "13579");
+	run_iter(t, 0, 3, 0, -1, 0, "3579");      /* start on a key */
+	run_iter(t, 0, 4, 0, -1, 0, "579");       /* start between keys */
+	run_iter(t, 0, 10, 0, -1, 0, "");         /* past the end */
+	run_iter(t, 0, -1, 2, -1, 0, "13");       /* early stop is not an error */
+	run_iter(t, 0, -1, 0, 2, EMBER_EIO, "13"); /* callback error propagates */
+	run_iter(t, 1, -1, 0, -1, 0, "97531");
+	run_iter(t, 1, 5, 0, -1, 0, "531");       /* start on a key */
+	run_iter(t, 1, 6, 0, -1, 0, "531");       /* between keys: last <= 6 */
+	run_iter(t, 1, 100, 0, -1, 0, "97531");   /* past the end */
+	run_iter(t, 1, 0, 0, -1, 0, "");          /* before the first */
+	run_iter(t, 1, -1, 3, -1, 0, "975");
+	ember_txn_abort(t);
+}
+
+/* A read txn is a snapshot: it does not see uncommitted writes, and keeps
+ * seeing the old value after the writer commits. */
+static void test_snapshot(void **state)
+{
+	struct fixture *f = *state;
+	struct ember_txn *r, *w, *r2;
+
+	commit(f->s, EMBER_DB_META, "k", "old");
+	assert_int_equal(ember_store_read(f->s, &r), 0);
+	assert_int_equal(ember_store_write(f->s, &w), 0);
+	put_str(w, EMBER_DB_META, "k", "new");
+	put_str(w, EMBER_DB_META, "k2", "new");
+	expect(r, EMBER_DB_META, "k", "old");
+	expect(r, EMBER_DB_META, "k2", NULL);
+	assert_int_equal(ember_txn_commit(w), 0);
+	expect(r, EMBER_DB_META, "k", "old");
+	expect(r, EMBER_DB_META, "k2", NULL);
+	assert_int_equal(ember_store_read(f->s, &r2), 0);
+	expect(r2, EMBER_DB_META, "k", "new");
+	expect(r2, EMBER_DB_META, "k2", "new");
+	ember_txn_abort(r2);
+	ember_txn_abort(r);
+}
+
+struct reader_arg {
+	struct ember_store *s;
+	sem_t opened, committed;
+	int ok;
+};
+
+static void *snapshot_reader(void *p)
+{
+	struct reader_arg *a = p;
+	struct ember_txn *t;
+	const void *v;
+	size_t vlen;
+
+	if (ember_store_read(a->s, &t) != 0)
+		return NULL;
+	sem_post(&a->opened);
+	sem_wait(&a->committed);
+	a->ok = ember_store_get(t, EMBER_DB_META, "k", 1, &v, &vlen) == 0 &&
+	        vlen == 3 && memcmp(v, "old", 3) == 0;
+	ember_txn_abort(t);
+	if (ember_store_read(a->s, &t) != 0)
+		return NULL;
+	a->ok = a->ok && ember_store_get(t, EMBER_DB_META, "k", 1, &v, &vlen) == 0 &&
+	        vlen == 3 && memcmp(v, "new", 3) == 0;
+	ember_txn_abort(t);
+	return NULL;
+}
+
+static void test_reader_thread(void **state)
+{
+	struct fixture *f = *state;
+	struct reader_arg a = { .s = f->s };
+	pthread_t th;
+
+	commit(f->s, EMBER_DB_META, "k", "old");
+	sem_init(&a.opened, 0, 0);
+	sem_init(&a.committed, 0, 0);
+	assert_int_equal(pthread_create(&th, NULL, snapshot_reader, &a), 0);
+	sem_wait(&a.opened);
+	commit(f->s, EMBER_DB_META, "k", "new");   /* reader still open */
+	sem_post(&a.committed);
+	pthread_join(th, NULL);
+	assert_true(a.ok);
+	sem_destroy(&a.opened);
+	sem_destroy(&a.committed);
+}
+
+static void test_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct ember_txn *t;
+
+	commit(f->s, EMBER_DB_ACCOUNTS, "acct", "balance");
+	commit(f->s, EMBER_DB_PARAMS, "p", "v");
+	commit(f->s, EMBER_DB_PARAMS, "p", NULL);
+	ember_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(ember_store_open(&f->s, f->dir, 0), 0);
+	assert_int_equal(ember_store_read(f->s, &t), 0);
+	expect(t, EMBER_DB_ACCOUNTS, "acct", "balance");
+	expect(t, EMBER_DB_PARAMS, "p", NULL);
+	ember_txn_abort(t);
+}
+
+static void test_open_missing_dir(void **state)
+{
+	struct ember_store *s = (struct ember_store *)1;
+
+	(void)state;
+	assert_int_equal(ember_store_open(&s, "/nonexistent/ember/dir", 0),
+	                 EMBER_STORE_LMDB);
+	assert_null(s);
+}
+
+/*
+ * Write batch "round" (keys round*1000 + i, 1 KiB values) in one txn,
+ * growing the map and redoing the batch on MAP_FULL as the block applier
+ * does.  Returns how many times it had to grow.
+ */
+static int write_batch(struct ember_store *s, int round, int nkeys)
+{
+	static uint8_t val[1024];
+	int grows = 0;
+
+	for (;;) {
+		struct ember_txn *t;
+		int rc = 0;
+
+		assert_int_equal(ember_store_write(s, &t), 0);
+		for (int i = 0; i < nkeys && rc == 0; i++) {
+			uint8_t k[8];
+			ember_be64_put(k, (uint64_t)(round * 1000 + i));
+			memset(val, round + i, sizeof(val));
+			rc = ember_store_put(t, EMBER_DB_BLOCKS, k, 8, val, sizeof(val));
+		}
+		if (rc == 0)
+			rc = ember_txn_commit(t);
+		else
+			ember_txn_abort(t);
+		if (rc == 0)
+			return grows;
+		assert_int_equal(rc, EMBER_STORE_MAP_FULL);
+		assert_int_equal(ember_store_grow(s), 0);
+		grows++;
+	}
+}
+
+static void check_batch(struct ember_store *s, int round, int nkeys)
+{
+	struct ember_txn *t;
+
+	assert_int_equal(ember_store_read(s, &t), 0);
+	for (int i = 0; i < nkeys; i++) {
+		uint8_t k[8];
+		const uint8_t *v;
+		const void *pv;
+		size_t vlen;
+		ember_be64_put(k, (uint64_t)(round * 1000 + i));
+		assert_int_equal(ember_store_get(t, EMBER_DB_BLOCKS, k, 8, &pv,
+		                                 &vlen), 0);
+		v = pv;
+		assert_int_equal(vlen, 1024);
+		assert_int_equal(v[0], (uint8_t)(round + i));
+		assert_int_equal(v[1023], (uint8_t)(round + i));
+	}
+	ember_txn_abort(t);
+}
+
+static void open_small(struct fixture *f)
+{
+	ember_store_close(f->s);
+	rm_dir(f->dir);
+	strcpy(f->dir, "/tmp/ember-test-store-XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	assert_int_equal(ember_store_open(&f->s, f->dir, 64 * 1024), 0);
+}
+
+static void test_grow(void **state)
+{
+	struct fixture *f = *state;
+	struct ember_txn *t;
+	size_t before;
+	int rc, i;
+
+	open_small(f);
+	before = ember_store_mapsize(f->s);
+	assert_true(before <= 64 * 1024);
+
+	/* Fill a txn until the map is full; the txn is then unusable. */
+	commit(f->s, EMBER_DB_META, "before", "intact");
+	assert_int_equal(ember_store_write(f->s, &t), 0);
+	for (i = 0, rc = 0; i < 1000 && rc == 0; i++) {
+		uint8_t k[8], v[1024] = { 0 };
+		ember_be64_put(k, (uint64_t)i);
+		rc = ember_store_put(t, EMBER_DB_BLOCKS, k, 8, v, sizeof(v));
+	}
+	assert_int_equal(rc, EMBER_STORE_MAP_FULL);
+	assert_int_equal(ember_store_put(t, EMBER_DB_META, "x", 1, "y", 1),
+	                 EMBER_STORE_MAP_FULL);
+	assert_int_equal(ember_txn_commit(t), EMBER_STORE_MAP_FULL);
+
+	/* Redo with growth until it fits. */
+	assert_true(write_batch(f->s, 0, 200) > 0);
+	assert_true(ember_store_mapsize(f->s) >= 2 * before);
+	check_batch(f->s, 0, 200);
+	assert_int_equal(ember_store_read(f->s, &t), 0);
+	expect(t, EMBER_DB_META, "before", "intact");
+	ember_txn_abort(t);
+
+	/* The grown size survives reopen (data needs it). */
+	ember_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(ember_store_open(&f->s, f->dir, 64 * 1024), 0);
+	check_batch(f->s, 0, 200);
+}
+
+struct churn_arg {
+	struct ember_store *s;
+	atomic_int stop;
+	long reads;
+	int errors;
+};
+
+static void *churn_reader(void *p)
+{
+	struct churn_arg *a = p;
+
+	while (!atomic_load(&a->stop)) {
+		struct ember_txn *t;
+		const void *v;
+		size_t vlen;
+
+		if (ember_store_read(a->s, &t) != 0) {
+			a->errors++;
+			continue;
+		}
+		if (ember_store_get(t, EMBER_DB_META, "before", 6, &v, &vlen) != 0 ||
+		    vlen != 6 || memcmp(v, "intact", 6) != 0)
+			a->errors++;
+		ember_txn_abort(t);
+		a->reads++;
+	}
+	return NULL;
+}
+
+static void test_grow_with_readers(void **state)
+{
+	struct fixture *f = *state;
+	struct churn_arg a[3];
+	pthread_t th[3];
+	int grows = 0;
+
+	open_small(f);
+	commit(f->s, EMBER_DB_META, "before", "intact");
+	for (int i = 0; i < 3; i++) {
+		a[i] = (struct churn_arg){ .s = f->s };
+		assert_int_equal(pthread_create(&th[i], NULL, churn_reader, &a[i]), 0);
+	}
+	for (int round = 0; round < 8; round++)
+		grows += write_batch(f->s, round, 100);
+	for (int i = 0; i < 3; i++) {
+		atomic_store(&a[i].stop, 1);
+		pthread_join(th[i], NULL);
+		assert_int_equal(a[i].errors, 0);
+	}
+	assert_true(grows >= 3);
+	for (int round = 0; round < 8; round++)
+		check_batch(f->s, round, 100);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_crud, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_abort_discards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_iter, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reader_thread, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
+		cmocka_unit_test(test_open_missing_dir),
+		cmocka_unit_test_setup_teardown(test_grow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_grow_with_readers, setup,
+		                                teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
