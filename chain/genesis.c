@@ -134,22 +134,26 @@ static int gen_get_uint(struct gen_ctx *c, json_t *obj, const char *key,
 }
 
 /*
- * Strict decimal u64: 1..20 digits, no sign, no spaces, no leading zero
- * (except "0" itself).  Returns 0, EMBER_EPARSE, or EMBER_ERANGE.
+ * Strict decimal u64: digits only (no sign, spaces, point or exponent), no
+ * leading zero except "0" itself.  Returns 0, EMBER_EPARSE, or EMBER_ERANGE
+ * (well-formed but above UINT64_MAX).
  */
 static int gen_parse_u64(const char *s, size_t len, uint64_t *out)
 {
 	uint64_t v = 0;
+	int range = 0;
 
-	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
+	if (len == 0 || (len > 1 && s[0] == '0'))
 		return EMBER_EPARSE;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return EMBER_EPARSE;
 		if (!ember_mul_u64(v, 10, &v) ||
 		    !ember_add_u64(v, (uint64_t)(s[i] - '0'), &v))
-			return EMBER_ERANGE;
+			range = 1;      /* keep scanning: a later 'x' is EPARSE */
 	}
+	if (range)
+		return EMBER_ERANGE;
 	*out = v;
 	return 0;
 }

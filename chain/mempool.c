@@ -13,7 +13,8 @@
  *    the tx with nonce k sits at run[k - run[0]->tx.nonce].
  *  - evict is a min-heap over senders keyed by the fee of their LAST tx: a
  *    full pool finds the cheapest evictable tx at the root (or, when the
- *    root is the newcomer's own sender, at one of its two children).
+ *    root is the newcomer's own sender, at one of its two children).  Heap
+ *    items carry a copy of their key so sifting touches only the array.
  *
  * Sender structs are recycled through a free list, so a steady stream of
  * one-tx senders costs one malloc per tx (the entry), not three.
@@ -166,6 +167,11 @@ struct mp_sender {
 	struct mp_sender *next_free;
 };
 
+struct mp_hent {         /* eviction heap item: key copied from s's tail */
+	uint64_t fee, seq;
+	struct mp_sender *s;
+};
+
 struct mp_sel {          /* select(): a sender and its next unselected tx */
 	struct mp_sender *s;
 	size_t i;
@@ -175,7 +181,7 @@ struct ember_mempool {
 	struct ember_mempool_cfg cfg;
 	struct mp_table by_id;        /* -> struct ember_mp_entry */
 	struct mp_table by_sender;    /* -> struct mp_sender */
-	struct mp_sender **evict;     /* min-heap, by_sender.n entries */
+	struct mp_hent *evict;        /* min-heap, by_sender.n entries */
 	size_t evict_cap;
 	struct mp_sender *free_senders;
 	struct mp_sel *sel;           /* scratch for select() */
@@ -191,28 +197,30 @@ static const struct ember_mp_entry *sender_tail(const struct mp_sender *s)
 
 /* Eviction order: lower tail fee first; among equal fees the newest tail,
  * so long-waiting txs are kept. */
-static int evict_less(const struct mp_sender *a, const struct mp_sender *b)
+static int evict_less(const struct mp_hent *a, const struct mp_hent *b)
 {
-	const struct ember_mp_entry *x = sender_tail(a), *y = sender_tail(b);
-
-	if (x->tx.fee != y->tx.fee)
-		return x->tx.fee < y->tx.fee;
-	return x->seq > y->seq;
+	if (a->fee != b->fee)
+		return a->fee < b->fee;
+	return a->seq > b->seq;
 }
 
-static void evict_set(struct ember_mempool *mp, size_t i, struct mp_sender *s)
+static void evict_set(struct ember_mempool *mp, size_t i,
+                      const struct mp_hent *h)
 {
-	mp->evict[i] = s;
-	s->hidx = i;
+	mp->evict[i] = *h;
+	h->s->hidx = i;
 }
 
+/* Re-key item i from its sender's current tail and restore heap order. */
 static void evict_fix(struct ember_mempool *mp, size_t i)
 {
 	size_t n = mp->by_sender.n;
-	struct mp_sender *s = mp->evict[i];
+	struct mp_hent h = mp->evict[i];
 
-	while (i > 0 && evict_less(s, mp->evict[(i - 1) / 2])) {
-		evict_set(mp, i, mp->evict[(i - 1) / 2]);
+	h.fee = sender_tail(h.s)->tx.fee;
+	h.seq = sender_tail(h.s)->seq;
+	while (i > 0 && evict_less(&h, &mp->evict[(i - 1) / 2])) {
+		evict_set(mp, i, &mp->evict[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
 	for (;;) {
@@ -220,14 +228,14 @@ static void evict_fix(struct ember_mempool *mp, size_t i)
 
 		if (c >= n)
 			break;
-		if (c + 1 < n && evict_less(mp->evict[c + 1], mp->evict[c]))
+		if (c + 1 < n && evict_less(&mp->evict[c + 1], &mp->evict[c]))
 			c++;
-		if (!evict_less(mp->evict[c], s))
+		if (!evict_less(&mp->evict[c], &h))
 			break;
-		evict_set(mp, i, mp->evict[c]);
+		evict_set(mp, i, &mp->evict[c]);
 		i = c;
 	}
-	evict_set(mp, i, s);
+	evict_set(mp, i, &h);
 }
 
 static int reserve_senders(struct ember_mempool *mp)
@@ -235,7 +243,7 @@ static int reserve_senders(struct ember_mempool *mp)
 	if (mp->by_sender.n < mp->evict_cap)
 		return 0;
 	size_t cap = mp->evict_cap ? mp->evict_cap * 2 : 256;
-	struct mp_sender **h = realloc(mp->evict, cap * sizeof(*h));
+	struct mp_hent *h = realloc(mp->evict, cap * sizeof(*h));
 	if (!h)
 		return EMBER_ENOMEM;
 	mp->evict = h;
@@ -297,7 +305,7 @@ static void sender_release(struct ember_mempool *mp, struct mp_sender *s)
 
 	tab_del(&mp->by_sender, s->pub);   /* by_sender.n is now last */
 	if (i != last) {
-		evict_set(mp, i, mp->evict[last]);
+		evict_set(mp, i, &mp->evict[last]);
 		evict_fix(mp, i);
 	}
 	sender_recycle(mp, s);
@@ -386,13 +394,13 @@ static struct mp_sender *evict_victim(const struct ember_mempool *mp,
 
 	if (n == 0)
 		return NULL;
-	if (mp->evict[0] != self)
-		return mp->evict[0];
+	if (mp->evict[0].s != self)
+		return mp->evict[0].s;
 	if (n == 1)
 		return NULL;
-	if (n == 2 || evict_less(mp->evict[1], mp->evict[2]))
-		return mp->evict[1];
-	return mp->evict[2];
+	if (n == 2 || evict_less(&mp->evict[1], &mp->evict[2]))
+		return mp->evict[1].s;
+	return mp->evict[2].s;
 }
 
 /* ---- public API */
@@ -440,7 +448,7 @@ void ember_mempool_free(struct ember_mempool *mp)
 	if (!mp)
 		return;
 	for (size_t i = 0; i < mp->by_sender.n; i++) {
-		struct mp_sender *s = mp->evict[i];
+		struct mp_sender *s = mp->evict[i].s;
 
 		for (size_t j = 0; j < s->n; j++)
 			free(s->run[j]);
@@ -532,18 +540,17 @@ int ember_mempool_add(struct ember_mempool *mp, const struct ember_tx *tx,
 	base = s ? s->cost : 0;
 	if (tx->nonce < next) {
 		/* replacement: fee * 10 >= old * 11, i.e. new >= old + ceil(old/10) */
-		uint64_t min_fee = 0;
+		uint64_t of, min_fee = UINT64_MAX;
+		int payable;
 
 		idx = (size_t)(tx->nonce - acct->nonce);
 		old = s->run[idx];
-		if (!ember_add_u64(old->tx.fee, old->tx.fee / 10 + (old->tx.fee % 10 != 0),
-		                   &min_fee) || tx->fee < min_fee) {
+		of = old->tx.fee;
+		payable = ember_add_u64(of, of / 10 + (of % 10 != 0), &min_fee);
+		if (!payable || tx->fee < min_fee) {
 			if (why && whylen) {
-				ember_amount_format(old->tx.fee, a1);
-				if (min_fee < old->tx.fee)
-					snprintf(a2, sizeof(a2), "more than is representable");
-				else
-					ember_amount_format(min_fee, a2);
+				ember_amount_format(of, a1);
+				ember_amount_format(min_fee, a2);
 			}
 			return refuse(why, whylen, EMBER_MP_REPLACE_FEE,
 			              "nonce %" PRIu64 " of account '%s' is already "
@@ -575,7 +582,9 @@ int ember_mempool_add(struct ember_mempool *mp, const struct ember_tx *tx,
 		goto full;
 
 	/* Everything that can fail for lack of memory happens before any
-	 * eviction, so a refusal leaves the pool as it was. */
+	 * eviction, so running out never leaves a half-done admission.  (When
+	 * the bytes limit needs several evictions and a later victim pays too
+	 * much, the earlier, cheaper evictions stand: harmless.) */
 	e = malloc(sizeof(*e) + len);
 	if (!e)
 		return EMBER_ENOMEM;
@@ -633,7 +642,8 @@ int ember_mempool_add(struct ember_mempool *mp, const struct ember_tx *tx,
 	} else if (s->n == 0) {
 		s->run[s->n++] = e;
 		tab_put(&mp->by_sender, s);
-		evict_set(mp, mp->by_sender.n - 1, s);
+		mp->evict[mp->by_sender.n - 1].s = s;
+		s->hidx = mp->by_sender.n - 1;
 	} else {
 		s->run[s->n++] = e;
 	}
@@ -701,7 +711,7 @@ int ember_mempool_select(struct ember_mempool *mp, size_t max_txs,
 	}
 	h = mp->sel;
 	for (size_t i = 0; i < ns; i++) {
-		h[i].s = mp->evict[i];
+		h[i].s = mp->evict[i].s;
 		h[i].i = 0;
 	}
 	for (size_t i = ns / 2; i-- > 0;)

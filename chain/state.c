@@ -188,7 +188,8 @@ int ember_state_root(struct ember_state *st, const uint8_t parent[32],
 		st->hashes = p;
 		st->hcap = st->cap;
 	}
-	qsort(st->ch, st->n, sizeof(*st->ch), state_change_cmp);
+	if (st->n)
+		qsort(st->ch, st->n, sizeof(*st->ch), state_change_cmp);
 	/* Keep the last entry of each run of equal keys, compacting in place
 	 * (seq survives, so later writes and a second call still order right). */
 	for (i = 0; i < st->n; i++) {

@@ -70,6 +70,8 @@ int cons_cert_verify(const struct ember_genesis *g, uint64_t height,
 			return EMBER_BLK_CERT;
 		power += g->vals[v].power;
 	}
-	/* Strictly more than two thirds, in integers. */
-	return power * 3 > total * 2 ? 0 : EMBER_BLK_CERT;
+	/* Strictly more than two thirds, in integers; genesis bounds the total
+	 * to 64 bits, so the products need 66: use 128. */
+	return (unsigned __int128)power * 3 > (unsigned __int128)total * 2 ? 0
+	                                                                : EMBER_BLK_CERT;
 }

@@ -13,11 +13,16 @@
  * a client that leaves while a call is pending is noticed when the reply is
  * written, and libevent then frees connection and request itself.  The only
  * way a pending evhttp_request is freed behind our back is its connection
- * being freed (evhttp_free in rpc_server_free, or a future libevent that
- * watches for EOF); the connection's close callback, set only while a
- * request is pending, clears rq->http so later answers are dropped and the
- * rpc_req is freed with the last one.  Writing to a vanished client can
- * raise SIGPIPE: the process must ignore it.
+ * being freed (evhttp_free in rpc_server_free, or a libevent that watches
+ * for EOF); the connection's close callback, set only while a request is
+ * pending, clears rq->http so later answers are dropped and the rpc_req is
+ * freed with the last one.  Writing to a vanished client can raise SIGPIPE:
+ * the process must ignore it.  A handler must not free the server it runs
+ * under (defer that to the loop).
+ *
+ * Counters: requests are JSON-RPC POSTs (GET routes are not counted), calls
+ * the call objects in them, errors every error answer including the
+ * request-level ones (parse error, bad batch) and those of notifications.
  *
  * Every byte a client sent that is echoed in an error message passes
  * through clean(), so the wire only ever carries printable ASCII from us.
@@ -517,17 +522,17 @@ static void call_run(struct rpc_call *c, json_t *obj)
 	json_decref(args);
 }
 
-/* The client's connection is going away with calls still pending. */
+/* The client's connection is being freed with calls still pending. */
 static void on_conn_close(struct evhttp_connection *conn, void *arg)
 {
 	struct rpc_req *rq = arg;
 
-	/* A request libevent has already detached from the connection will
-	 * not be freed by it: free it here, before forgetting it. */
-	if (rq->http && !evhttp_request_get_connection(rq->http))
-		evhttp_request_free(rq->http);
-	rq->http = NULL;
 	evhttp_connection_set_closecb(conn, NULL, NULL);
+	/* A request still attached is freed along with the connection.  One
+	 * libevent has detached first (its EOF path) stays ours: replying to
+	 * it later is what frees it, so keep it. */
+	if (rq->http && evhttp_request_get_connection(rq->http) == conn)
+		rq->http = NULL;
 }
 
 static void rpc_serve(struct rpc_server *s, struct evhttp_request *req)
@@ -616,7 +621,35 @@ static void route_serve(struct rpc_route *r, struct evhttp_request *req)
 	code = r->cb(body, &type, r->ctx);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	                  "Content-Type", type);
+	/* libevent 2.1 would send the body after a HEAD: send its length. */
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		char len[24];
+
+		snprintf(len, sizeof len, "%zu", evbuffer_get_length(body));
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		                  "Content-Length", len);
+		evbuffer_drain(body, evbuffer_get_length(body));
+	}
 	evhttp_send_reply(req, code, NULL, body);
+	evbuffer_free(body);
+}
+
+/* A short plain-text answer; evhttp_send_error would drop our headers. */
+static void send_status(struct evhttp_request *req, int code,
+                        const char *reason, const char *allow)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *body = evbuffer_new();
+
+	if (!body) {
+		evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+		return;
+	}
+	evbuffer_add_printf(body, "%d %s\n", code, reason);
+	evhttp_add_header(h, "Content-Type", "text/plain; charset=utf-8");
+	if (allow)
+		evhttp_add_header(h, "Allow", allow);
+	evhttp_send_reply(req, code, reason, body);
 	evbuffer_free(body);
 }
 
@@ -641,7 +674,7 @@ static void on_http(struct evhttp_request *req, void *arg)
 	int root;
 
 	if (!path) {
-		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+		send_status(req, HTTP_NOTFOUND, "Not Found", NULL);
 		return;
 	}
 	if (!*path)
@@ -653,11 +686,10 @@ static void on_http(struct evhttp_request *req, void *arg)
 	} else if (r && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)) {
 		route_serve(r, req);
 	} else if (r || root) {
-		evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
-		                  !r ? "POST" : root ? "GET, HEAD, POST" : "GET, HEAD");
-		evhttp_send_error(req, 405, "Method Not Allowed");
+		send_status(req, 405, "Method Not Allowed",
+		            !r ? "POST" : root ? "GET, HEAD, POST" : "GET, HEAD");
 	} else {
-		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+		send_status(req, HTTP_NOTFOUND, "Not Found", NULL);
 	}
 }
 

@@ -195,8 +195,11 @@ static void wallet_rpc_reason(const struct wallet_rpc_xfer *x,
 	unsigned long ssl = c->tls ? bufferevent_get_openssl_error(bev) : 0;
 	int e;
 
-	if (dns) {
-		snprintf(buf, len, "%s", evutil_gai_strerror(dns));
+	if (dns == EVUTIL_EAI_NONAME) {
+		snprintf(buf, len, "unknown host name");
+	} else if (dns) {
+		snprintf(buf, len, "cannot resolve host name: %s",
+		         evutil_gai_strerror(dns));
 	} else if (ssl) {
 		const char *r = ERR_reason_error_string(ssl);
 		snprintf(buf, len, "tls handshake failed: %s", r ? r : "unknown reason");
@@ -216,6 +219,14 @@ static void wallet_rpc_reason(const struct wallet_rpc_xfer *x,
 	}
 	if (buf[0])
 		buf[0] = (char)tolower((unsigned char)buf[0]);
+}
+
+/* "HOST:PORT" as a person would type it (IPv6 literals bracketed). */
+static void wallet_rpc_hostport(const struct ember_rpc_client *c, char *buf,
+                                size_t len)
+{
+	snprintf(buf, len, strchr(c->host, ':') ? "[%s]:%u" : "%s:%u",
+	         c->host, c->port);
 }
 
 /* TLS context for one call: verification only when EMBER_RPC_CA is set. */
@@ -275,10 +286,7 @@ static int wallet_rpc_exchange(const struct ember_rpc_client *c,
 	struct bufferevent *bev = NULL;
 	struct evhttp_connection *evcon = NULL;
 	char hostport[300];
-	if (strchr(c->host, ':'))
-		snprintf(hostport, sizeof hostport, "[%s]:%u", c->host, c->port);
-	else
-		snprintf(hostport, sizeof hostport, "%s:%u", c->host, c->port);
+	wallet_rpc_hostport(c, hostport, sizeof hostport);
 
 	x->base = event_base_new();
 	if (x->base == NULL)
@@ -430,9 +438,10 @@ int ember_rpc_call(const struct ember_rpc_client *c, const char *method,
 	    (!has_error && (jres == NULL || !json_is_integer(jid) ||
 	                    json_integer_value(jid) != 1))) {
 		/* A non-JSON answer is usually the wrong port or a proxy page. */
-		wallet_errf(err, errlen,
-		            "malformed response from node at '%s:%u' (http %d)",
-		            c->host, c->port, x.status);
+		char hostport[300];
+		wallet_rpc_hostport(c, hostport, sizeof hostport);
+		wallet_errf(err, errlen, "malformed response from node at '%s' "
+		            "(http %d)", hostport, x.status);
 		rc = EMBER_EPARSE;
 	} else if (has_error) {
 		json_t *jcode = json_object_get(jerror, "code");
