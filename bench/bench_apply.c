@@ -113,6 +113,7 @@ int bench_apply(struct bench_ctx *bc)
 	struct apply_env e;
 	struct bench_load l;
 	struct cons_cfg cfg;
+	struct ember_mempool_cfg mpcfg;
 	char err[256];
 	double t0, t1, tsum = 0;
 	uint64_t ntx = 0, sum_exec = 0, sum_commit = 0, blocks = 0;
@@ -120,6 +121,7 @@ int bench_apply(struct bench_ctx *bc)
 	int rc;
 
 	memset(&e, 0, sizeof(e));
+	memset(&l, 0, sizeof(l));
 	if (bulk < naccts)
 		naccts = bulk < 2 ? 2 : bulk;
 	bulk = (bulk + naccts - 1) / naccts * naccts;   /* whole nonce rounds */
@@ -143,12 +145,18 @@ int bench_apply(struct bench_ctx *bc)
 	}
 	if ((rc = bench_genesis(&e.g, &l, e.val.pub, APPLY_T0, 1000)))
 		goto out;
+	/* Everything is admitted before the first block, so the pool must
+	 * hold the whole workload. */
+	memset(&mpcfg, 0, sizeof(mpcfg));
+	mpcfg.max_txs = l.ntx + 16;
+	mpcfg.max_bytes = l.ntx * 1024 + (1u << 20);
+	mpcfg.max_per_sender = l.ntx / naccts + 16 > 1024 ? l.ntx / naccts + 16 : 1024;
 	if ((rc = bench_tmpdir(e.dir, sizeof(e.dir), "apply")))
 		goto out;
 	e.have_dir = 1;
 	if ((rc = ember_store_open(&e.store, e.dir, 0)) ||
 	    (rc = ember_sigcache_new(&e.cache, l.ntx * 2)) ||
-	    (rc = ember_mempool_new(&e.mp, NULL))) {
+	    (rc = ember_mempool_new(&e.mp, &mpcfg))) {
 		rc = bench_fail("cannot set up the ledger in '%s': %s", e.dir,
 		                ember_strerror(rc));
 		goto out;

@@ -41,7 +41,9 @@
 #define TPS_TXS 40000
 #define TPS_TXS_QUICK 8000
 #define TPS_BATCH 1000            /* sendtx calls per JSON-RPC batch */
+#ifndef TPS_CLIENTS
 #define TPS_CLIENTS 2             /* client threads = batches in flight */
+#endif
 #define TPS_BLOCK_MS 200
 #define TPS_START_S 60            /* node start-up limit */
 #define TPS_STALL_S 60            /* no progress for this long: give up */
@@ -54,11 +56,12 @@ struct tps_batch {
 
 struct tps_client {
 	const struct ember_rpc_client *rpc;
+	const struct bench_load *l;   /* the id of a sendtx call is its tx index */
 	struct tps_batch *b;
 	size_t nb;
 	/* results */
 	size_t ok, errors;
-	char first_err[256];
+	char first_err[320];
 	int transport;                /* a post failed; first_err says why */
 	double done;                  /* bench_now() when the last answer came */
 	double rtt_max, rtt_sum;
@@ -425,21 +428,26 @@ static void tps_tally(struct tps_client *c, const struct tps_batch *b,
 	}
 	json_array_foreach(arr, i, v) {
 		const char *r = json_string_value(json_object_get(v, "result"));
-		if (r && strlen(r) == 64) {
+		json_int_t id = json_integer_value(json_object_get(v, "id"));
+		uint8_t txid[32];
+		size_t n = 0;
+		if (r && id >= 0 && (size_t)id < c->l->ntx &&
+		    ember_hex_decode(r, strlen(r), txid, sizeof(txid), &n) == 0 &&
+		    n == 32 && memcmp(txid, c->l->txid[id], 32) == 0) {
 			ok++;
 			continue;
 		}
-		if (!c->first_err[0]) {
+		if (!c->first_err[0] && r) {
+			snprintf(c->first_err, sizeof(c->first_err), "id %lld: answer '%.64s' "
+			         "is not the txid", (long long)id, r);
+		} else if (!c->first_err[0]) {
 			json_t *e = json_object_get(v, "error");
 			const char *m = json_string_value(json_object_get(e, "message"));
-			json_t *d = json_object_get(e, "data");
+			const char *why = json_string_value(json_object_get(
+			        json_object_get(e, "data"), "error"));
 			snprintf(c->first_err, sizeof(c->first_err), "id %lld: %s%s%s%s",
-			         (long long)json_integer_value(json_object_get(v, "id")),
-			         m ? m : "answer without a txid",
-			         d ? " (" : "",
-			         d ? json_string_value(json_object_get(d, "error")) ?
-			             json_string_value(json_object_get(d, "error")) : "?" : "",
-			         d ? ")" : "");
+			         (long long)id, m ? m : "answer without a txid",
+			         why ? " (" : "", why ? why : "", why ? ")" : "");
 		}
 	}
 	c->ok += ok;
@@ -581,7 +589,7 @@ int bench_tps(struct bench_ctx *bc)
 	double rtt_sum = 0, rtt_max = 0;
 	uint64_t h0 = 0, h1 = 0, mp = 0, last_h = 0, last_mp = 0;
 	size_t ok = 0, errors = 0, nbatches = 0;
-	unsigned port, blocks;
+	unsigned port = 0, blocks;
 	long bad;
 	int rc = 0, stop_rc;
 
@@ -648,6 +656,7 @@ int bench_tps(struct bench_ctx *bc)
 	t0 = bench_now();
 	for (int c = 0; c < TPS_CLIENTS; c++) {
 		cl[c].rpc = &rpc;
+		cl[c].l = &l;
 		cl[c].started = pthread_create(&th[c], NULL, tps_client_thread, &cl[c]) == 0;
 		if (!cl[c].started)
 			tps_client_thread(&cl[c]);
@@ -705,9 +714,10 @@ int bench_tps(struct bench_ctx *bc)
 			printf("  first error (client %d): %s\n", c, cl[c].first_err);
 			break;
 		}
-	printf("  all committed after %.3f s, heights %llu..%llu: %.0f tx/s end to end\n",
-	       res->tps_secs, (unsigned long long)h0 + 1, (unsigned long long)h1,
-	       res->tps);
+	if (h1 > h0)
+		printf("  all committed after %.3f s, heights %llu..%llu: %.0f tx/s end to "
+		       "end\n", res->tps_secs, (unsigned long long)h0 + 1,
+		       (unsigned long long)h1, res->tps);
 	tps_node_log(&nd, h0, h1, &blocks, &exec_ms, &commit_ms, &max_ms);
 	if (blocks)
 		printf("  node's block log: %u blocks with txs, execute %.0f ms + commit "
@@ -736,7 +746,7 @@ int bench_tps(struct bench_ctx *bc)
 	}
 	if (!rc && errors)
 		rc = bench_fail("%zu sendtx calls did not return a txid", errors);
-	if (res->have_tps && bc->res->have_verify)
+	if (!rc && bc->res->have_verify)
 		printf("  ratio: %.0f / (%.0f x %u) = %.2f of the raw verify bound "
 		       "(target 0.75)\n", res->tps, bc->res->verify_core, ncpu,
 		       res->tps / (bc->res->verify_core * ncpu));

@@ -13,6 +13,12 @@
 
 #define VERIFY_SET 64            /* distinct (key, msg, sig) cycled over */
 
+enum verify_mode {
+	VERIFY_RAW,                  /* ember_schnorr_verify, 32-byte message */
+	VERIFY_TX,                   /* ember_tx_verify: sighash + verify */
+	VERIFY_SIGHASH               /* ember_tx_sighash alone */
+};
+
 struct verify_set {
 	uint8_t pub[VERIFY_SET][32];
 	uint8_t msg[VERIFY_SET][32];
@@ -22,7 +28,7 @@ struct verify_set {
 
 struct verify_run {
 	const struct verify_set *set;
-	int txmode;                  /* 0 raw, 1 ember_tx_verify */
+	int mode;                    /* enum verify_mode */
 	double secs;
 	uint64_t n, bad;
 	double elapsed;
@@ -65,9 +71,13 @@ static void *verify_loop(void *arg)
 	uint64_t n = 0, ok = 0;
 
 	do {
-		if (r->txmode) {
+		if (r->mode == VERIFY_TX) {
 			for (size_t i = 0; i < VERIFY_SET; i++)
 				ok += (uint64_t)ember_tx_verify(&vs->tx[i]);
+		} else if (r->mode == VERIFY_SIGHASH) {
+			uint8_t h[32];
+			for (size_t i = 0; i < VERIFY_SET; i++)
+				ok += ember_tx_sighash(&vs->tx[i], h) == 0;
 		} else {
 			for (size_t i = 0; i < VERIFY_SET; i++)
 				ok += (uint64_t)ember_schnorr_verify(vs->pub[i], vs->msg[i], 32,
@@ -84,7 +94,7 @@ static void *verify_loop(void *arg)
 
 /* Run nthreads verify loops at once for secs; *rate gets the sum of the
  * threads' rates.  Returns 0 or -1 (a signature failed to verify). */
-static int verify_measure(const struct verify_set *vs, int txmode,
+static int verify_measure(const struct verify_set *vs, enum verify_mode mode,
                           unsigned nthreads, double secs, double *rate)
 {
 	struct verify_run *runs = calloc(nthreads, sizeof(*runs));
@@ -98,7 +108,7 @@ static int verify_measure(const struct verify_set *vs, int txmode,
 	}
 	for (unsigned t = 0; t < nthreads; t++) {
 		runs[t].set = vs;
-		runs[t].txmode = txmode;
+		runs[t].mode = mode;
 		runs[t].secs = secs;
 	}
 	/* Thread 0's loop runs here, so one thread means no extra thread. */
@@ -132,7 +142,7 @@ int bench_verify_bound(struct bench_ctx *bc, double secs)
 		return bench_fail("out of memory");
 	rc = verify_set_make(vs);
 	if (!rc)
-		rc = verify_measure(vs, 0, 1, secs, &bc->res->verify_core);
+		rc = verify_measure(vs, VERIFY_RAW, 1, secs, &bc->res->verify_core);
 	free(vs);
 	if (rc)
 		return rc;
@@ -148,6 +158,7 @@ int bench_verify(struct bench_ctx *bc)
 	unsigned n = bc->opt->ncpu;
 	double secs = bc->opt->quick ? 0.5 : 2.0;
 	struct verify_set *vs = calloc(1, sizeof(*vs));
+	double sighash;
 	int rc;
 
 	if (!vs)
@@ -157,20 +168,21 @@ int bench_verify(struct bench_ctx *bc)
 	if ((rc = verify_set_make(vs)))
 		goto out;
 
-	if ((rc = verify_measure(vs, 0, 1, secs, &res->verify_core)))
+	if ((rc = verify_measure(vs, VERIFY_RAW, 1, secs, &res->verify_core)))
 		goto out;
 	printf("  raw verify (32-byte msg), 1 thread:      %8.0f /s  (%.1f us each)\n",
 	       res->verify_core, 1e6 / res->verify_core);
-	if ((rc = verify_measure(vs, 1, 1, secs, &res->txverify_core)))
+	if ((rc = verify_measure(vs, VERIFY_TX, 1, secs, &res->txverify_core)) ||
+	    (rc = verify_measure(vs, VERIFY_SIGHASH, 1, secs / 4, &sighash)))
 		goto out;
-	printf("  tx verify (sighash + verify), 1 thread:  %8.0f /s  (%.1f us each, "
-	       "sighash %.1f us)\n", res->txverify_core, 1e6 / res->txverify_core,
-	       1e6 / res->txverify_core - 1e6 / res->verify_core);
-	if ((rc = verify_measure(vs, 0, n, secs, &res->verify_all)))
+	printf("  tx verify (sighash + verify), 1 thread:  %8.0f /s  (%.1f us each; "
+	       "sighash alone %.2f us)\n", res->txverify_core, 1e6 / res->txverify_core,
+	       1e6 / sighash);
+	if ((rc = verify_measure(vs, VERIFY_RAW, n, secs, &res->verify_all)))
 		goto out;
 	printf("  raw verify, %u threads:                  %8.0f /s  (%.2f x one thread)\n",
 	       n, res->verify_all, res->verify_all / res->verify_core);
-	if ((rc = verify_measure(vs, 1, n, secs, &res->txverify_all)))
+	if ((rc = verify_measure(vs, VERIFY_TX, n, secs, &res->txverify_all)))
 		goto out;
 	printf("  tx verify, %u threads:                   %8.0f /s  (%.2f x one thread)\n",
 	       n, res->txverify_all, res->txverify_all / res->txverify_core);

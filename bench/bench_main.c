@@ -1,0 +1,174 @@
+/*
+ * bench_main.c - ember-bench [NAME...] [--quick] [--txs N]
+ *
+ * Measures, in one run, (a) raw BIP-340 verifications per second per core,
+ * (b) signed transfers per second end to end through a real emberd over
+ * JSON-RPC, and (c) the block apply rate with signatures already verified,
+ * and reports (b) as a ratio of (a) x online CPUs.  Benchmarks are a table;
+ * NAME picks some (default: all), and they always run in table order so
+ * the verify bound exists before tps needs it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+struct bench_def {
+	const char *name;
+	bench_fn fn;
+	const char *help;
+};
+
+static const struct bench_def bench_table[] = {
+	{ "verify", bench_verify,
+	  "(a) BIP-340 verifies/s: one thread, and every online CPU" },
+	{ "apply", bench_apply,
+	  "(c) block apply rate in process, signatures pre-verified" },
+	{ "tps", bench_tps,
+	  "(b) pre-signed transfers/s end to end through emberd over JSON-RPC" },
+};
+#define BENCH_N (sizeof(bench_table) / sizeof(bench_table[0]))
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ember-bench [NAME...] [--quick] [--txs N]\n\n");
+	for (size_t i = 0; i < BENCH_N; i++)
+		fprintf(f, "  %-8s %s\n", bench_table[i].name, bench_table[i].help);
+	fprintf(f,
+"\n"
+"  --quick    shorter measurements and smaller workloads (8,000 txs)\n"
+"  --txs N    transfers for apply and tps (default 40,000)\n"
+"  --help     this text\n"
+"\n"
+"With no NAME every benchmark runs.  tps starts bin/emberd found next to\n"
+"this program.  Exit status 0 unless something broke.\n");
+}
+
+static void summary(const struct bench_opts *o, const struct bench_results *r,
+                    const int *sel, const int *failed)
+{
+	printf("== summary (%u online CPUs%s)\n", o->ncpu, o->quick ? ", --quick" : "");
+	if (r->have_verify && !failed[0] && r->verify_all > 0)
+		printf("  verify (a):   %.0f verifies/s per core, %u cores -> bound %.0f/s  "
+		       "(all cores measured %.0f/s; tx verify %.0f/s per core)\n",
+		       r->verify_core, o->ncpu, r->verify_core * o->ncpu, r->verify_all,
+		       r->txverify_core);
+	else if (r->have_verify && !failed[0])
+		printf("  verify (a):   %.0f verifies/s per core, %u cores -> bound %.0f/s\n",
+		       r->verify_core, o->ncpu, r->verify_core * o->ncpu);
+	else
+		printf("  verify (a):   %s\n", sel[0] ? "failed" : "not run");
+
+	if (r->have_tps && !failed[2] && r->have_verify)
+		printf("  tps (b):      %.0f tx/s end to end over RPC  = %.2f of the verify "
+		       "bound (target 0.75)  [%zu txs in %.2f s]\n", r->tps,
+		       r->tps / (r->verify_core * o->ncpu), r->tps_txs, r->tps_secs);
+	else if (r->have_tps && !failed[2])
+		printf("  tps (b):      %.0f tx/s end to end over RPC  [%zu txs in %.2f s]\n",
+		       r->tps, r->tps_txs, r->tps_secs);
+	else
+		printf("  tps (b):      %s\n", sel[2] ? "failed" : "not run");
+
+	if (r->have_apply && !failed[1])
+		printf("  apply (c):    %.0f tx/s with signatures pre-verified  (%.1f ms per "
+		       "block of up to %zu; one 1000-tx block %.1f ms)\n", r->apply_tps,
+		       r->apply_ms_block, r->apply_block_txs, r->apply_1k_ms);
+	else
+		printf("  apply (c):    %s\n", sel[1] ? "failed" : "not run");
+	for (size_t i = 0; i < BENCH_N; i++)
+		if (failed[i])
+			printf("  FAILED: %s (see the message above)\n", bench_table[i].name);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_opts opt;
+	struct bench_results res;
+	struct bench_ctx bc;
+	int sel[BENCH_N], failed[BENCH_N], any = 0, nfail = 0;
+
+	memset(&opt, 0, sizeof(opt));
+	memset(&res, 0, sizeof(res));
+	memset(sel, 0, sizeof(sel));
+	memset(failed, 0, sizeof(failed));
+	opt.argv0 = argv[0];
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		size_t k;
+		if (strcmp(a, "--quick") == 0) {
+			opt.quick = 1;
+		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			return 0;
+		} else if (strcmp(a, "--txs") == 0) {
+			char *end;
+			unsigned long long v;
+			if (i + 1 >= argc) {
+				fprintf(stderr, "ember-bench: --txs needs a number\n");
+				return 2;
+			}
+			errno = 0;
+			v = strtoull(argv[++i], &end, 10);
+			if (errno || *end || end == argv[i] || argv[i][0] == '-' ||
+			    v < 2 || v > 1000000) {
+				fprintf(stderr, "ember-bench: invalid value '%s' for --txs "
+				        "(2 to 1000000)\n", argv[i]);
+				return 2;
+			}
+			opt.txs = (size_t)v;
+		} else if (a[0] == '-') {
+			fprintf(stderr, "ember-bench: unknown option '%s'\n", a);
+			usage(stderr);
+			return 2;
+		} else {
+			for (k = 0; k < BENCH_N; k++)
+				if (strcmp(a, bench_table[k].name) == 0)
+					break;
+			if (k == BENCH_N) {
+				fprintf(stderr, "ember-bench: unknown benchmark '%s'; "
+				        "try 'ember-bench --help'\n", a);
+				return 2;
+			}
+			sel[k] = any = 1;
+		}
+	}
+	if (!any)
+		for (size_t k = 0; k < BENCH_N; k++)
+			sel[k] = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (sodium_init() < 0) {
+		fprintf(stderr, "ember-bench: libsodium failed to initialise\n");
+		return 1;
+	}
+	opt.ncpu = bench_ncpu();
+	bc.opt = &opt;
+	bc.res = &res;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("ember-bench: %u online CPUs%s\n", opt.ncpu,
+	       opt.quick ? ", quick mode" : "");
+
+	for (size_t k = 0; k < BENCH_N; k++) {
+		if (!sel[k])
+			continue;
+		if (bench_table[k].fn == bench_tps && !res.have_verify) {
+			printf("== verify bound for tps (verify benchmark not selected)\n");
+			if (bench_verify_bound(&bc, opt.quick ? 0.5 : 2.0) != 0) {
+				failed[k] = 1;
+				nfail++;
+				continue;
+			}
+		}
+		if (bench_table[k].fn(&bc) != 0) {
+			failed[k] = 1;
+			nfail++;
+		}
+		printf("\n");
+	}
+	summary(&opt, &res, sel, failed);
+	return nfail ? 1 : 0;
+}
