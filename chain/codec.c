@@ -172,29 +172,37 @@ void ember_hex_encode(const uint8_t *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hex_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+/* Nibble value of each byte, 0x10 for anything that is not a hex digit, so
+ * one pass both decodes and validates (OR of all entries has bit 4 set iff
+ * a byte was bad): sendtx decodes every tx through here. */
+static const uint8_t hex_val[256] = {
+#define X16 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, \
+	    0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10
+	X16, X16, X16,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+	0x10, 10, 11, 12, 13, 14, 15, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+	X16,
+	0x10, 10, 11, 12, 13, 14, 15, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x10,
+	X16, X16, X16, X16, X16, X16, X16, X16, X16
+#undef X16
+};
+_Static_assert(sizeof(hex_val) == 256, "one entry per byte");
 
-/* Validates the whole string before writing, so out is untouched on error. */
 int ember_hex_decode(const char *hex, size_t hexlen, uint8_t *out,
                      size_t outcap, size_t *written)
 {
+	const unsigned char *h = (const unsigned char *)hex;
+	uint8_t bad = 0;
+
 	if (hexlen % 2 || hexlen / 2 > outcap)
 		return EMBER_EPARSE;
-	for (size_t i = 0; i < hexlen; i++)
-		if (hex_nibble(hex[i]) < 0)
-			return EMBER_EPARSE;
-	for (size_t i = 0; i < hexlen / 2; i++)
-		out[i] = (uint8_t)(hex_nibble(hex[2 * i]) << 4 |
-		                   hex_nibble(hex[2 * i + 1]));
+	for (size_t i = 0; i < hexlen / 2; i++) {
+		uint8_t hi = hex_val[h[2 * i]], lo = hex_val[h[2 * i + 1]];
+		bad |= hi | lo;
+		out[i] = (uint8_t)(hi << 4 | (lo & 0x0f));
+	}
+	if (bad & 0x10)
+		return EMBER_EPARSE;
 	if (written)
 		*written = hexlen / 2;
 	return 0;

@@ -387,11 +387,8 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 	const char *hex = json_string_value(json_array_get(params, 0));
 	const struct ember_genesis *g = n->cfg.g;
 	struct pending_tx *p;
-	struct ember_txn *t;
 	uint8_t buf[EMBER_TX_MAX_SIZE], txid[32];
 	size_t hlen, len;
-	uint64_t height;
-	uint32_t index;
 	char msg[256];
 	int rc;
 
@@ -439,15 +436,6 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 		return;
 	}
 	ember_txid(buf, len, txid);
-	if (read_txn(call, n, &t))
-		return;
-	rc = ember_chain_get_txloc(t, txid, &height, &index);
-	ember_txn_abort(t);
-	if (rc == 0) {
-		snprintf(msg, sizeof(msg), "tx already committed in block %" PRIu64, height);
-		tx_reject(n, call, EMBER_MP_KNOWN, msg);
-		return;
-	}
 	if (ember_mempool_get(n->cfg.mp, txid)) {
 		/* Resubmitting a pending tx is harmless: answer with its id. */
 		rpc_result(call, hex_json(txid, 32));
@@ -478,9 +466,15 @@ int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b)
 	for (size_t i = 0; i < r->n; i++) {
 		struct pending_tx *p = &r->items[i];
 		struct ember_account a;
+		uint64_t height;
+		uint32_t index;
 		int rc;
 		if (i >= b->n || !t) {
 			rpc_error(p->call, RPC_ERR_BUSY, "node busy; try again");
+		} else if (ember_chain_get_txloc(t, b->jobs[i].txid, &height, &index) == 0) {
+			/* Checked here, in the batch's one read txn, not per call. */
+			snprintf(why, sizeof(why), "tx already committed in block %" PRIu64, height);
+			tx_reject(n, p->call, EMBER_MP_KNOWN, why);
 		} else if (!b->jobs[i].valid) {
 			char addr[EMBER_ADDR_BUFLEN];
 			ember_addr_encode(p->tx.from, addr);

@@ -85,7 +85,8 @@ static inline uint64_t ember_be64_get(const uint8_t *p)
 /* Hex.  ember_hex_encode writes 2n chars plus NUL into out (size >= 2n+1).
  * ember_hex_decode accepts upper or lower case, needs an even hexlen with
  * hexlen/2 <= outcap (callers wanting an exact size check *written), and
- * returns EMBER_EPARSE on a bad character or length, out untouched;
+ * returns EMBER_EPARSE on a bad character or length (out is then
+ * unspecified, possibly partly written);
  * *written gets the byte count (may be NULL). */
 void ember_hex_encode(const uint8_t *in, size_t n, char *out);
 EMBER_WUR int ember_hex_decode(const char *hex, size_t hexlen, uint8_t *out,
