@@ -1,7 +1,9 @@
 /* error.c - the one table of error messages (see error.h). */
 #include "ember/error.h"
 
+#include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct err_entry {
 	int code;
@@ -84,4 +86,14 @@ const char *ember_strerror(int code)
 		if (err_table[i].code == code)
 			return err_table[i].msg;
 	return "unknown error";
+}
+
+void ember_errf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
 }

@@ -7,7 +7,6 @@
  */
 #include "ember/cons.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,18 +48,6 @@ struct cons {
 	uint8_t *certbuf;
 	size_t certlen;
 };
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 /* Monotonic microseconds, for statistics only (never for state). */
 static uint64_t now_us(void)
@@ -109,6 +96,15 @@ static int grow_blk(struct cons *c, size_t n)
 	c->blk = p;
 	c->blkcap = n;
 	return 0;
+}
+
+/* The map filled during a block: the txn is already aborted; grow. */
+static int grow_map(struct cons *c)
+{
+	int rc = ember_store_grow(c->cfg.store);
+	if (!rc)
+		c->stats.map_grows++;
+	return rc;
 }
 
 static int load_tip(struct cons *c)
@@ -162,11 +158,8 @@ static int init_genesis(struct cons *c)
 		} else {
 			rc = ember_txn_commit(t);
 		}
-		if (rc != EMBER_STORE_MAP_FULL)
+		if (rc != EMBER_STORE_MAP_FULL || (rc = grow_map(c)))
 			return rc;
-		if ((rc = ember_store_grow(c->cfg.store)))
-			return rc;
-		c->stats.map_grows++;
 	}
 }
 
@@ -196,21 +189,21 @@ int cons_new(struct cons **out, const struct cons_cfg *cfg, char *err,
 	ember_txn_abort(t);
 	if (rc == EMBER_ENOTFOUND) {
 		if ((rc = init_genesis(c))) {
-			say(err, errlen, "cannot write the genesis state: %s",
+			ember_errf(err, errlen, "cannot write the genesis state: %s",
 			    ember_strerror(rc));
 			goto fail;
 		}
 	} else if (rc) {
-		say(err, errlen, "cannot read the ledger: %s", ember_strerror(rc));
+		ember_errf(err, errlen, "cannot read the ledger: %s", ember_strerror(rc));
 		goto fail;
 	} else if (memcmp(gh, cfg->g->hash, 32) != 0) {
-		say(err, errlen, "ledger was made from another genesis than chain '%s'; "
+		ember_errf(err, errlen, "ledger was made from another genesis than chain '%s'; "
 		    "use another --datadir or the ledger's genesis.json", cfg->g->chain_id);
 		rc = EMBER_STORE_GENESIS;
 		goto fail;
 	}
 	if ((rc = load_tip(c))) {
-		say(err, errlen, "cannot read the chain tip: %s", ember_strerror(rc));
+		ember_errf(err, errlen, "cannot read the chain tip: %s", ember_strerror(rc));
 		goto fail;
 	}
 	*out = c;
@@ -351,40 +344,40 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 	int rc;
 
 	if (len > EMBER_BLOCK_MAX_SIZE) {
-		say(why, whylen, "block of %zu bytes exceeds the limit", len);
+		ember_errf(why, whylen, "block of %zu bytes exceeds the limit", len);
 		return EMBER_BLK_TOO_LARGE;
 	}
 	/* A header alone tells how many refs the block holds. */
 	if (len < EMBER_HEADER_SIZE) {
-		say(why, whylen, "block shorter than a header");
+		ember_errf(why, whylen, "block shorter than a header");
 		return EMBER_ENC_TRUNCATED;
 	}
 	if ((rc = ember_header_decode(&h, in, EMBER_HEADER_SIZE))) {
-		say(why, whylen, "bad block header: %s", ember_strerror(rc));
+		ember_errf(why, whylen, "bad block header: %s", ember_strerror(rc));
 		return rc;
 	}
 	if (h.tx_count > EMBER_BLOCK_MAX_TXS) {
-		say(why, whylen, "block claims %u txs", h.tx_count);
+		ember_errf(why, whylen, "block claims %u txs", h.tx_count);
 		return EMBER_BLK_TOO_LARGE;
 	}
 	if ((rc = grow_arrays(c, h.tx_count + 1)))
 		return rc;
 	if ((rc = ember_block_decode(&h, c->refs, c->cap, &n, in, len))) {
-		say(why, whylen, "bad block encoding: %s", ember_strerror(rc));
+		ember_errf(why, whylen, "bad block encoding: %s", ember_strerror(rc));
 		return rc;
 	}
 	if (h.height != c->tip.height + 1) {
-		say(why, whylen, "block height %llu is not tip %llu + 1",
+		ember_errf(why, whylen, "block height %llu is not tip %llu + 1",
 		    (unsigned long long)h.height, (unsigned long long)c->tip.height);
 		return EMBER_BLK_HEIGHT;
 	}
 	if (memcmp(h.prev_hash, c->tip.hash, 32) != 0) {
-		say(why, whylen, "block %llu does not extend the tip",
+		ember_errf(why, whylen, "block %llu does not extend the tip",
 		    (unsigned long long)h.height);
 		return EMBER_BLK_PREV;
 	}
 	if (h.time_ms <= c->tip.time_ms) {
-		say(why, whylen, "block time %llu is not after parent time %llu",
+		ember_errf(why, whylen, "block time %llu is not after parent time %llu",
 		    (unsigned long long)h.time_ms, (unsigned long long)c->tip.time_ms);
 		return EMBER_BLK_TIME;
 	}
@@ -392,11 +385,11 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 	for (size_t i = 0; i < n; i++) {
 		struct ember_tx *tx = &c->txs[i];
 		if ((rc = ember_tx_decode(tx, c->refs[i].p, c->refs[i].len))) {
-			say(why, whylen, "tx %zu: %s", i, ember_strerror(rc));
+			ember_errf(why, whylen, "tx %zu: %s", i, ember_strerror(rc));
 			return EMBER_BLK_BAD_TX;
 		}
 		if ((rc = ember_tx_check(tx, c->cfg.g->chain_id, c->cfg.g->min_fee))) {
-			say(why, whylen, "tx %zu: %s", i, ember_strerror(rc));
+			ember_errf(why, whylen, "tx %zu: %s", i, ember_strerror(rc));
 			return EMBER_BLK_BAD_TX;
 		}
 		ember_txid(c->refs[i].p, c->refs[i].len, c->txids[i]);
@@ -423,14 +416,14 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 			if (!c->jobs[j].valid) {
 				char hex[65];
 				ember_hex_encode(c->jobs[j].txid, 32, hex);
-				say(why, whylen, "tx '%s': bad signature", hex);
+				ember_errf(why, whylen, "tx '%s': bad signature", hex);
 				return EMBER_BLK_BAD_TX;
 			}
 	}
 	c->ntx = n;
 	ember_tx_root((const uint8_t (*)[32])c->txids, n, c->scratch, state_root);
 	if (memcmp(state_root, h.tx_root, 32) != 0) {
-		say(why, whylen, "tx root does not match the block's txs");
+		ember_errf(why, whylen, "tx root does not match the block's txs");
 		return EMBER_BLK_TX_ROOT;
 	}
 
@@ -445,7 +438,7 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 		    rc == EMBER_STORE_CORRUPT || rc == EMBER_ENOMEM)
 			goto fail;
 		if (rc) {
-			say(why, whylen, "tx %zu: %s", i, reason);
+			ember_errf(why, whylen, "tx %zu: %s", i, reason);
 			rc = EMBER_BLK_BAD_TX;
 			goto fail;
 		}
@@ -455,7 +448,7 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 	if ((rc = ember_state_root(c->st, c->tip.state_root, state_root)))
 		goto fail;
 	if (memcmp(state_root, h.state_root, 32) != 0) {
-		say(why, whylen, "state root after block %llu does not match its header",
+		ember_errf(why, whylen, "state root after block %llu does not match its header",
 		    (unsigned long long)h.height);
 		rc = EMBER_BLK_STATE_ROOT;
 		goto fail;
@@ -531,9 +524,8 @@ static int commit_own(struct cons *c, struct ember_txn *t)
 	while (rc == EMBER_STORE_MAP_FULL) {
 		uint8_t *copy;
 		char why[256];
-		if ((rc = ember_store_grow(c->cfg.store)))
+		if ((rc = grow_map(c)))
 			return rc;
-		c->stats.map_grows++;
 		copy = malloc(c->blklen);
 		if (!copy)
 			return EMBER_ENOMEM;
@@ -576,14 +568,9 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 		if (rc)
 			return rc;
 	}
-	for (;;) {
-		rc = exec_propose(c, ncand, time_ms, &t);
-		if (rc != EMBER_STORE_MAP_FULL)
-			break;
-		if ((rc = ember_store_grow(c->cfg.store)))
+	while ((rc = exec_propose(c, ncand, time_ms, &t)) == EMBER_STORE_MAP_FULL)
+		if ((rc = grow_map(c)))
 			return rc;
-		c->stats.map_grows++;
-	}
 	if (rc)
 		return rc;
 	t1 = now_us();
@@ -631,32 +618,27 @@ int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,
 	int rc;
 
 	if (certlen > 8 + 10 + EMBER_CERT_MAX_SIGS * 96) {
-		say(why, whylen, "commit certificate of %zu bytes is too large", certlen);
+		ember_errf(why, whylen, "commit certificate of %zu bytes is too large", certlen);
 		return EMBER_ENC_OVERSIZE;
 	}
 	if ((rc = ember_cert_decode(&c->cert, cert, certlen))) {
-		say(why, whylen, "bad commit certificate encoding: %s", ember_strerror(rc));
+		ember_errf(why, whylen, "bad commit certificate encoding: %s", ember_strerror(rc));
 		return rc;
 	}
-	for (;;) {
-		rc = exec_strict(c, blk, len, &t, why, whylen);
-		if (rc != EMBER_STORE_MAP_FULL)
-			break;
-		if ((rc = ember_store_grow(c->cfg.store)))
+	while ((rc = exec_strict(c, blk, len, &t, why, whylen)) == EMBER_STORE_MAP_FULL)
+		if ((rc = grow_map(c)))
 			return rc;
-		c->stats.map_grows++;
-	}
 	if (rc)
 		return rc;
 	proposer = cons_proposer(c->cfg.g, c->hdr.height, c->cert.round);
 	if (!proposer || memcmp(proposer, c->hdr.proposer, 32) != 0) {
-		say(why, whylen, "block %llu was not proposed by the validator whose turn it was",
+		ember_errf(why, whylen, "block %llu was not proposed by the validator whose turn it was",
 		    (unsigned long long)c->hdr.height);
 		ember_txn_abort(t);
 		return EMBER_BLK_PROPOSER;
 	}
 	if ((rc = cons_cert_verify(c->cfg.g, c->hdr.height, c->hash, &c->cert))) {
-		say(why, whylen, "commit certificate for block %llu lacks +2/3 valid precommits",
+		ember_errf(why, whylen, "commit certificate for block %llu lacks +2/3 valid precommits",
 		    (unsigned long long)c->hdr.height);
 		ember_txn_abort(t);
 		return rc;
@@ -666,9 +648,8 @@ int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,
 	t1 = now_us();
 	rc = commit_txn(c, t, blk, len);
 	while (rc == EMBER_STORE_MAP_FULL) {
-		if ((rc = ember_store_grow(c->cfg.store)))
+		if ((rc = grow_map(c)))
 			return rc;
-		c->stats.map_grows++;
 		if ((rc = exec_strict(c, blk, len, &t, why, whylen)))
 			return rc;
 		rc = commit_txn(c, t, blk, len);

@@ -4,7 +4,6 @@
  */
 #include "ember/tok.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,18 +13,6 @@
 #include "ember/store.h"
 
 static const char supply_key[] = "supply";
-
-static void say(char *why, size_t whylen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!why || !whylen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-}
 
 static int put_supply(struct ember_state *st, uint64_t v)
 {
@@ -89,18 +76,18 @@ static int apply_transfer(struct tok_block *b, struct ember_state *st,
 	if (tx->nonce != from.nonce) {
 		ember_addr_encode(tx->from, addr);
 		if (tx->nonce < from.nonce) {
-			say(why, whylen, "nonce %llu already used by account '%s'; next is %llu",
+			ember_errf(why, whylen, "nonce %llu already used by account '%s'; next is %llu",
 			    (unsigned long long)tx->nonce, addr,
 			    (unsigned long long)from.nonce);
 			return EMBER_TX_NONCE_USED;
 		}
-		say(why, whylen, "nonce %llu leaves a gap for account '%s'; next is %llu",
+		ember_errf(why, whylen, "nonce %llu leaves a gap for account '%s'; next is %llu",
 		    (unsigned long long)tx->nonce, addr,
 		    (unsigned long long)from.nonce);
 		return EMBER_TX_NONCE_GAP;
 	}
 	if (!ember_add_u64(tr->amount, tx->fee, &cost)) {
-		say(why, whylen, "amount plus fee overflows");
+		ember_errf(why, whylen, "amount plus fee overflows");
 		return EMBER_TX_OVERFLOW;
 	}
 	if (from.balance < cost) {
@@ -108,12 +95,12 @@ static int apply_transfer(struct tok_block *b, struct ember_state *st,
 		ember_addr_encode(tx->from, addr);
 		ember_amount_format(from.balance, have);
 		ember_amount_format(cost, need);
-		say(why, whylen, "insufficient funds: account '%s' has %s EMB, needs %s EMB",
+		ember_errf(why, whylen, "insufficient funds: account '%s' has %s EMB, needs %s EMB",
 		    addr, have, need);
 		return EMBER_TX_INSUFFICIENT;
 	}
 	if (!ember_add_u64(b->fees, tx->fee, &fees)) {
-		say(why, whylen, "block fees overflow");
+		ember_errf(why, whylen, "block fees overflow");
 		return EMBER_TX_OVERFLOW;
 	}
 	if (self) {
@@ -123,7 +110,7 @@ static int apply_transfer(struct tok_block *b, struct ember_state *st,
 			return rc;
 		if (!ember_add_u64(to.balance, tr->amount, &to.balance)) {
 			ember_addr_encode(tr->to, addr);
-			say(why, whylen, "balance of account '%s' would overflow", addr);
+			ember_errf(why, whylen, "balance of account '%s' would overflow", addr);
 			return EMBER_TX_OVERFLOW;
 		}
 		from.balance -= cost;
@@ -147,7 +134,7 @@ int tok_apply_tx(struct tok_block *b, struct ember_state *st,
 		rc = apply_transfer(b, st, tx, why, whylen);
 		break;
 	default:
-		say(why, whylen, "unknown transaction kind %u", tx->kind);
+		ember_errf(why, whylen, "unknown transaction kind %u", tx->kind);
 		return EMBER_ENC_KIND;
 	}
 	if (rc == 0)

@@ -13,6 +13,8 @@
 #ifndef EMBER_ERROR_H
 #define EMBER_ERROR_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -109,6 +111,14 @@ enum ember_err {
  * (unknown codes map to "unknown error").
  */
 const char *ember_strerror(int code);
+
+/*
+ * printf into a caller's message buffer (buf NULL or len 0: does nothing).
+ * Modules that explain a refusal to a person ("nonce 7 already used by
+ * account ...") fill an optional why/whylen pair with this.
+ */
+void ember_errf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #ifdef __cplusplus
 }

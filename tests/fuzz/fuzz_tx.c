@@ -58,54 +58,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef EMBER_LIBFUZZER
-#include <dirent.h>
-#include <sys/stat.h>
-
-static int fuzz_replay_file(const char *path)
-{
-	static uint8_t buf[1 << 20];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-	if (!f) {
-		fprintf(stderr, "fuzz_tx: cannot open '%s'\n", path);
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-/* Replays each file, or each regular file in each directory, once. */
-int main(int argc, char **argv)
-{
-	int bad = 0, runs = 0;
-	for (int i = 1; i < argc; i++) {
-		struct stat st;
-		if (stat(argv[i], &st) != 0) {
-			fprintf(stderr, "fuzz_tx: no such file '%s'\n", argv[i]);
-			bad = 1;
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			bad |= fuzz_replay_file(argv[i]);
-			runs++;
-			continue;
-		}
-		DIR *d = opendir(argv[i]);
-		struct dirent *e;
-		while (d && (e = readdir(d))) {
-			char path[4096];
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-				bad |= fuzz_replay_file(path);
-				runs++;
-			}
-		}
-		if (d)
-			closedir(d);
-	}
-	printf("fuzz_tx: replayed %d inputs\n", runs);
-	return bad;
-}
+#define FUZZ_NAME "fuzz_tx"
+#include "replay.h"
 #endif
