@@ -104,6 +104,56 @@ static int apply_produce(struct apply_env *e, uint64_t *txs, uint64_t *exec_us,
 	return 0;
 }
 
+/*
+ * Cost of the state commitment alone (DESIGN.md budget: at 30k transfers/s
+ * at most ~10% of one core).  A block of n transfers changes 2n accounts:
+ * time 2n raw store puts, then the same 2n puts through struct ember_state
+ * plus ember_state_root(); the difference is what the root costs.
+ */
+static int apply_state_root_cost(struct apply_env *e, size_t ntransfers)
+{
+	struct ember_state *st = NULL;
+	struct ember_txn *t;
+	uint8_t key[32], val[EMBER_ACCOUNT_ENC_LEN] = { 0 }, parent[32] = { 0 }, root[32];
+	double t0, raw, with;
+	size_t nput = 2 * ntransfers;
+	int rc;
+
+	if ((rc = ember_state_new(&st)))
+		return rc;
+	for (int pass = 0; pass < 2; pass++) {
+		if ((rc = ember_store_write(e->store, &t)))
+			break;
+		ember_state_begin(st, t);
+		t0 = bench_now();
+		for (size_t i = 0; i < nput && !rc; i++) {
+			memset(key, 0, sizeof(key));
+			memcpy(key, &i, sizeof(i));
+			key[31] = 0xee;   /* keys apart from the real accounts */
+			val[0] = (uint8_t)i;
+			rc = pass == 0 ? ember_store_put(t, EMBER_DB_ACCOUNTS, key, 32, val, sizeof(val))
+			               : ember_state_put(st, EMBER_DB_ACCOUNTS, key, 32, val, sizeof(val));
+		}
+		if (!rc && pass == 1)
+			rc = ember_state_root(st, parent, root);
+		if (pass == 0)
+			raw = bench_now() - t0;
+		else
+			with = bench_now() - t0;
+		ember_txn_abort(t);
+	}
+	ember_state_free(st);
+	if (rc)
+		return rc;
+	{
+		double over = with - raw, per_tx = over / (double)ntransfers;
+		printf("  state root for a block of %zu transfers (%zu changes): %.2f ms over the "
+		       "raw LMDB puts (%.2f us/transfer) = %.1f%% of one core at 30k transfers/s\n",
+		       ntransfers, nput, over * 1e3, per_tx * 1e6, per_tx * 30000 * 100);
+	}
+	return 0;
+}
+
 int bench_apply(struct bench_ctx *bc)
 {
 	struct bench_results *res = bc->res;
@@ -230,6 +280,10 @@ int bench_apply(struct bench_ctx *bc)
 	printf("  one block of %d transfers: %.1f ms (execute %.1f ms, commit %.1f ms) "
 	       "= %.0f tx/s\n", APPLY_SMALL, res->apply_1k_ms, ex / 1e3, cm / 1e3,
 	       APPLY_SMALL / (t1 - t0));
+	if ((rc = apply_state_root_cost(&e, APPLY_BLOCK_TXS))) {
+		rc = bench_fail("state root measurement: %s", ember_strerror(rc));
+		goto out;
+	}
 	res->have_apply = 1;
 out:
 	apply_env_release(&e);
