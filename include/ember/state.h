@@ -16,8 +16,7 @@
  * 2026-11-24, 2-core Debian 12 VM): 7.2 ms for a block of 10,000 transfers
  * (20,000 changes) over the raw LMDB puts, 0.72 us per transfer = 2.2% of
  * one core at 30k transfers/s, inside DESIGN.md's 10% budget.  It detects
- * any divergence between
- * nodes but gives no membership proofs (light-client proofs are a later goal:
+ * any divergence between nodes but gives no membership proofs (light-client proofs are a later goal:
  * a sparse Merkle tree can replace it behind this same interface).
  *
  * A struct ember_state wraps the block's write transaction; every consensus
