@@ -12,26 +12,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "testutil.h"
 #include "ember/key.h"
 
 #define VECTORS "tests/vectors/bip340-test-vectors.csv"
 
-/* Returns: decoded byte count, or -1 on a bad digit, odd length or overflow. */
-static int unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(s);
-
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return (int)(n / 2);
-}
 
 /* Split line at commas in place; empty fields stay empty strings. */
 static int split_csv(char *line, char **f, int max)
@@ -64,9 +49,9 @@ static void test_bip340_vectors(void **state)
 		int msglen, want;
 
 		assert_int_equal(split_csv(line, f, 8), 8);
-		assert_int_equal(unhex(f[2], pub, 32), 32);
-		assert_int_equal(unhex(f[5], sig, 64), 64);
-		msglen = unhex(f[4], msg, sizeof msg);
+		assert_int_equal(test_unhex(f[2], pub, 32), 32);
+		assert_int_equal(test_unhex(f[5], sig, 64), 64);
+		msglen = test_unhex(f[4], msg, sizeof msg);
 		assert_true(msglen >= 0);
 		assert_true(!strcmp(f[6], "TRUE") || !strcmp(f[6], "FALSE"));
 		want = !strcmp(f[6], "TRUE");
@@ -74,8 +59,8 @@ static void test_bip340_vectors(void **state)
 		if (f[1][0]) {
 			struct ember_keypair kp;
 
-			assert_int_equal(unhex(f[1], sk, 32), 32);
-			assert_int_equal(unhex(f[3], aux, 32), 32);
+			assert_int_equal(test_unhex(f[1], sk, 32), 32);
+			assert_int_equal(test_unhex(f[3], aux, 32), 32);
 			assert_int_equal(ember_keypair_from_seckey(&kp, sk), 0);
 			assert_memory_equal(kp.pub, pub, 32);
 			assert_int_equal(ember_schnorr_sign(&kp, msglen ? msg : NULL,
@@ -147,12 +132,12 @@ static void test_bad_seckeys(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(unhex(bad[i], sk, 32), 32);
+		assert_int_equal(test_unhex(bad[i], sk, 32), 32);
 		assert_int_equal(ember_keypair_from_seckey(&kp, sk),
 		                 EMBER_CRYPTO_SECKEY);
 	}
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-		assert_int_equal(unhex(good[i], sk, 32), 32);
+		assert_int_equal(test_unhex(good[i], sk, 32), 32);
 		assert_int_equal(ember_keypair_from_seckey(&kp, sk), 0);
 		assert_true(ember_pubkey_valid(kp.pub));
 		ember_keypair_clear(&kp);
@@ -179,7 +164,7 @@ static void test_misuse(void **state)
 	ember_keypair_clear(NULL);
 
 	/* BIP-340 vector 5's public key is not an x coordinate on the curve. */
-	assert_int_equal(unhex("EEFDEA4CDB677750A420FEE807EACF21EB9898AE79B9768766E4FAA04A2D4A34",
+	assert_int_equal(test_unhex("EEFDEA4CDB677750A420FEE807EACF21EB9898AE79B9768766E4FAA04A2D4A34",
 	                       pub, 32), 32);
 	assert_int_equal(ember_pubkey_valid(pub), 0);
 	memset(pub, 0, sizeof pub);

@@ -19,26 +19,12 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include "testutil.h"
 #include "ember/hash.h"
 
 #define ROOTS "tests/vectors/rfc6962-roots.json"
 #define INCL_DIR "tests/vectors/rfc6962-inclusion"
 
-static int unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = strlen(s);
-
-	if (n % 2 || n / 2 > cap)
-		return -1;
-	for (size_t i = 0; i < n / 2; i++) {
-		unsigned v;
-
-		if (sscanf(s + 2 * i, "%2x", &v) != 1)
-			return -1;
-		out[i] = (uint8_t)v;
-	}
-	return (int)(n / 2);
-}
 
 /* Returns: decoded length, or -1 when the text is not base64 or too long. */
 static long unb64(const char *s, uint8_t *out, size_t cap)
@@ -67,7 +53,7 @@ static void test_roots(void **state)
 	assert_int_equal(json_array_size(roots), 9);
 	for (size_t i = 0; i < 8; i++) {
 		uint8_t data[64];
-		int n = unhex(json_string_value(json_array_get(inputs, i)), data,
+		int n = test_unhex(json_string_value(json_array_get(inputs, i)), data,
 		              sizeof data);
 
 		assert_true(n >= 0);
@@ -76,7 +62,7 @@ static void test_roots(void **state)
 	for (size_t n = 0; n <= 8; n++) {
 		uint8_t want[32], got[32], scratch[8][32];
 
-		assert_int_equal(unhex(json_string_value(json_array_get(roots, n)),
+		assert_int_equal(test_unhex(json_string_value(json_array_get(roots, n)),
 		                       want, 32), 32);
 		memcpy(scratch, leaves, sizeof scratch);
 		ember_merkle_root_inplace(scratch, n, got);
