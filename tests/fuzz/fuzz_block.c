@@ -18,15 +18,7 @@
 #include "ember/hash.h"
 #include "ember/tx.h"
 
-/* Unlike assert(), survives -DNDEBUG. */
-#define FUZZ_CHECK(cond)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-			        __FILE__, __LINE__, #cond);                \
-			abort();                                           \
-		}                                                          \
-	} while (0)
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -87,7 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef EMBER_LIBFUZZER
 #define FUZZ_NAME "fuzz_block"
-#include "replay.h"
-#endif
+#define FUZZ_REPLAY_MAIN
+#include "fuzz.h"

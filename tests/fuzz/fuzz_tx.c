@@ -14,17 +14,7 @@
 
 #include "ember/tx.h"
 
-/* Unlike assert(), survives -DNDEBUG. */
-#define FUZZ_CHECK(cond)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			fprintf(stderr, "%s:%d: check failed: %s\n",       \
-			        __FILE__, __LINE__, #cond);                \
-			abort();                                           \
-		}                                                          \
-	} while (0)
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -57,7 +47,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef EMBER_LIBFUZZER
 #define FUZZ_NAME "fuzz_tx"
-#include "replay.h"
-#endif
+#define FUZZ_REPLAY_MAIN
+#include "fuzz.h"

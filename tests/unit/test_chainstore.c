@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "ember/block.h"
 #include "ember/chain.h"
 #include "ember/codec.h"
@@ -28,8 +29,8 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	strcpy(f->dir, "/tmp/ember-test-chain-XXXXXX");
-	if (!mkdtemp(f->dir) || ember_store_open(&f->s, f->dir, 0) != 0)
+	if (test_tmpdir(f->dir, sizeof(f->dir), "chain") != 0 ||
+	    ember_store_open(&f->s, f->dir, 0) != 0)
 		return -1;
 	*state = f;
 	return 0;
@@ -38,14 +39,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[128];
 
 	ember_store_close(f->s);
-	snprintf(p, sizeof(p), "%s/data.mdb", f->dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/lock.mdb", f->dir);
-	unlink(p);
-	rmdir(f->dir);
+	test_rm_store_dir(f->dir);
 	free(f);
 	return 0;
 }

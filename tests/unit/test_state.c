@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "ember/codec.h"
 #include "ember/hash.h"
 #include "ember/state.h"
@@ -41,16 +42,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[128];
 
 	ember_txn_abort(f->t);
 	ember_state_free(f->st);
 	ember_store_close(f->s);
-	snprintf(p, sizeof(p), "%s/data.mdb", f->dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/lock.mdb", f->dir);
-	unlink(p);
-	rmdir(f->dir);
+	test_rm_store_dir(f->dir);
 	free(f);
 	return 0;
 }

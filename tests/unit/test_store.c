@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "testutil.h"
 #include "ember/codec.h"
 #include "ember/store.h"
 
@@ -28,8 +29,8 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	strcpy(f->dir, "/tmp/ember-test-store-XXXXXX");
-	if (!mkdtemp(f->dir) || ember_store_open(&f->s, f->dir, 0) != 0) {
+	if (test_tmpdir(f->dir, sizeof(f->dir), "store") != 0 ||
+	    ember_store_open(&f->s, f->dir, 0) != 0) {
 		free(f);
 		return -1;
 	}
@@ -37,23 +38,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_dir(const char *dir)
-{
-	char p[128];
-
-	snprintf(p, sizeof(p), "%s/data.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
-	unlink(p);
-	rmdir(dir);
-}
-
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
 	ember_store_close(f->s);
-	rm_dir(f->dir);
+	test_rm_store_dir(f->dir);
 	free(f);
 	return 0;
 }
@@ -377,7 +367,7 @@ static void check_batch(struct ember_store *s, int round, int nkeys)
 static void open_small(struct fixture *f)
 {
 	ember_store_close(f->s);
-	rm_dir(f->dir);
+	test_rm_store_dir(f->dir);
 	strcpy(f->dir, "/tmp/ember-test-store-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	assert_int_equal(ember_store_open(&f->s, f->dir, 64 * 1024), 0);

@@ -10,7 +10,9 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Returns: decoded byte count, or -1 on a bad digit, odd length or overflow. */
 static inline int test_unhex(const char *s, uint8_t *out, size_t cap)
@@ -27,6 +29,27 @@ static inline int test_unhex(const char *s, uint8_t *out, size_t cap)
 		out[i] = (uint8_t)v;
 	}
 	return (int)(n / 2);
+}
+
+/* Fresh directory /tmp/ember-test-TAG-XXXXXX in buf (cap >= 64).
+ * Returns: 0, or -1 when it cannot be made. */
+static inline int test_tmpdir(char *buf, size_t cap, const char *tag)
+{
+	if (snprintf(buf, cap, "/tmp/ember-test-%s-XXXXXX", tag) >= (int)cap)
+		return -1;
+	return mkdtemp(buf) ? 0 : -1;
+}
+
+/* Remove a directory that holds an LMDB environment (its two files). */
+static inline void test_rm_store_dir(const char *dir)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s/data.mdb", dir);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
+	unlink(p);
+	rmdir(dir);
 }
 
 #endif

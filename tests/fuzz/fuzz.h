@@ -1,11 +1,31 @@
 /*
- * replay.h - a main() for fuzz targets built without libFuzzer: replays
- * each file, or each regular file in each directory, given on the command
- * line once through LLVMFuzzerTestOneInput.  Include it at the end of a
- * target after defining FUZZ_NAME.
+ * fuzz.h - shared by the fuzz targets: FUZZ_CHECK, and (without libFuzzer,
+ * when FUZZ_REPLAY_MAIN is defined) a main() that replays each file, or
+ * each regular file in each directory, given on the command line once
+ * through LLVMFuzzerTestOneInput.
  */
-#ifndef EMBER_FUZZ_REPLAY_H
-#define EMBER_FUZZ_REPLAY_H
+#ifndef EMBER_FUZZ_H
+#define EMBER_FUZZ_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Unlike assert(), survives -DNDEBUG. */
+#define FUZZ_CHECK(cond)                                                   \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "%s:%d: check failed: %s\n",       \
+			        __FILE__, __LINE__, #cond);                \
+			abort();                                           \
+		}                                                          \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#endif
+
+#if defined(FUZZ_REPLAY_MAIN) && !defined(EMBER_LIBFUZZER)
 #include <dirent.h>
 #include <sys/stat.h>
 
