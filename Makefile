@@ -1,7 +1,7 @@
 # Ember - plain Makefile in the LMDB tradition: pkg-config for every
 # library, warnings always on, -Werror in CI (WERROR=1), PREFIX/DESTDIR.
 #
-#   make            build bin/emberd, bin/ember-cli, bin/ember-bench
+#   make            build bin/emberd, bin/ember-cli, bin/ember-sim, bin/ember-bench
 #   make run        install missing packages, build, start a dev node
 #   make test       install missing packages, build, run every test
 #   make bench      run the benchmarks (BENCH=name to pick one)
@@ -31,7 +31,7 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -pthread $(PKG_CFLA
 LDFLAGS_ALL = -pthread $(EXTRA_LDFLAGS) $(LDFLAGS)
 LIBS_ALL = $(PKG_LIBS) -lm
 
-MODULES := chain tokenomics gpu_proofs consensus p2p rpc wallet node
+MODULES := chain tokenomics gpu_proofs consensus p2p rpc wallet node sim
 LIB_SRCS := $(filter-out %_main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB := $(O)/libember.a
@@ -41,7 +41,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BIN)/tests/%)
 BENCH_SRCS := $(wildcard bench/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
-PROGS := $(BIN)/emberd $(BIN)/ember-cli
+PROGS := $(BIN)/emberd $(BIN)/ember-cli $(BIN)/ember-sim
 ifneq ($(BENCH_SRCS),)
 PROGS += $(BIN)/ember-bench
 endif
@@ -65,6 +65,10 @@ $(BIN)/emberd: $(O)/node/emberd_main.o $(LIB)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 $(BIN)/ember-cli: $(O)/wallet/cli_main.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BIN)/ember-sim: $(O)/sim/ember_sim_main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
@@ -108,7 +112,7 @@ cuda:
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN)/emberd $(BIN)/ember-cli $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BIN)/emberd $(BIN)/ember-cli $(BIN)/ember-sim $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/include/ember
 	install -m 0644 include/ember/*.h $(DESTDIR)$(PREFIX)/include/ember/
 

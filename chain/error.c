@@ -78,6 +78,33 @@ static const struct err_entry err_table[] = {
 
 	{ EMBER_RPC_TRANSPORT, "cannot reach node" },
 	{ EMBER_RPC_REMOTE, "node returned an error" },
+
+	{ EMBER_TOK_STAKE_LOW, "stake too low" },
+	{ EMBER_TOK_UNBONDING_LIMIT, "too many pending unbondings" },
+	{ EMBER_TOK_PROVIDER_EXISTS, "provider already registered" },
+	{ EMBER_TOK_NO_PROVIDER, "no such provider" },
+	{ EMBER_TOK_PROVIDER_RETIRED, "provider is retired" },
+	{ EMBER_TOK_JAILED, "provider is jailed" },
+	{ EMBER_TOK_CLASS, "unknown or unmet gpu class" },
+	{ EMBER_TOK_CAPACITY, "not enough free gpus" },
+	{ EMBER_TOK_LEASES_OPEN, "provider has gpus leased" },
+	{ EMBER_TOK_NO_ORDER, "no such order" },
+	{ EMBER_TOK_ORDER_CLOSED, "order is not open" },
+	{ EMBER_TOK_ORDER_EXPIRED, "order expired" },
+	{ EMBER_TOK_BID_PRICE, "bid above the order's max price" },
+	{ EMBER_TOK_BID_LIMIT, "order has too many bids" },
+	{ EMBER_TOK_BID_EXISTS, "provider already bid on this order" },
+	{ EMBER_TOK_NO_BID, "no such bid" },
+	{ EMBER_TOK_NOT_PARTY, "sender is not a party to this" },
+	{ EMBER_TOK_NO_LEASE, "no such lease" },
+	{ EMBER_TOK_LEASE_CLOSED, "lease is closed" },
+	{ EMBER_TOK_NOTHING_TO_CLAIM, "nothing to claim" },
+	{ EMBER_TOK_NOT_VALIDATOR, "sender is not a validator" },
+	{ EMBER_TOK_ORACLE_STALE, "oracle price is stale or missing" },
+	{ EMBER_TOK_SELF_DEAL, "provider cannot bid on its own order" },
+	{ EMBER_TOK_EPOCH, "epoch is not in the future" },
+	{ EMBER_TOK_EVIDENCE, "evidence does not prove a double sign" },
+	{ EMBER_TOK_EVIDENCE_DUP, "double sign already punished" },
 };
 
 const char *ember_strerror(int code)

@@ -103,7 +103,35 @@ enum ember_err {
 
 	/* rpc: -900 .. -999 */
 	EMBER_RPC_TRANSPORT = -900,    /* could not reach the node */
-	EMBER_RPC_REMOTE = -901        /* the node answered with an error */
+	EMBER_RPC_REMOTE = -901,       /* the node answered with an error */
+
+	/* token economy and market: -1000 .. -1099 */
+	EMBER_TOK_STAKE_LOW = -1000,       /* unstake above stake, or SFA stake below minimum */
+	EMBER_TOK_UNBONDING_LIMIT = -1001, /* too many pending unbonding entries */
+	EMBER_TOK_PROVIDER_EXISTS = -1002,
+	EMBER_TOK_NO_PROVIDER = -1003,
+	EMBER_TOK_PROVIDER_RETIRED = -1004,
+	EMBER_TOK_JAILED = -1005,
+	EMBER_TOK_CLASS = -1006,           /* unknown GPU class, or vram below it */
+	EMBER_TOK_CAPACITY = -1007,        /* not enough free GPUs */
+	EMBER_TOK_LEASES_OPEN = -1008,     /* retire/update below GPUs in use */
+	EMBER_TOK_NO_ORDER = -1009,
+	EMBER_TOK_ORDER_CLOSED = -1010,    /* order already leased or cancelled */
+	EMBER_TOK_ORDER_EXPIRED = -1011,
+	EMBER_TOK_BID_PRICE = -1012,       /* bid above the order's max price */
+	EMBER_TOK_BID_LIMIT = -1013,       /* order has its maximum of bids */
+	EMBER_TOK_BID_EXISTS = -1014,
+	EMBER_TOK_NO_BID = -1015,
+	EMBER_TOK_NOT_PARTY = -1016,       /* sender is not the tenant/provider */
+	EMBER_TOK_NO_LEASE = -1017,
+	EMBER_TOK_LEASE_CLOSED = -1018,
+	EMBER_TOK_NOTHING_TO_CLAIM = -1019,
+	EMBER_TOK_NOT_VALIDATOR = -1020,
+	EMBER_TOK_ORACLE_STALE = -1021,    /* no fresh oracle price for a BME payment */
+	EMBER_TOK_SELF_DEAL = -1022,       /* provider bidding on its own order */
+	EMBER_TOK_EPOCH = -1023,           /* maintenance not for a future epoch */
+	EMBER_TOK_EVIDENCE = -1024,        /* evidence does not prove a double sign */
+	EMBER_TOK_EVIDENCE_DUP = -1025     /* this double sign was already punished */
 };
 
 /*

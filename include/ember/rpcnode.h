@@ -49,6 +49,18 @@ int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b);
 int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx);
 int rpc_node_explorer(struct evbuffer *body, const char **content_type, void *ctx);
 
+/* For method tables in other files: the node's store and genesis. */
+struct ember_store *rpc_node_store(struct rpc_node *n);
+const struct ember_genesis *rpc_node_genesis(struct rpc_node *n);
+
+/*
+ * Token-economy and market reads (rpc/market.c): getprovider,
+ * listproviders, getorder, listorders, getlease, listleases, getstake,
+ * getsupply, getnetworkstats, getparams.  Same ctx (struct rpc_node) as
+ * rpc_node_methods(); the node serves both tables.
+ */
+const struct rpc_method *rpc_market_methods(size_t *count);
+
 /* Set the server (for /metrics counters). */
 void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s);
 

@@ -31,14 +31,15 @@ enum ember_db {
 	EMBER_DB_BLOCK_INDEX,   /* block hash -> be64 height */
 	EMBER_DB_TX_INDEX,      /* txid -> be64 height || le32 index in block */
 	EMBER_DB_ACCOUNTS,      /* pubkey -> account (see state.h) */
-	EMBER_DB_PROVIDERS,     /* reserved for the token-economy issue */
-	EMBER_DB_ORDERS,
-	EMBER_DB_BIDS,
-	EMBER_DB_LEASES,
-	EMBER_DB_STAKES,
-	EMBER_DB_UNBONDING,
-	EMBER_DB_CHALLENGES,
-	EMBER_DB_PARAMS,
+	EMBER_DB_PROVIDERS,     /* owner pubkey -> provider (market.h) */
+	EMBER_DB_ORDERS,        /* be64 order id -> order */
+	EMBER_DB_BIDS,          /* be64 order id || provider -> bid */
+	EMBER_DB_LEASES,        /* be64 lease id -> lease */
+	EMBER_DB_STAKES,        /* account pubkey -> stake and reward accrual */
+	EMBER_DB_UNBONDING,     /* account || be64 release height -> le64 amount */
+	EMBER_DB_CHALLENGES,    /* reserved for the GPU-proof issue */
+	EMBER_DB_PARAMS,        /* "E" || be64 epoch -> epoch record */
+	EMBER_DB_INDEX,         /* secondary indexes, 1-byte prefix (market.h) */
 	EMBER_DB_COUNT
 };
 

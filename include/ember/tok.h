@@ -11,9 +11,22 @@
  *
  * Fees are collected per block and credited to the proposer once, at
  * tok_block_end(), so a block of N transfers does not rewrite the proposer's
- * account N times.  Total supply lives in state (meta key "supply") and is
- * changed only by minting or burning (none yet: transfers and fees move
- * tokens, they never create or destroy them).
+ * account N times.
+ *
+ * Where every token is (the supply invariant, checked by tok_audit()):
+ *   supply == genesis + minted - burned
+ *   supply == balances + escrow + staked + unbonding + rewards
+ * escrow = open orders' deposits + open leases' escrow.  The running sums
+ * live in struct tok_totals (meta key "totals"), so reading them is O(1);
+ * tok_audit() recomputes every one from the records.
+ *
+ * Per-block work is O(1) in the number of open leases and orders: leases
+ * settle lazily (market.h) when a tx touches them or at an epoch boundary;
+ * block end walks only the order-expiry and unbonding queues up to this
+ * height.  Epoch boundaries (the end of every block h with h % epoch_blocks
+ * == 0) are O(providers + open leases): settle every open lease, set the
+ * oracle price, judge challenges and slash, mint the emission and credit
+ * rewards.  Epoch e is blocks e*E+1 .. (e+1)*E (tok_epoch_of()).
  */
 #ifndef EMBER_TOK_H
 #define EMBER_TOK_H
@@ -25,15 +38,50 @@
 #include "state.h"
 #include "tx.h"
 
+/* Running sums and counters (meta key "totals"). */
+struct tok_totals {
+	uint64_t supply;          /* genesis + minted - burned */
+	uint64_t genesis;         /* genesis allocations */
+	uint64_t minted, burned;  /* all time */
+	uint64_t escrow, staked, unbonding, rewards;
+	uint64_t epoch;           /* epoch the *_epoch counters belong to */
+	uint64_t minted_epoch, burned_epoch;
+	uint64_t emission_next;   /* minted at the next epoch boundary */
+	uint64_t open_orders, open_leases, providers_active;
+	uint64_t next_order_id, next_lease_id;   /* ids start at 1 */
+	uint64_t oracle_uusd;     /* current oracle price, 0 = none */
+	uint64_t oracle_epoch;    /* epoch from which oracle_uusd holds */
+};
+#define TOK_TOTALS_ENC_LEN (1 + 20 * 8)
+
+/* One closed epoch (EMBER_DB_PARAMS, ember_key_epoch()). */
+struct tok_epoch_rec {
+	uint64_t epoch;
+	uint64_t minted, burned;        /* in this epoch */
+	uint64_t emission;              /* scheduled for this epoch */
+	uint64_t oracle_uusd;           /* price set for the next epoch; 0 none */
+	uint32_t nreports;
+	uint64_t work;                  /* eligible GPU-blocks */
+	uint32_t providers_rewarded, providers_failed;
+	uint64_t slashed;               /* burned by slashing */
+	uint64_t supply;                /* at the end of the epoch */
+	uint64_t staked;
+};
+#define TOK_EPOCH_ENC_LEN (1 + 10 * 8 + 3 * 4)
+
 struct tok_block {
 	const struct ember_genesis *g;   /* not owned */
 	uint8_t proposer[32];
 	uint64_t height;
+	uint64_t epoch;                  /* tok_epoch_of(g, height) */
 	uint64_t fees;                   /* collected so far in this block */
 	uint32_t applied;                /* txs applied */
+	int have_totals;                 /* totals loaded (lazily, first use) */
+	struct tok_totals totals;        /* cached; written at tok_block_end */
 };
 
-/* Write the genesis allocations and the supply record.
+/* Write the genesis allocations, the totals (oracle and emission from
+ * g->params) and nothing else.
  * Returns: 0, EMBER_TX_OVERFLOW, store codes. */
 EMBER_WUR int tok_genesis(struct ember_state *st, const struct ember_genesis *g);
 
@@ -45,23 +93,70 @@ void tok_block_begin(struct tok_block *b, const struct ember_genesis *g,
  * On refusal nothing is written and why (cap whylen, may be NULL) says
  * what is wrong, e.g. "nonce 7 already used by account 'ember1...'; next is 9".
  * Returns: 0, EMBER_TX_NONCE_USED, EMBER_TX_NONCE_GAP, EMBER_TX_INSUFFICIENT,
- * EMBER_TX_OVERFLOW, EMBER_ENC_KIND, store codes (EMBER_STORE_MAP_FULL).
+ * EMBER_TX_OVERFLOW, EMBER_ENC_KIND, any EMBER_TOK_* code, store codes
+ * (EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB, EMBER_STORE_CORRUPT) and
+ * EMBER_ENOMEM.  Callers treat store codes and EMBER_ENOMEM as fatal for
+ * the block and every other code as "skip this tx".
  */
 EMBER_WUR int tok_apply_tx(struct tok_block *b, struct ember_state *st,
                            const struct ember_tx *tx, char *why,
                            size_t whylen);
 
-/* Credit collected fees to the proposer.  Returns: 0 or store codes. */
+/* Credit collected fees to the proposer, expire orders and release
+ * unbonding due at this height, run the epoch boundary when this block
+ * ends an epoch, and write the totals.
+ * Returns: 0, store codes, EMBER_ENOMEM, EMBER_TX_OVERFLOW. */
 EMBER_WUR int tok_block_end(struct tok_block *b, struct ember_state *st);
+
+/* Epoch of block height h (block 0, genesis, is in epoch 0). */
+uint64_t tok_epoch_of(const struct ember_genesis *g, uint64_t h);
 
 /* Total supply recorded in state.  Returns: 0, EMBER_ENOTFOUND, codes. */
 EMBER_WUR int tok_supply(struct ember_txn *t, uint64_t *out);
+/* Returns: 0, EMBER_ENOTFOUND (no genesis yet), store codes. */
+EMBER_WUR int tok_totals_get(struct ember_txn *t, struct tok_totals *out);
+/* A closed epoch's record.  Returns: 0, EMBER_ENOTFOUND, store codes. */
+EMBER_WUR int tok_epoch_get(struct ember_txn *t, uint64_t epoch,
+                            struct tok_epoch_rec *out);
+
+/* 1 if the oracle price may be used in epoch `epoch`, else 0. */
+int tok_oracle_fresh(const struct tok_totals *tot, const struct ember_genesis *g,
+                     uint64_t epoch);
+
+/* Read lease id and settle it (in memory only) to height h: what an
+ * explorer should see at h.  Returns: 0, EMBER_TOK_NO_LEASE, store codes. */
+EMBER_WUR int tok_lease_view(struct ember_txn *t, const struct ember_genesis *g,
+                             uint64_t id, uint64_t h, struct ember_lease *out);
+/* Read a provider / stake (a missing stake reads as ember_stake_init()).
+ * Returns: 0, EMBER_TOK_NO_PROVIDER, store codes. */
+EMBER_WUR int tok_provider_get(struct ember_txn *t, const uint8_t owner[32],
+                               struct ember_provider *out);
+EMBER_WUR int tok_stake_get(struct ember_txn *t, const uint8_t acct[32],
+                            struct ember_stake *out);
+EMBER_WUR int tok_order_get(struct ember_txn *t, uint64_t id,
+                            struct ember_order *out);
 
 /*
- * Sum every account balance (O(accounts); tests and audits only) and
- * compare with the recorded supply.  Returns: 1 if they match, 0 if not,
- * negative on a store error.  *sum gets the balance total.
+ * Record provider's challenge result for epoch (the GPU-proof issue calls
+ * this from block apply; tests call it directly).  Judged at the end of
+ * that epoch: FAIL or MISSING slash (less during declared maintenance) and
+ * forfeit the epoch's rewards.  Returns: 0, EMBER_TOK_NO_PROVIDER, codes.
  */
+EMBER_WUR int tok_challenge_result(struct tok_block *b, struct ember_state *st,
+                                   const uint8_t provider[32], uint64_t epoch,
+                                   uint8_t result);
+
+/* Total supply check kept from the walking skeleton: 1 if the recorded
+ * supply equals every place a token can be (tok_audit() == 0), 0 if not,
+ * negative on a store error.  *sum gets the balance total. */
 int tok_check_supply(struct ember_txn *t, uint64_t *sum);
+
+/*
+ * Recompute every running sum from the records (O(state); tests, audits,
+ * `ember-cli audit`) and check the supply invariant and the totals' counters.
+ * On a mismatch why says which sum and by how much.
+ * Returns: 0, EMBER_STORE_CORRUPT (invariant broken), store codes.
+ */
+EMBER_WUR int tok_audit(struct ember_txn *t, char *why, size_t whylen);
 
 #endif

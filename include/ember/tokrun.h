@@ -1,0 +1,53 @@
+/*
+ * tokrun.h - drive the state-transition function (tok.h) over a real LMDB
+ * ledger without consensus, networking or signatures: for ember-sim, the
+ * benchmarks and the tokenomics tests.  Each block is one write
+ * transaction: tok_block_begin, tok_apply_tx per tx, tok_block_end, the
+ * state root, commit.  Signatures are not checked (tok_apply_tx assumes the
+ * caller did), so drivers may submit unsigned txs built with ember_tx_init.
+ */
+#ifndef EMBER_TOKRUN_H
+#define EMBER_TOKRUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+#include "genesis.h"
+#include "store.h"
+#include "tx.h"
+
+struct tok_runner;
+
+/*
+ * Open a ledger in directory dir (must exist and be empty) for genesis g
+ * (not owned; must outlive the runner) and apply the genesis state
+ * (height 0).  mapsize 0: the store default.
+ * Returns: 0, EMBER_ENOMEM, store codes, tok_genesis codes.
+ */
+EMBER_WUR int tok_runner_open(struct tok_runner **out, const char *dir,
+                              const struct ember_genesis *g, size_t mapsize);
+void tok_runner_close(struct tok_runner *r);
+
+/*
+ * Apply one block of n txs at height tip+1 (n may be 0: an empty block,
+ * which still runs block-end work such as epoch boundaries).  rcs (may be
+ * NULL) gets each tx's result code; whys (may be NULL) each refusal
+ * message (EMBER_TOK_WHY_LEN bytes each).  Refused txs are skipped, as a
+ * proposer would.  Grows the LMDB map and retries on EMBER_STORE_MAP_FULL.
+ * Returns: 0 (even if some txs were refused), or a fatal store code.
+ */
+#define EMBER_TOK_WHY_LEN 256
+EMBER_WUR int tok_runner_block(struct tok_runner *r, const struct ember_tx *txs,
+                               size_t n, int *rcs, char (*whys)[EMBER_TOK_WHY_LEN]);
+
+/* Height of the last applied block (0 after open). */
+uint64_t tok_runner_height(const struct tok_runner *r);
+/* Next nonce to use for pub, counting txs applied so far.  Returns 0 on a
+ * store error too (a driver's next tx then fails with a nonce error). */
+uint64_t tok_runner_nonce(struct tok_runner *r, const uint8_t pub[32]);
+/* The store, for read transactions (tok_totals_get, tok_audit, ...). */
+struct ember_store *tok_runner_store(struct tok_runner *r);
+/* The state root after the last block. */
+void tok_runner_root(const struct tok_runner *r, uint8_t out[32]);
+
+#endif
