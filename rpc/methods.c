@@ -435,6 +435,27 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 		tx_reject(n, call, rc, msg);
 		return;
 	}
+	/*
+	 * Market txs are checked against the committed state now, so "bid
+	 * above the order's max price" comes back to the caller instead of the
+	 * tx being dropped at block time.  Only when the sender has nothing
+	 * pending: otherwise its earlier txs (an order, then its accept) may
+	 * be what makes this one valid.  Transfers skip this (the mempool's
+	 * nonce and balance checks are all they need, at full speed).
+	 */
+	if (p->tx.kind != EMBER_TX_TRANSFER && ember_mempool_pending_cost(n->cfg.mp, p->tx.from) == 0) {
+		char why[256] = "";
+		rc = tok_dry_run(n->cfg.store, g, &p->tx, why, sizeof(why));
+		if (rc && rc != EMBER_TX_NONCE_USED && rc != EMBER_TX_NONCE_GAP &&
+		    rc != EMBER_TX_INSUFFICIENT) {
+			if (rc <= EMBER_STORE_LMDB && rc > EMBER_STORE_LMDB - 100)
+				rpc_error(call, RPC_INTERNAL_ERROR, "cannot check tx: %s",
+				          ember_strerror(rc));
+			else
+				tx_reject(n, call, rc, why[0] ? why : ember_strerror(rc));
+			return;
+		}
+	}
 	ember_txid(buf, len, txid);
 	if (ember_mempool_get(n->cfg.mp, txid)) {
 		/* Resubmitting a pending tx is harmless: answer with its id. */

@@ -35,6 +35,7 @@
 #include <stdint.h>
 #include "error.h"
 #include "genesis.h"
+#include "market.h"
 #include "state.h"
 #include "tx.h"
 
@@ -52,7 +53,7 @@ struct tok_totals {
 	uint64_t oracle_uusd;     /* current oracle price, 0 = none */
 	uint64_t oracle_epoch;    /* epoch from which oracle_uusd holds */
 };
-#define TOK_TOTALS_ENC_LEN (1 + 20 * 8)
+#define TOK_TOTALS_ENC_LEN (1 + 19 * 8)
 
 /* One closed epoch (EMBER_DB_PARAMS, ember_key_epoch()). */
 struct tok_epoch_rec {
@@ -67,7 +68,7 @@ struct tok_epoch_rec {
 	uint64_t supply;                /* at the end of the epoch */
 	uint64_t staked;
 };
-#define TOK_EPOCH_ENC_LEN (1 + 10 * 8 + 3 * 4)
+#define TOK_EPOCH_ENC_LEN (1 + 9 * 8 + 3 * 4)
 
 struct tok_block {
 	const struct ember_genesis *g;   /* not owned */
@@ -145,6 +146,20 @@ EMBER_WUR int tok_order_get(struct ember_txn *t, uint64_t id,
 EMBER_WUR int tok_challenge_result(struct tok_block *b, struct ember_state *st,
                                    const uint8_t provider[32], uint64_t epoch,
                                    uint8_t result);
+
+/*
+ * Would the token rules refuse tx against the committed state now?  Runs
+ * tok_apply_tx as the first tx of a block at tip + 1 inside a write
+ * transaction that is then aborted (nothing is written), with the tx's
+ * nonce taken as the sender's committed next nonce (nonces are the
+ * mempool's business).  Must run on the thread that writes blocks (it
+ * takes LMDB's write lock).  Used by sendtx to answer "bid above max
+ * price" at once instead of dropping the tx at block time.
+ * Returns: 0 (would apply), the refusal code with why set, store codes.
+ */
+struct ember_store;
+EMBER_WUR int tok_dry_run(struct ember_store *s, const struct ember_genesis *g,
+                          const struct ember_tx *tx, char *why, size_t whylen);
 
 /* Total supply check kept from the walking skeleton: 1 if the recorded
  * supply equals every place a token can be (tok_audit() == 0), 0 if not,

@@ -40,6 +40,19 @@ void tok_runner_close(struct tok_runner *r);
 EMBER_WUR int tok_runner_block(struct tok_runner *r, const struct ember_tx *txs,
                                size_t n, int *rcs, char (*whys)[EMBER_TOK_WHY_LEN]);
 
+/*
+ * A hook run inside every following block, after its txs and before
+ * tok_block_end (e.g. to record challenge results with
+ * tok_challenge_result, as the GPU-proof code does in block apply).  A
+ * non-zero return aborts the block and is returned by tok_runner_block.
+ * fn NULL removes the hook.
+ */
+struct tok_block;
+struct ember_state;
+typedef int (*tok_runner_hook)(void *ctx, struct tok_block *b,
+                               struct ember_state *st);
+void tok_runner_set_hook(struct tok_runner *r, tok_runner_hook fn, void *ctx);
+
 /* Height of the last applied block (0 after open). */
 uint64_t tok_runner_height(const struct tok_runner *r);
 /* Next nonce to use for pub, counting txs applied so far.  Returns 0 on a
