@@ -244,10 +244,12 @@ int ember_tx_verify(const struct ember_tx *tx);
  * Stateless checks that need no state and no signature verify: chain id
  * equals chain_id, fee >= min_fee, amounts (transfer, stake, unstake,
  * topup, order deposit) > 0, fee + amount does not overflow, counts and
- * prices within their ranges (EMBER_ERANGE), evidence hashes differ
- * (EMBER_TOK_EVIDENCE).  Returns: 0, EMBER_TX_WRONG_CHAIN, EMBER_TX_FEE_LOW,
- * EMBER_TX_ZERO_AMOUNT, EMBER_TX_OVERFLOW, EMBER_ERANGE, EMBER_TOK_EVIDENCE,
- * EMBER_ENC_KIND.
+ * prices within their ranges (EMBER_ERANGE), provider strings valid (a
+ * struct built in memory never met the decoder), evidence vote type is 1 or
+ * 2 and its hashes differ (EMBER_TOK_EVIDENCE).  Returns: 0,
+ * EMBER_TX_WRONG_CHAIN, EMBER_TX_FEE_LOW, EMBER_TX_ZERO_AMOUNT,
+ * EMBER_TX_OVERFLOW, EMBER_ERANGE, EMBER_ENC_OVERSIZE, EMBER_ENC_CHARSET,
+ * EMBER_TOK_EVIDENCE, EMBER_ENC_KIND.
  */
 EMBER_WUR int ember_tx_check(const struct ember_tx *tx, const char *chain_id,
                              uint64_t min_fee);
