@@ -218,9 +218,10 @@ int bench_genesis(struct ember_genesis *g, const struct bench_load *l,
 	g->genesis_time_ms = genesis_time_ms;
 	g->block_time_ms = block_time_ms;
 	g->min_fee = BENCH_MIN_FEE;
+	ember_params_default(&g->params);
 	g->allocs = calloc(l->naccts, sizeof(*g->allocs));
 	g->vals = calloc(1, sizeof(*g->vals));
-	if (!g->allocs || !g->vals) {
+	if (!g->allocs || !g->vals || ember_genesis_default_classes(g) != 0) {
 		ember_genesis_release(g);
 		return bench_fail("out of memory for the genesis");
 	}

@@ -7,17 +7,25 @@
  * never become a default.  Array positions in messages are 0-based, like
  * jq's .allocations[3].
  *
- * Canonical encoding hashed for g->hash (codec.h primitives):
- *   u8 version (1) || varint len || chain_id || u64 genesis_time_ms ||
+ * Canonical encoding hashed for g->hash (codec.h primitives, little-endian
+ * fixed widths):
+ *   u8 version (2) || varint len || chain_id || u64 genesis_time_ms ||
  *   u64 block_time_ms || u64 min_fee || varint len || token_model ||
  *   varint nalloc || nalloc x (32 pub || u64 amount) ||
- *   varint nval || nval x (32 pub || u64 power)
- * Allocations and validators are hashed in file order.
+ *   varint nval || nval x (32 pub || u64 power) ||
+ *   params: every field of struct ember_params in declaration order, u64
+ *     fields as u64 and u32 fields as u32 (the gen_params table below) ||
+ *   varint nclass || nclass x (u32 id || varint len || name ||
+ *     u32 vram_gib || u64 min_stake_per_gpu || u32 challenge_n)
+ * Allocations and validators are hashed in file order; classes in id order
+ * (the order they are stored in), so reordering the class table in the file
+ * does not change the chain.  Version 1 had no params or classes.
  */
 #include "ember/genesis.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,22 +34,90 @@
 #include <unistd.h>
 
 #include "ember/addr.h"
+#include "ember/amount.h"
 #include "ember/codec.h"
 #include "ember/hash.h"
 #include "ember/key.h"
 
-#define GEN_VERSION 1
+#define GEN_VERSION 2
 #define GEN_BLOCK_TIME_MIN 10
 #define GEN_BLOCK_TIME_MAX 600000
 #define GEN_FILE_MAX (64u * 1024 * 1024)
 
 static const char *const gen_top_keys[] = {
 	"chain_id", "genesis_time_ms", "block_time_ms", "min_fee",
-	"token_model", "allocations", "validators", NULL
+	"token_model", "allocations", "validators", "params", "gpu_classes", NULL
 };
 static const char *const gen_alloc_keys[] = { "address", "amount", NULL };
 static const char *const gen_val_keys[] = { "pubkey", "power", NULL };
+static const char *const gen_class_keys[] = {
+	"id", "name", "vram_gib", "min_stake_per_gpu", "challenge_n", NULL
+};
+/* Index + 1 is the enum ember_token_model value. */
 static const char *const gen_models[] = { "bme", "sfa", "hybrid", NULL };
+
+/*
+ * struct ember_params as data: the JSON name, where the field lives, how it
+ * is encoded, and the range a genesis may give it.  Parsing, validation,
+ * the hash and save all walk this one table, so the four cannot disagree;
+ * a new field needs one line here, and its place here is its place in the
+ * hash.  GEN_P32/GEN_P64 refuse to compile if the width does not match the
+ * struct, since the accessors copy exactly that many bytes.
+ */
+enum gen_ptype {
+	GEN_P_U32,      /* JSON integer */
+	GEN_P_U64,      /* JSON integer */
+	GEN_P_AMOUNT    /* u64 as a decimal string, like every amount */
+};
+
+struct gen_param {
+	const char *name;
+	size_t off;
+	enum gen_ptype type;
+	uint64_t min, max;
+};
+
+#define GEN_WIDTH_IS(f, n) \
+	(0 * sizeof(char[sizeof(((struct ember_params *)0)->f) == (n) ? 1 : -1]))
+#define GEN_P32(f, lo, hi) \
+	{ #f, offsetof(struct ember_params, f) + GEN_WIDTH_IS(f, 4), \
+	  GEN_P_U32, (lo), (hi) }
+#define GEN_P64(f, t, lo, hi) \
+	{ #f, offsetof(struct ember_params, f) + GEN_WIDTH_IS(f, 8), \
+	  (t), (lo), (hi) }
+#define GEN_BPS(f) GEN_P32(f, 0, 10000)
+
+static const struct gen_param gen_params[] = {
+	GEN_P64(epoch_blocks, GEN_P_U64, 1, 1000000),
+	GEN_P64(unbonding_blocks, GEN_P_U64, 1, 100000000),
+	GEN_P64(order_ttl_blocks, GEN_P_U64, 1, 100000000),
+	GEN_P32(max_bids_per_order, 1, 256),
+	GEN_P32(max_unbonding_entries, 1, 256),
+	GEN_BPS(protocol_fee_bps),
+	GEN_P64(emission_initial, GEN_P_AMOUNT, 0, UINT64_MAX),
+	GEN_BPS(emission_decay_bps),
+	GEN_BPS(hybrid_work_share_bps),
+	GEN_P64(oracle_initial_uusd, GEN_P_AMOUNT, 0, UINT64_MAX),
+	GEN_P32(oracle_max_age_epochs, 1, UINT32_MAX),
+	GEN_BPS(slash_fault_bps),
+	GEN_BPS(slash_declared_bps),
+	GEN_BPS(slash_double_sign_bps),
+	GEN_BPS(slash_cap_bps),
+	GEN_P32(jail_epochs, 0, 100000),
+};
+#define GEN_NPARAMS (sizeof(gen_params) / sizeof(gen_params[0]))
+
+#define GEN_CLASS_CHALLENGE_MIN 64
+#define GEN_CLASS_CHALLENGE_MAX 65536
+
+/* The table a genesis without "gpu_classes" gets.  Sorted by id, as
+ * g->classes must be. */
+static const struct ember_gpu_class gen_default_classes[] = {
+	{ 1, "rtx4090-24g", 24, 50 * EMBER_COIN, 2048 },
+	{ 2, "a100-80g", 80, 200 * EMBER_COIN, 4096 },
+	{ 3, "h100-80g", 80, 300 * EMBER_COIN, 4096 },
+	{ 4, "h200-141g", 141, 400 * EMBER_COIN, 8192 },
+};
 
 /* Where a message goes, and which part of the document it is about. */
 struct gen_ctx {
@@ -351,6 +427,234 @@ static int gen_parse_vals(struct gen_ctx *c, struct ember_genesis *g,
 	return 0;
 }
 
+static uint64_t gen_param_get(const struct ember_params *p,
+                              const struct gen_param *d)
+{
+	const unsigned char *b = (const unsigned char *)p + d->off;
+	uint32_t v32;
+	uint64_t v64;
+
+	if (d->type == GEN_P_U32) {
+		memcpy(&v32, b, sizeof(v32));
+		return v32;
+	}
+	memcpy(&v64, b, sizeof(v64));
+	return v64;
+}
+
+/* v must already be within d's range, so a u32 field cannot truncate. */
+static void gen_param_set(struct ember_params *p, const struct gen_param *d,
+                          uint64_t v)
+{
+	unsigned char *b = (unsigned char *)p + d->off;
+	uint32_t v32 = (uint32_t)v;
+
+	if (d->type == GEN_P_U32)
+		memcpy(b, &v32, sizeof(v32));
+	else
+		memcpy(b, &v, sizeof(v));
+}
+
+/* The range half of the message, phrased for how the range is bounded. */
+static int gen_param_range(struct gen_ctx *c, const struct gen_param *d,
+                           uint64_t v)
+{
+	uint64_t top = d->type == GEN_P_U32 ? UINT32_MAX : UINT64_MAX;
+
+	if (v >= d->min && v <= d->max)
+		return 0;
+	if (d->min == 0)
+		return gen_fail(c, "%s must be at most %" PRIu64 ", not %" PRIu64,
+		                d->name, d->max, v);
+	if (d->max == top)
+		return gen_fail(c, "%s must be at least %" PRIu64 ", not %" PRIu64,
+		                d->name, d->min, v);
+	return gen_fail(c, "%s must be %" PRIu64 "..%" PRIu64 ", not %" PRIu64,
+	                d->name, d->min, d->max, v);
+}
+
+/* Every range, then the rules that tie fields together. */
+static int gen_check_params(struct gen_ctx *c, const struct ember_params *p)
+{
+	int rc;
+
+	snprintf(c->where, sizeof(c->where), "params: ");
+	for (size_t i = 0; i < GEN_NPARAMS; i++)
+		if ((rc = gen_param_range(c, &gen_params[i],
+		                          gen_param_get(p, &gen_params[i]))) != 0)
+			return rc;
+	/* Declaring maintenance must never cost more than not declaring it. */
+	if (p->slash_declared_bps > p->slash_fault_bps)
+		return gen_fail(c, "slash_declared_bps %" PRIu32 " must not exceed "
+		                   "slash_fault_bps %" PRIu32,
+		                p->slash_declared_bps, p->slash_fault_bps);
+	c->where[0] = '\0';
+	return 0;
+}
+
+/* Overrides the defaults already in g->params with the fields obj names. */
+static int gen_parse_params(struct gen_ctx *c, struct ember_genesis *g,
+                            json_t *obj)
+{
+	const char *k;
+	json_t *v;
+	char q[80];
+	int rc;
+
+	if (!json_is_object(obj))
+		return gen_fail(c, "'params' must be an object");
+	snprintf(c->where, sizeof(c->where), "params: ");
+	json_object_foreach(obj, k, v) {
+		size_t i;
+
+		for (i = 0; i < GEN_NPARAMS; i++)
+			if (strcmp(k, gen_params[i].name) == 0)
+				break;
+		if (i == GEN_NPARAMS)
+			return gen_fail(c, "unknown key '%s'",
+			                gen_quote(q, k, strlen(k)));
+	}
+	for (size_t i = 0; i < GEN_NPARAMS; i++) {
+		const struct gen_param *d = &gen_params[i];
+		uint64_t val;
+
+		if (!json_object_get(obj, d->name))
+			continue;
+		rc = d->type == GEN_P_AMOUNT ? gen_get_amount(c, obj, d->name, &val)
+		                             : gen_get_uint(c, obj, d->name, &val);
+		if (rc != 0 || (rc = gen_param_range(c, d, val)) != 0)
+			return rc;
+		gen_param_set(&g->params, d, val);
+	}
+	return gen_check_params(c, &g->params);
+}
+
+/* Class names go into messages, URLs and CLI arguments: keep them plain. */
+static int gen_class_name_ok(const char *s, size_t len)
+{
+	if (len == 0 || len > EMBER_CLASS_NAME_MAX || strlen(s) != len)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
+		      s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* challenge_n is the GPU proof's matrix size N: a multiple of 64 as
+ * genesis.h requires, and at most 65536 so that an N x N fp32 matrix
+ * (16 GiB) still fits on one card. */
+static int gen_class_challenge_ok(uint64_t n)
+{
+	return n >= GEN_CLASS_CHALLENGE_MIN && n <= GEN_CLASS_CHALLENGE_MAX &&
+	       n % 64 == 0;
+}
+
+static int gen_class_cmp(const void *pa, const void *pb)
+{
+	const struct ember_gpu_class *a = pa, *b = pb;
+
+	return (a->id > b->id) - (a->id < b->id);
+}
+
+static int gen_parse_classes(struct gen_ctx *c, struct ember_genesis *g,
+                             json_t *arr)
+{
+	size_t i;
+	json_t *e;
+	char q[80];
+	int rc;
+
+	if (!json_is_array(arr))
+		return gen_fail(c, "'gpu_classes' must be an array");
+	if (json_array_size(arr) == 0)
+		return gen_fail(c, "'gpu_classes' is empty (list at least one class, "
+		                   "or leave the key out for the default table)");
+	if (json_array_size(arr) > EMBER_GEN_MAX_CLASSES)
+		return gen_fail(c, "too many gpu classes (%zu, at most %d)",
+		                json_array_size(arr), EMBER_GEN_MAX_CLASSES);
+	g->classes = calloc(json_array_size(arr), sizeof(*g->classes));
+	if (!g->classes)
+		return EMBER_ENOMEM;
+	json_array_foreach(arr, i, e) {
+		struct ember_gpu_class *cl = &g->classes[i];
+		uint64_t id, vram, chal;
+		const char *s;
+		size_t len;
+
+		snprintf(c->where, sizeof(c->where), "gpu class %zu: ", i);
+		if (!json_is_object(e))
+			return gen_fail(c, "must be an object");
+		if ((rc = gen_check_keys(c, e, gen_class_keys)) != 0 ||
+		    (rc = gen_get_uint(c, e, "id", &id)) != 0)
+			return rc;
+		if (id < 1 || id > UINT16_MAX)
+			return gen_fail(c, "id must be 1..65535, not %" PRIu64, id);
+		cl->id = (uint16_t)id;
+		if ((rc = gen_get_str(c, e, "name", &s, &len)) != 0)
+			return rc;
+		if (!gen_class_name_ok(s, len))
+			return gen_fail(c, "name '%s' is invalid (use 1 to %d of a-z, "
+			                   "0-9 and '-')", gen_quote(q, s, len),
+			                EMBER_CLASS_NAME_MAX);
+		memcpy(cl->name, s, len);
+		cl->name[len] = '\0';
+		if ((rc = gen_get_uint(c, e, "vram_gib", &vram)) != 0)
+			return rc;
+		if (vram < 1 || vram > UINT32_MAX)
+			return gen_fail(c, "vram_gib must be 1..%" PRIu32 ", not %"
+			                   PRIu64, UINT32_MAX, vram);
+		cl->vram_gib = (uint32_t)vram;
+		if ((rc = gen_get_amount(c, e, "min_stake_per_gpu",
+		                         &cl->min_stake_per_gpu)) != 0 ||
+		    (rc = gen_get_uint(c, e, "challenge_n", &chal)) != 0)
+			return rc;
+		if (!gen_class_challenge_ok(chal))
+			return gen_fail(c, "challenge_n must be a multiple of 64 in "
+			                   "%d..%d, not %" PRIu64,
+			                GEN_CLASS_CHALLENGE_MIN,
+			                GEN_CLASS_CHALLENGE_MAX, chal);
+		cl->challenge_n = (uint32_t)chal;
+		for (size_t j = 0; j < i; j++) {
+			if (g->classes[j].id == cl->id)
+				return gen_fail(c, "duplicate id %" PRIu16, cl->id);
+			if (strcmp(g->classes[j].name, cl->name) == 0)
+				return gen_fail(c, "duplicate name '%s'", cl->name);
+		}
+		g->nclass = i + 1;
+	}
+	c->where[0] = '\0';
+	qsort(g->classes, g->nclass, sizeof(*g->classes), gen_class_cmp);
+	return 0;
+}
+
+/*
+ * The checks parse makes, on a struct built in memory, so that save never
+ * writes a document that load would refuse or hash differently (load sorts
+ * classes; a struct must already hold them sorted).  Returns 1 (valid) or 0.
+ */
+static int gen_struct_ok(const struct ember_genesis *g)
+{
+	struct gen_ctx c = { NULL, 0, "" };
+
+	if (gen_check_params(&c, &g->params) != 0 || g->nclass == 0 ||
+	    g->nclass > EMBER_GEN_MAX_CLASSES)
+		return 0;
+	for (size_t i = 0; i < g->nclass; i++) {
+		const struct ember_gpu_class *cl = &g->classes[i];
+
+		if (cl->id == 0 || (i > 0 && cl->id <= g->classes[i - 1].id) ||
+		    !gen_class_name_ok(cl->name, strnlen(cl->name,
+		                                         sizeof(cl->name))) ||
+		    cl->vram_gib == 0 || !gen_class_challenge_ok(cl->challenge_n))
+			return 0;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(g->classes[j].name, cl->name) == 0)
+				return 0;
+	}
+	return 1;
+}
+
 static int gen_parse_root(struct gen_ctx *c, struct ember_genesis *g,
                           json_t *root)
 {
@@ -399,7 +703,16 @@ static int gen_parse_root(struct gen_ctx *c, struct ember_genesis *g,
 		return rc;
 	if (!json_object_get(root, "validators"))
 		return gen_fail(c, "missing 'validators'");
-	return gen_parse_vals(c, g, json_object_get(root, "validators"));
+	if ((rc = gen_parse_vals(c, g, json_object_get(root, "validators"))))
+		return rc;
+
+	ember_params_default(&g->params);
+	if (json_object_get(root, "params") &&
+	    (rc = gen_parse_params(c, g, json_object_get(root, "params"))))
+		return rc;
+	if (!json_object_get(root, "gpu_classes"))
+		return ember_genesis_default_classes(g);
+	return gen_parse_classes(c, g, json_object_get(root, "gpu_classes"));
 }
 
 int ember_genesis_parse(struct ember_genesis *g, const char *json, size_t len,
@@ -487,7 +800,8 @@ int ember_genesis_finish(struct ember_genesis *g)
 	uint64_t total = 0;
 	size_t clen, tlen;
 
-	if (!g || (g->nalloc && !g->allocs) || (g->nval && !g->vals))
+	if (!g || (g->nalloc && !g->allocs) || (g->nval && !g->vals) ||
+	    (g->nclass && !g->classes))
 		return EMBER_EINVAL;
 	for (size_t i = 0; i < g->nalloc; i++)
 		if (!ember_add_u64(total, g->allocs[i].amount, &total))
@@ -523,6 +837,30 @@ int ember_genesis_finish(struct ember_genesis *g)
 		ember_put_u64(&w, g->vals[i].power);
 		ember_sha256_update(&h, buf, w.len);
 	}
+	ember_wbuf_init(&w, buf, sizeof(buf));
+	for (size_t i = 0; i < GEN_NPARAMS; i++) {
+		uint64_t v = gen_param_get(&g->params, &gen_params[i]);
+
+		if (gen_params[i].type == GEN_P_U32)
+			ember_put_u32(&w, (uint32_t)v);
+		else
+			ember_put_u64(&w, v);
+	}
+	ember_put_varint(&w, g->nclass);
+	ember_sha256_update(&h, buf, w.len);    /* <= 94 bytes: always fits */
+	for (size_t i = 0; i < g->nclass; i++) {
+		const struct ember_gpu_class *cl = &g->classes[i];
+		size_t nlen = strnlen(cl->name, sizeof(cl->name) - 1);
+
+		ember_wbuf_init(&w, buf, sizeof(buf));
+		ember_put_u32(&w, cl->id);
+		ember_put_varint(&w, nlen);
+		ember_put_bytes(&w, cl->name, nlen);
+		ember_put_u32(&w, cl->vram_gib);
+		ember_put_u64(&w, cl->min_stake_per_gpu);
+		ember_put_u32(&w, cl->challenge_n);
+		ember_sha256_update(&h, buf, w.len);    /* <= 52 bytes */
+	}
 	ember_sha256_final(&h, g->hash);
 	return 0;
 }
@@ -531,8 +869,9 @@ int ember_genesis_finish(struct ember_genesis *g)
 static json_t *gen_to_json(const struct ember_genesis *g)
 {
 	json_t *root = json_object(), *allocs = json_array(), *vals = json_array();
+	json_t *params = json_object(), *classes = json_array();
 	char num[24], addr[EMBER_ADDR_BUFLEN], hex[65];
-	int bad = !root || !allocs || !vals;
+	int bad = !root || !allocs || !vals || !params || !classes;
 
 	if (bad)
 		goto out;
@@ -559,11 +898,38 @@ static json_t *gen_to_json(const struct ember_genesis *g)
 		                                       "power",
 		                                       (json_int_t)g->vals[i].power));
 	}
+	/* Every param explicit: the file then says what the chain runs with,
+	 * and a later change of a default cannot change this chain. */
+	for (size_t i = 0; i < GEN_NPARAMS && !bad; i++) {
+		const struct gen_param *d = &gen_params[i];
+		uint64_t v = gen_param_get(&g->params, d);
+
+		snprintf(num, sizeof(num), "%" PRIu64, v);
+		bad |= json_object_set_new(params, d->name,
+		                           d->type == GEN_P_AMOUNT
+		                           ? json_string(num)
+		                           : json_integer((json_int_t)v));
+	}
+	for (size_t i = 0; i < g->nclass && !bad; i++) {
+		const struct ember_gpu_class *cl = &g->classes[i];
+
+		snprintf(num, sizeof(num), "%" PRIu64, cl->min_stake_per_gpu);
+		bad |= json_array_append_new(classes,
+		        json_pack("{s:I, s:s, s:I, s:s, s:I}",
+		                  "id", (json_int_t)cl->id, "name", cl->name,
+		                  "vram_gib", (json_int_t)cl->vram_gib,
+		                  "min_stake_per_gpu", num,
+		                  "challenge_n", (json_int_t)cl->challenge_n));
+	}
 	bad |= json_object_set(root, "allocations", allocs);
 	bad |= json_object_set(root, "validators", vals);
+	bad |= json_object_set(root, "params", params);
+	bad |= json_object_set(root, "gpu_classes", classes);
 out:
 	json_decref(allocs);
 	json_decref(vals);
+	json_decref(params);
+	json_decref(classes);
 	if (bad) {
 		json_decref(root);
 		return NULL;
@@ -578,7 +944,13 @@ int ember_genesis_save(const struct ember_genesis *g, const char *path)
 	FILE *f;
 	int rc = 0;
 
-	if (!g || !path || (g->nalloc && !g->allocs) || (g->nval && !g->vals))
+	if (!g || !path || (g->nalloc && !g->allocs) || (g->nval && !g->vals) ||
+	    (g->nclass && !g->classes))
+		return EMBER_EINVAL;
+	/* A document load would refuse is the caller's bug, caught here rather
+	 * than when a node first starts on it.  Params in range also fit in
+	 * JSON integers. */
+	if (!gen_struct_ok(g))
 		return EMBER_EINVAL;
 	/* JSON integers are signed 64-bit in jansson (and the parser). */
 	if (g->genesis_time_ms > INT64_MAX || g->block_time_ms > INT64_MAX)
@@ -618,8 +990,91 @@ void ember_genesis_release(struct ember_genesis *g)
 		return;
 	free(g->allocs);
 	free(g->vals);
+	free(g->classes);
 	g->allocs = NULL;
 	g->vals = NULL;
+	g->classes = NULL;
 	g->nalloc = 0;
 	g->nval = 0;
+	g->nclass = 0;
+}
+
+void ember_params_default(struct ember_params *p)
+{
+	if (!p)
+		return;
+	memset(p, 0, sizeof(*p));
+	p->epoch_blocks = 600;
+	p->unbonding_blocks = 1200;
+	p->order_ttl_blocks = 600;
+	p->max_bids_per_order = 16;
+	p->max_unbonding_entries = 16;
+	p->protocol_fee_bps = 500;
+	p->emission_initial = 1000 * EMBER_COIN;
+	p->emission_decay_bps = 10;
+	p->hybrid_work_share_bps = 5000;
+	p->oracle_initial_uusd = 1000000;       /* 1 USD per EMB */
+	p->oracle_max_age_epochs = 2;
+	p->slash_fault_bps = 100;
+	p->slash_declared_bps = 10;
+	p->slash_double_sign_bps = 500;
+	p->slash_cap_bps = 1000;
+	p->jail_epochs = 2;
+}
+
+const struct ember_gpu_class *ember_gpu_classes_default(size_t *n)
+{
+	if (n)
+		*n = sizeof(gen_default_classes) / sizeof(gen_default_classes[0]);
+	return gen_default_classes;
+}
+
+int ember_genesis_default_classes(struct ember_genesis *g)
+{
+	struct ember_gpu_class *c;
+	size_t n;
+
+	if (!g)
+		return EMBER_EINVAL;
+	ember_gpu_classes_default(&n);
+	if (!(c = malloc(sizeof(gen_default_classes))))
+		return EMBER_ENOMEM;
+	memcpy(c, gen_default_classes, sizeof(gen_default_classes));
+	free(g->classes);
+	g->classes = c;
+	g->nclass = n;
+	return 0;
+}
+
+const struct ember_gpu_class *ember_genesis_class(const struct ember_genesis *g,
+                                                  uint16_t id)
+{
+	size_t lo = 0, hi;
+
+	if (!g || !g->classes)
+		return NULL;
+	hi = g->nclass;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (g->classes[mid].id == id)
+			return &g->classes[mid];
+		if (g->classes[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* 0 (no model) for a struct whose token_model parse would have refused. */
+enum ember_token_model ember_genesis_model(const struct ember_genesis *g)
+{
+	if (!g)
+		return 0;
+	for (size_t i = 0; gen_models[i]; i++)
+		if (strncmp(g->token_model, gen_models[i],
+		            sizeof(g->token_model)) == 0)
+			return (enum ember_token_model)(i + 1);
+	return 0;
 }

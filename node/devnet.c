@@ -59,9 +59,18 @@ int ember_devnet_prepare(const char *datadir, unsigned naccounts,
 	g.genesis_time_ms = (uint64_t)time(NULL) * 1000;
 	g.block_time_ms = block_time_ms ? block_time_ms : 1000;
 	g.min_fee = DEV_MIN_FEE;
+	/* Short epochs, unbonding and order lifetimes so the whole economy can
+	 * be watched within minutes on a 1 s block. */
+	ember_params_default(&g.params);
+	g.params.epoch_blocks = 60;
+	g.params.unbonding_blocks = 120;
+	g.params.order_ttl_blocks = 300;
+	/* A single dev validator does not run a price feed, so the genesis
+	 * price must stay usable; real networks keep the default. */
+	g.params.oracle_max_age_epochs = 1000000;
 	g.allocs = calloc(naccounts, sizeof(*g.allocs));
 	g.vals = calloc(1, sizeof(*g.vals));
-	if (!g.allocs || !g.vals) {
+	if (!g.allocs || !g.vals || ember_genesis_default_classes(&g) != 0) {
 		ember_genesis_release(&g);
 		return EMBER_ENOMEM;
 	}

@@ -236,11 +236,6 @@ static int refuse_funds(const uint8_t pub[32], uint64_t have, uint64_t need,
 	return EMBER_TX_INSUFFICIENT;
 }
 
-void tk_addr(const uint8_t pub[32], char out[EMBER_ADDR_BUFLEN])
-{
-	ember_addr_encode(pub, out);
-}
-
 /* --- transfers ---------------------------------------------------------- */
 
 static int apply_transfer(struct tok_block *b, struct ember_state *st,

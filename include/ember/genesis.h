@@ -100,7 +100,8 @@ struct ember_genesis {
 	struct ember_validator *vals;        /* owned */
 	struct ember_params params;
 	size_t nclass;
-	struct ember_gpu_class *classes;     /* owned, sorted by id */
+	struct ember_gpu_class *classes;     /* owned, sorted by id (hashed in
+	                                      * stored order: keep it sorted) */
 	uint64_t total_supply;               /* sum of allocations, checked */
 	uint8_t hash[32];                    /* canonical hash, set by load */
 };
@@ -115,7 +116,9 @@ EMBER_WUR int ember_genesis_load(struct ember_genesis *g, const char *path,
                                  char *err, size_t errlen);
 EMBER_WUR int ember_genesis_parse(struct ember_genesis *g, const char *json,
                                   size_t len, char *err, size_t errlen);
-/* Write g as JSON (pretty, keys in the order above). */
+/* Write g as JSON (pretty, keys in the order above).
+ * Returns: 0, EMBER_EINVAL (NULL, or a struct load would refuse),
+ * EMBER_ERANGE, EMBER_ENOMEM, EMBER_EIO. */
 EMBER_WUR int ember_genesis_save(const struct ember_genesis *g,
                                  const char *path);
 /* Recompute g->hash and g->total_supply from the fields.
@@ -127,7 +130,8 @@ void ember_genesis_release(struct ember_genesis *g);
 void ember_params_default(struct ember_params *p);
 /* The default GPU class table (static storage); *n gets its length. */
 const struct ember_gpu_class *ember_gpu_classes_default(size_t *n);
-/* Copy the default class table into g->classes (owned).
+/* Copy the default class table into g->classes (owned; any previous table
+ * is freed, so g must be zeroed or loaded first).
  * Returns: 0 or EMBER_ENOMEM. */
 EMBER_WUR int ember_genesis_default_classes(struct ember_genesis *g);
 /* Look up a class by id; NULL if the genesis has none with that id. */
@@ -135,7 +139,8 @@ const struct ember_gpu_class *ember_genesis_class(const struct ember_genesis *g,
                                                   uint16_t id);
 
 /* Token model as an enum (parsed from g->token_model). */
-enum ember_token_model { EMBER_MODEL_BME = 1, EMBER_MODEL_SFA = 2,
+enum ember_token_model { EMBER_MODEL_NONE = 0,  /* unknown string */
+                         EMBER_MODEL_BME = 1, EMBER_MODEL_SFA = 2,
                          EMBER_MODEL_HYBRID = 3 };
 enum ember_token_model ember_genesis_model(const struct ember_genesis *g);
 

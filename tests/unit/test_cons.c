@@ -51,6 +51,8 @@ static void make_genesis(uint64_t last_balance)
 	gen.genesis_time_ms = 1000;
 	gen.block_time_ms = 1000;
 	gen.min_fee = FEE;
+	ember_params_default(&gen.params);
+	assert_int_equal(ember_genesis_default_classes(&gen), 0);
 	gen.allocs = calloc(NACC, sizeof(*gen.allocs));
 	gen.vals = calloc(1, sizeof(*gen.vals));
 	for (int i = 0; i < NACC; i++) {

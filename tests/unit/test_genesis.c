@@ -61,6 +61,14 @@ struct doc {
                    "{\"address\": \"@A2\", \"amount\": \"2000\"}]"
 #define DEF_VALS "[{\"pubkey\": \"@V1\", \"power\": 10}]"
 
+/* .extra fragments for the optional "params" and "gpu_classes". */
+#define PARAMS(body) ",\n  \"params\": {" body "}"
+#define CLASSES(body) ",\n  \"gpu_classes\": [" body "]"
+#define CLS(id, name, vram, stake, n) \
+	"{\"id\": " #id ", \"name\": \"" name "\", \"vram_gib\": " #vram \
+	", \"min_stake_per_gpu\": \"" #stake "\", \"challenge_n\": " #n "}"
+#define CLS1 CLS(1, "a", 1, 1, 64)
+
 static void subst(char *out, size_t cap, const char *in)
 {
 	size_t n = 0;
@@ -273,6 +281,419 @@ static void test_hash_covers_fields(void **state)
 	ember_genesis_release(&g);
 }
 
+/* The values docs/economics.md is written against; a change here is a
+ * change to every network that leaves "params" out. */
+static void check_default_params(const struct ember_params *p)
+{
+	assert_int_equal(p->epoch_blocks, 600);
+	assert_int_equal(p->unbonding_blocks, 1200);
+	assert_int_equal(p->order_ttl_blocks, 600);
+	assert_int_equal(p->max_bids_per_order, 16);
+	assert_int_equal(p->max_unbonding_entries, 16);
+	assert_int_equal(p->protocol_fee_bps, 500);
+	assert_int_equal(p->emission_initial, 1000ULL * 1000000000ULL);
+	assert_int_equal(p->emission_decay_bps, 10);
+	assert_int_equal(p->hybrid_work_share_bps, 5000);
+	assert_int_equal(p->oracle_initial_uusd, 1000000);
+	assert_int_equal(p->oracle_max_age_epochs, 2);
+	assert_int_equal(p->slash_fault_bps, 100);
+	assert_int_equal(p->slash_declared_bps, 10);
+	assert_int_equal(p->slash_double_sign_bps, 500);
+	assert_int_equal(p->slash_cap_bps, 1000);
+	assert_int_equal(p->jail_epochs, 2);
+}
+
+static void check_default_classes(const struct ember_gpu_class *c, size_t n)
+{
+	static const struct ember_gpu_class want[] = {
+		{ 1, "rtx4090-24g", 24, 50000000000ULL, 2048 },
+		{ 2, "a100-80g", 80, 200000000000ULL, 4096 },
+		{ 3, "h100-80g", 80, 300000000000ULL, 4096 },
+		{ 4, "h200-141g", 141, 400000000000ULL, 8192 },
+	};
+
+	assert_int_equal(n, 4);
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(c[i].id, want[i].id);
+		assert_string_equal(c[i].name, want[i].name);
+		assert_int_equal(c[i].vram_gib, want[i].vram_gib);
+		assert_int_equal(c[i].min_stake_per_gpu, want[i].min_stake_per_gpu);
+		assert_int_equal(c[i].challenge_n, want[i].challenge_n);
+	}
+}
+
+static void test_defaults(void **state)
+{
+	struct ember_params p;
+	const struct ember_gpu_class *dc;
+	struct doc d = { 0 };
+	struct ember_genesis g;
+	char err[256];
+	size_t n = 0;
+
+	(void)state;
+	memset(&p, 0xa5, sizeof(p));
+	ember_params_default(&p);
+	check_default_params(&p);
+	dc = ember_gpu_classes_default(&n);
+	check_default_classes(dc, n);
+
+	/* absent "params" and "gpu_classes" take the defaults, as an owned
+	 * copy of the table */
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	check_default_params(&g.params);
+	check_default_classes(g.classes, g.nclass);
+	assert_ptr_not_equal(g.classes, dc);
+	ember_genesis_release(&g);
+	assert_null(g.classes);
+	assert_int_equal(g.nclass, 0);
+
+	/* an empty "params" is all defaults too */
+	d.extra = PARAMS("");
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	check_default_params(&g.params);
+	ember_genesis_release(&g);
+}
+
+static void test_params_partial(void **state)
+{
+	struct doc d = { .extra = PARAMS("\"epoch_blocks\": 60, "
+	                                 "\"emission_initial\": \"5\", "
+	                                 "\"slash_cap_bps\": 2500, "
+	                                 "\"oracle_initial_uusd\": \"0\"") };
+	struct ember_params want;
+	struct ember_genesis g;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	ember_params_default(&want);
+	want.epoch_blocks = 60;
+	want.emission_initial = 5;
+	want.slash_cap_bps = 2500;
+	want.oracle_initial_uusd = 0;
+	assert_memory_equal(&g.params, &want, sizeof(want));
+	ember_genesis_release(&g);
+
+	/* the edges of every range are allowed */
+	d.extra = PARAMS("\"epoch_blocks\": 1000000, \"unbonding_blocks\": 1, "
+	                 "\"order_ttl_blocks\": 100000000, "
+	                 "\"max_bids_per_order\": 256, "
+	                 "\"max_unbonding_entries\": 1, "
+	                 "\"protocol_fee_bps\": 10000, "
+	                 "\"emission_initial\": \"18446744073709551615\", "
+	                 "\"emission_decay_bps\": 0, "
+	                 "\"hybrid_work_share_bps\": 10000, "
+	                 "\"oracle_max_age_epochs\": 4294967295, "
+	                 "\"slash_fault_bps\": 10000, "
+	                 "\"slash_declared_bps\": 10000, "
+	                 "\"slash_double_sign_bps\": 0, "
+	                 "\"slash_cap_bps\": 10000, \"jail_epochs\": 100000");
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	assert_int_equal(g.params.epoch_blocks, 1000000);
+	assert_int_equal(g.params.max_bids_per_order, 256);
+	assert_int_equal(g.params.emission_initial, UINT64_MAX);
+	assert_int_equal(g.params.oracle_max_age_epochs, UINT32_MAX);
+	assert_int_equal(g.params.slash_declared_bps, 10000);
+	assert_int_equal(g.params.jail_epochs, 100000);
+	ember_genesis_release(&g);
+}
+
+static void test_classes(void **state)
+{
+	struct doc d = { .extra = CLASSES(
+		CLS(300, "h100-80g", 80, 100000000000, 65536) ", "
+		CLS(7, "abcdefghijklmnopqrstuvwxyz-1234", 1, 0, 64) ", "
+		CLS(65535, "x", 4294967295, 18446744073709551615, 128)) };
+	struct ember_genesis g;
+	char err[256], big[8192];
+	size_t n;
+
+	(void)state;
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	assert_int_equal(g.nclass, 3);
+	/* stored sorted by id, whatever the file order */
+	assert_int_equal(g.classes[0].id, 7);
+	assert_string_equal(g.classes[0].name, "abcdefghijklmnopqrstuvwxyz-1234");
+	assert_int_equal(g.classes[0].vram_gib, 1);
+	assert_int_equal(g.classes[0].min_stake_per_gpu, 0);
+	assert_int_equal(g.classes[0].challenge_n, 64);
+	assert_int_equal(g.classes[1].id, 300);
+	assert_string_equal(g.classes[1].name, "h100-80g");
+	assert_int_equal(g.classes[1].vram_gib, 80);
+	assert_int_equal(g.classes[1].min_stake_per_gpu, 100000000000ULL);
+	assert_int_equal(g.classes[1].challenge_n, 65536);
+	assert_int_equal(g.classes[2].id, 65535);
+	assert_int_equal(g.classes[2].vram_gib, UINT32_MAX);
+	assert_int_equal(g.classes[2].min_stake_per_gpu, UINT64_MAX);
+
+	/* lookup: every id hits its own record, others miss */
+	for (size_t i = 0; i < g.nclass; i++)
+		assert_ptr_equal(ember_genesis_class(&g, g.classes[i].id),
+		                 &g.classes[i]);
+	assert_null(ember_genesis_class(&g, 0));
+	assert_null(ember_genesis_class(&g, 1));
+	assert_null(ember_genesis_class(&g, 8));
+	assert_null(ember_genesis_class(&g, 299));
+	assert_null(ember_genesis_class(&g, 65534));
+	assert_null(ember_genesis_class(NULL, 7));
+	ember_genesis_release(&g);
+	assert_null(ember_genesis_class(&g, 7));
+
+	/* the default table through lookup */
+	d.extra = NULL;
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	assert_string_equal(ember_genesis_class(&g, 3)->name, "h100-80g");
+	assert_string_equal(ember_genesis_class(&g, 4)->name, "h200-141g");
+	assert_null(ember_genesis_class(&g, 5));
+	ember_genesis_release(&g);
+
+	/* EMBER_GEN_MAX_CLASSES classes, then one more */
+	for (int count = EMBER_GEN_MAX_CLASSES; count <= EMBER_GEN_MAX_CLASSES + 1;
+	     count++) {
+		size_t len = (size_t)snprintf(big, sizeof(big),
+		                              ",\n  \"gpu_classes\": [");
+		for (int i = 1; i <= count; i++)
+			len += (size_t)snprintf(big + len, sizeof(big) - len,
+			        "%s{\"id\": %d, \"name\": \"c%d\", \"vram_gib\": 1, "
+			        "\"min_stake_per_gpu\": \"1\", \"challenge_n\": 64}",
+			        i > 1 ? ", " : "", i, i);
+		snprintf(big + len, sizeof(big) - len, "]");
+		d.extra = big;
+		n = (size_t)parse_doc(&d, &g, err, sizeof(err));
+		if (count == EMBER_GEN_MAX_CLASSES) {
+			assert_int_equal(n, 0);
+			assert_int_equal(g.nclass, EMBER_GEN_MAX_CLASSES);
+			ember_genesis_release(&g);
+		} else {
+			assert_int_equal((int)n, EMBER_GEN_FORMAT);
+			assert_non_null(strstr(err, "too many gpu classes (65, at most 64)"));
+			assert_null(g.classes);
+		}
+	}
+}
+
+static void test_model(void **state)
+{
+	const struct { const char *name; enum ember_token_model m; } cases[] = {
+		{ "\"bme\"", EMBER_MODEL_BME },
+		{ "\"sfa\"", EMBER_MODEL_SFA },
+		{ "\"hybrid\"", EMBER_MODEL_HYBRID },
+	};
+	struct ember_genesis g;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct doc d = { .model = cases[i].name };
+		assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+		assert_int_equal(ember_genesis_model(&g), cases[i].m);
+		ember_genesis_release(&g);
+	}
+	/* a struct built by hand with no valid model has none */
+	memset(&g, 0, sizeof(g));
+	strcpy(g.token_model, "bm");
+	assert_int_equal(ember_genesis_model(&g), 0);
+	strcpy(g.token_model, "bmex");
+	assert_int_equal(ember_genesis_model(&g), 0);
+}
+
+/* Every param and every class field is covered by the hash; defaults
+ * written out explicitly, and class order in the file, are not. */
+static void test_hash_covers_params_classes(void **state)
+{
+	static const char *const extras[] = {
+		"",
+		PARAMS("\"epoch_blocks\": 601"),
+		PARAMS("\"unbonding_blocks\": 1201"),
+		PARAMS("\"order_ttl_blocks\": 601"),
+		PARAMS("\"max_bids_per_order\": 17"),
+		PARAMS("\"max_unbonding_entries\": 17"),
+		PARAMS("\"protocol_fee_bps\": 501"),
+		PARAMS("\"emission_initial\": \"1000000000001\""),
+		PARAMS("\"emission_decay_bps\": 11"),
+		PARAMS("\"hybrid_work_share_bps\": 5001"),
+		PARAMS("\"oracle_initial_uusd\": \"1000001\""),
+		PARAMS("\"oracle_max_age_epochs\": 3"),
+		PARAMS("\"slash_fault_bps\": 101"),
+		PARAMS("\"slash_declared_bps\": 11"),
+		PARAMS("\"slash_double_sign_bps\": 501"),
+		PARAMS("\"slash_cap_bps\": 1001"),
+		PARAMS("\"jail_epochs\": 3"),
+		CLASSES(CLS1),
+		CLASSES(CLS(2, "a", 1, 1, 64)),
+		CLASSES(CLS(1, "b", 1, 1, 64)),
+		CLASSES(CLS(1, "a", 2, 1, 64)),
+		CLASSES(CLS(1, "a", 1, 2, 64)),
+		CLASSES(CLS(1, "a", 1, 1, 128)),
+		CLASSES(CLS(1, "a", 1, 1, 64) ", " CLS(2, "b", 1, 1, 64)),
+		/* a name that is a prefix and the rest moved to the next field
+		 * would collide without the length prefix */
+		CLASSES(CLS(1, "ab", 1, 1, 64)),
+	};
+	enum { N = sizeof(extras) / sizeof(extras[0]) };
+	uint8_t h[N][32];
+	struct ember_genesis g;
+	char err[256];
+
+	(void)state;
+	for (size_t i = 0; i < N; i++) {
+		struct doc d = { .extra = extras[i] };
+		if (parse_doc(&d, &g, err, sizeof(err)) != 0)
+			fail_msg("case %zu: %s", i, err);
+		memcpy(h[i], g.hash, 32);
+		ember_genesis_release(&g);
+	}
+	for (size_t i = 1; i < N; i++)
+		for (size_t j = 0; j < i; j++)
+			if (memcmp(h[i], h[j], 32) == 0)
+				fail_msg("cases %zu and %zu hash alike", j, i);
+
+	/* the defaults spelled out hash like the defaults left out */
+	{
+		struct doc d = { .extra =
+			PARAMS("\"epoch_blocks\": 600, \"unbonding_blocks\": 1200, "
+			       "\"order_ttl_blocks\": 600, \"max_bids_per_order\": 16, "
+			       "\"max_unbonding_entries\": 16, "
+			       "\"protocol_fee_bps\": 500, "
+			       "\"emission_initial\": \"1000000000000\", "
+			       "\"emission_decay_bps\": 10, "
+			       "\"hybrid_work_share_bps\": 5000, "
+			       "\"oracle_initial_uusd\": \"1000000\", "
+			       "\"oracle_max_age_epochs\": 2, \"slash_fault_bps\": 100, "
+			       "\"slash_declared_bps\": 10, "
+			       "\"slash_double_sign_bps\": 500, \"slash_cap_bps\": 1000, "
+			       "\"jail_epochs\": 2")
+			CLASSES(CLS(4, "h200-141g", 141, 400000000000, 8192) ", "
+			        CLS(2, "a100-80g", 80, 200000000000, 4096) ", "
+			        CLS(1, "rtx4090-24g", 24, 50000000000, 2048) ", "
+			        CLS(3, "h100-80g", 80, 300000000000, 4096)) };
+		assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+		assert_memory_equal(g.hash, h[0], 32);
+		ember_genesis_release(&g);
+	}
+
+	/* finish hashes the struct's params and classes */
+	{
+		struct doc d = { 0 };
+		assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+		g.params.epoch_blocks = 601;
+		assert_int_equal(ember_genesis_finish(&g), 0);
+		assert_memory_equal(g.hash, h[1], 32);
+		g.params.epoch_blocks = 600;
+		g.classes[3].challenge_n = 4096;
+		assert_int_equal(ember_genesis_finish(&g), 0);
+		assert_memory_not_equal(g.hash, h[0], 32);
+		g.classes[3].challenge_n = 8192;
+		assert_int_equal(ember_genesis_finish(&g), 0);
+		assert_memory_equal(g.hash, h[0], 32);
+		ember_genesis_release(&g);
+	}
+}
+
+static void save_load(const struct ember_genesis *g, struct ember_genesis *g2)
+{
+	char dir[] = "/tmp/ember-test-genesis-XXXXXX", path[128], err[256];
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/genesis.json", dir);
+	assert_int_equal(ember_genesis_save(g, path), 0);
+	if (ember_genesis_load(g2, path, err, sizeof(err)) != 0)
+		fail_msg("load: %s", err);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_save_load_params_classes(void **state)
+{
+	struct doc d = { .extra =
+		PARAMS("\"epoch_blocks\": 7, \"emission_initial\": \"18446744073709551615\", "
+		       "\"oracle_max_age_epochs\": 4294967295, "
+		       "\"slash_declared_bps\": 0, \"jail_epochs\": 0")
+		CLASSES(CLS(9, "z9", 3, 77, 192) ", " CLS(2, "b-2", 5, 0, 64)) };
+	struct ember_genesis g, g2;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	save_load(&g, &g2);
+	assert_memory_equal(g2.hash, g.hash, 32);
+	assert_memory_equal(&g2.params, &g.params, sizeof(g.params));
+	assert_int_equal(g2.nclass, 2);
+	assert_memory_equal(g2.classes, g.classes, 2 * sizeof(*g.classes));
+	ember_genesis_release(&g2);
+	ember_genesis_release(&g);
+
+	/* a genesis built by hand the way devnet and the benches build one */
+	memset(&g, 0, sizeof(g));
+	strcpy(g.chain_id, "ember-hand");
+	strcpy(g.token_model, "hybrid");
+	g.genesis_time_ms = 5;
+	g.block_time_ms = 1000;
+	g.vals = calloc(1, sizeof(*g.vals));
+	assert_non_null(g.vals);
+	memcpy(g.vals[0].pub, pub1, 32);
+	g.vals[0].power = 1;
+	g.nval = 1;
+	ember_params_default(&g.params);
+	g.params.oracle_max_age_epochs = 1000000;
+	assert_int_equal(ember_genesis_default_classes(&g), 0);
+	assert_int_equal(ember_genesis_default_classes(&g), 0);  /* replaces */
+	check_default_classes(g.classes, g.nclass);
+	assert_int_equal(ember_genesis_finish(&g), 0);
+	save_load(&g, &g2);
+	assert_memory_equal(g2.hash, g.hash, 32);
+	assert_int_equal(g2.params.oracle_max_age_epochs, 1000000);
+	ember_genesis_release(&g2);
+	ember_genesis_release(&g);
+}
+
+/* save refuses what load would refuse, instead of writing it. */
+static void test_save_refuses_invalid(void **state)
+{
+	struct doc d = { 0 };
+	struct ember_genesis g;
+	struct ember_gpu_class tmp;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	g.params.epoch_blocks = 0;
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
+	g.params.epoch_blocks = 600;
+	g.params.slash_declared_bps = 101;
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
+	g.params.slash_declared_bps = 10;
+	tmp = g.classes[0];                  /* unsorted */
+	g.classes[0] = g.classes[1];
+	g.classes[1] = tmp;
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
+	g.classes[1] = g.classes[0];
+	g.classes[0] = tmp;
+	strcpy(g.classes[1].name, "Bad");
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
+	strcpy(g.classes[1].name, "rtx4090-24g");    /* duplicate name */
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
+	strcpy(g.classes[1].name, "a100-80g");
+	g.classes[1].challenge_n = 100;
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
+	g.classes[1].challenge_n = 4096;
+	g.nclass = 0;
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
+	g.nclass = 4;
+	/* valid again: now the only problem is the path */
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EIO);
+	ember_genesis_release(&g);
+}
+
 struct reject {
 	struct doc d;
 	const char *want;    /* substring of the message */
@@ -354,6 +775,153 @@ static void test_rejections(void **state)
 		{ { .chain_id = "" }, "missing 'chain_id'", NULL },
 		{ { .extra = ",\n  \"min_fee\": \"5\"" }, "duplicate", NULL },
 		{ { .extra = "\n} trailing" }, "genesis: line", NULL },
+
+		/* params: every range names its field, and says the range */
+		{ { .extra = PARAMS("\"epoch_blocks\": 0") },
+		  "genesis: params: epoch_blocks must be 1..1000000", "not 0" },
+		{ { .extra = PARAMS("\"epoch_blocks\": 1000001") },
+		  "params: epoch_blocks must be 1..1000000", NULL },
+		{ { .extra = PARAMS("\"unbonding_blocks\": 0") },
+		  "params: unbonding_blocks must be 1..100000000", NULL },
+		{ { .extra = PARAMS("\"unbonding_blocks\": 100000001") },
+		  "params: unbonding_blocks must be 1..100000000", NULL },
+		{ { .extra = PARAMS("\"order_ttl_blocks\": 0") },
+		  "params: order_ttl_blocks must be 1..100000000", NULL },
+		{ { .extra = PARAMS("\"order_ttl_blocks\": 100000001") },
+		  "params: order_ttl_blocks must be 1..100000000", NULL },
+		{ { .extra = PARAMS("\"max_bids_per_order\": 0") },
+		  "params: max_bids_per_order must be 1..256", NULL },
+		{ { .extra = PARAMS("\"max_bids_per_order\": 257") },
+		  "params: max_bids_per_order must be 1..256", NULL },
+		/* a u32 field is range-checked before it is stored, not after
+		 * it wrapped to 1 */
+		{ { .extra = PARAMS("\"max_bids_per_order\": 4294967297") },
+		  "params: max_bids_per_order must be 1..256", "not 4294967297" },
+		{ { .extra = PARAMS("\"max_unbonding_entries\": 0") },
+		  "params: max_unbonding_entries must be 1..256", NULL },
+		{ { .extra = PARAMS("\"max_unbonding_entries\": 257") },
+		  "params: max_unbonding_entries must be 1..256", NULL },
+		{ { .extra = PARAMS("\"protocol_fee_bps\": 10001") },
+		  "params: protocol_fee_bps must be at most 10000", "not 10001" },
+		{ { .extra = PARAMS("\"emission_decay_bps\": 10001") },
+		  "params: emission_decay_bps must be at most 10000", NULL },
+		{ { .extra = PARAMS("\"hybrid_work_share_bps\": 10001") },
+		  "params: hybrid_work_share_bps must be at most 10000", NULL },
+		{ { .extra = PARAMS("\"slash_fault_bps\": 10001") },
+		  "params: slash_fault_bps must be at most 10000", NULL },
+		{ { .extra = PARAMS("\"slash_declared_bps\": 10001") },
+		  "params: slash_declared_bps must be at most 10000", NULL },
+		{ { .extra = PARAMS("\"slash_double_sign_bps\": 10001") },
+		  "params: slash_double_sign_bps must be at most 10000", NULL },
+		{ { .extra = PARAMS("\"slash_cap_bps\": 10001") },
+		  "params: slash_cap_bps must be at most 10000", NULL },
+		{ { .extra = PARAMS("\"slash_declared_bps\": 101") },
+		  "params: slash_declared_bps 101 must not exceed slash_fault_bps 100",
+		  NULL },
+		{ { .extra = PARAMS("\"slash_fault_bps\": 5") },
+		  "params: slash_declared_bps 10 must not exceed slash_fault_bps 5",
+		  NULL },
+		{ { .extra = PARAMS("\"oracle_max_age_epochs\": 0") },
+		  "params: oracle_max_age_epochs must be at least 1", NULL },
+		{ { .extra = PARAMS("\"oracle_max_age_epochs\": 4294967296") },
+		  "params: oracle_max_age_epochs must be at least 1", NULL },
+		{ { .extra = PARAMS("\"jail_epochs\": 100001") },
+		  "params: jail_epochs must be at most 100000", NULL },
+		/* types: amounts are strings, the rest integers */
+		{ { .extra = PARAMS("\"emission_initial\": 5") },
+		  "params: 'emission_initial' must be a decimal string", NULL },
+		{ { .extra = PARAMS("\"oracle_initial_uusd\": \"-1\"") },
+		  "params: oracle_initial_uusd '-1' is not a decimal", NULL },
+		{ { .extra = PARAMS("\"oracle_initial_uusd\": \"18446744073709551616\"") },
+		  "params: oracle_initial_uusd '18446744073709551616' does not fit",
+		  NULL },
+		{ { .extra = PARAMS("\"epoch_blocks\": \"60\"") },
+		  "params: 'epoch_blocks' must be a non-negative integer", NULL },
+		{ { .extra = PARAMS("\"jail_epochs\": -1") },
+		  "params: 'jail_epochs' must be a non-negative integer", NULL },
+		{ { .extra = PARAMS("\"slash_cap_bps\": 1.5") },
+		  "params: 'slash_cap_bps' must be a non-negative integer", NULL },
+		{ { .extra = PARAMS("\"epoch_blocks\": 60, \"epoch_block\": 60") },
+		  "params: unknown key 'epoch_block'", NULL },
+		{ { .extra = PARAMS("\"EPOCH_BLOCKS\": 60") },
+		  "params: unknown key 'EPOCH_BLOCKS'", NULL },
+		{ { .extra = ",\n  \"params\": [60]" }, "'params' must be an object",
+		  NULL },
+
+		/* gpu_classes */
+		{ { .extra = ",\n  \"gpu_classes\": {}" },
+		  "'gpu_classes' must be an array", NULL },
+		{ { .extra = CLASSES("") }, "'gpu_classes' is empty", NULL },
+		{ { .extra = CLASSES("1") }, "gpu class 0: must be an object", NULL },
+		{ { .extra = CLASSES(CLS1 ", 7") }, "gpu class 1: must be an object",
+		  NULL },
+		{ { .extra = CLASSES("{\"name\": \"a\", \"vram_gib\": 1, "
+		                     "\"min_stake_per_gpu\": \"1\", \"challenge_n\": 64}") },
+		  "gpu class 0: missing 'id'", NULL },
+		{ { .extra = CLASSES("{\"id\": 1, \"vram_gib\": 1, "
+		                     "\"min_stake_per_gpu\": \"1\", \"challenge_n\": 64}") },
+		  "gpu class 0: missing 'name'", NULL },
+		{ { .extra = CLASSES("{\"id\": 1, \"name\": \"a\", "
+		                     "\"min_stake_per_gpu\": \"1\", \"challenge_n\": 64}") },
+		  "gpu class 0: missing 'vram_gib'", NULL },
+		{ { .extra = CLASSES("{\"id\": 1, \"name\": \"a\", \"vram_gib\": 1, "
+		                     "\"challenge_n\": 64}") },
+		  "gpu class 0: missing 'min_stake_per_gpu'", NULL },
+		{ { .extra = CLASSES("{\"id\": 1, \"name\": \"a\", \"vram_gib\": 1, "
+		                     "\"min_stake_per_gpu\": \"1\"}") },
+		  "gpu class 0: missing 'challenge_n'", NULL },
+		{ { .extra = CLASSES("{\"id\": 1, \"name\": \"a\", \"vram_gib\": 1, "
+		                     "\"min_stake_per_gpu\": \"1\", \"challenge_n\": 64, "
+		                     "\"gpus\": 8}") },
+		  "gpu class 0: unknown key 'gpus'", NULL },
+		{ { .extra = CLASSES(CLS(0, "a", 1, 1, 64)) },
+		  "gpu class 0: id must be 1..65535, not 0", NULL },
+		{ { .extra = CLASSES(CLS(65536, "a", 1, 1, 64)) },
+		  "gpu class 0: id must be 1..65535, not 65536", NULL },
+		{ { .extra = CLASSES(CLS(-1, "a", 1, 1, 64)) },
+		  "gpu class 0: 'id' must be a non-negative integer", NULL },
+		{ { .extra = CLASSES(CLS(1, "", 1, 1, 64)) },
+		  "gpu class 0: name '' is invalid", NULL },
+		{ { .extra = CLASSES(CLS(1, "H100", 1, 1, 64)) },
+		  "gpu class 0: name 'H100' is invalid", NULL },
+		{ { .extra = CLASSES(CLS(1, "h100_80g", 1, 1, 64)) },
+		  "gpu class 0: name 'h100_80g' is invalid", NULL },
+		{ { .extra = CLASSES(CLS(1, "h100 80g", 1, 1, 64)) },
+		  "gpu class 0: name 'h100 80g' is invalid", NULL },
+		{ { .extra = CLASSES(CLS(1, "a\\u0007b", 1, 1, 64)) },
+		  "gpu class 0: name 'a?b' is invalid", NULL },
+		{ { .extra = CLASSES(CLS(1, "abcdefghijklmnopqrstuvwxyz-1234-", 1, 1,
+		                         64)) },
+		  "gpu class 0: name 'abcdefghijklmnopqrstuvwxyz-1234-' is invalid",
+		  NULL },
+		{ { .extra = CLASSES("{\"id\": 1, \"name\": 4090, \"vram_gib\": 1, "
+		                     "\"min_stake_per_gpu\": \"1\", \"challenge_n\": 64}") },
+		  "gpu class 0: 'name' must be a string", NULL },
+		{ { .extra = CLASSES(CLS(1, "a", 0, 1, 64)) },
+		  "gpu class 0: vram_gib must be 1..", "not 0" },
+		{ { .extra = CLASSES(CLS(1, "a", 4294967296, 1, 64)) },
+		  "gpu class 0: vram_gib must be 1..", "not 4294967296" },
+		{ { .extra = CLASSES("{\"id\": 1, \"name\": \"a\", \"vram_gib\": 1, "
+		                     "\"min_stake_per_gpu\": 5, \"challenge_n\": 64}") },
+		  "gpu class 0: 'min_stake_per_gpu' must be a decimal string", NULL },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1x, 64)) },
+		  "gpu class 0: min_stake_per_gpu '1x'", NULL },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 0)) },
+		  "gpu class 0: challenge_n must be a multiple of 64 in 64..65536",
+		  "not 0" },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 32)) },
+		  "gpu class 0: challenge_n must be a multiple of 64", NULL },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 100)) },
+		  "gpu class 0: challenge_n must be a multiple of 64", NULL },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 65600)) },
+		  "gpu class 0: challenge_n must be a multiple of 64", NULL },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 4294967360)) },
+		  "gpu class 0: challenge_n must be a multiple of 64", NULL },
+		{ { .extra = CLASSES(CLS(3, "a", 1, 1, 64) ", " CLS(1, "b", 1, 1, 64)
+		                     ", " CLS(3, "c", 1, 1, 64)) },
+		  "gpu class 2: duplicate id 3", NULL },
+		{ { .extra = CLASSES(CLS(3, "a", 1, 1, 64) ", " CLS(1, "a", 1, 1, 64)) },
+		  "gpu class 1: duplicate name 'a'", NULL },
 	};
 	struct ember_genesis g;
 	char err[256];
@@ -372,6 +940,7 @@ static void test_rejections(void **state)
 		/* nothing is left owned after a failure */
 		assert_null(g.allocs);
 		assert_null(g.vals);
+		assert_null(g.classes);
 	}
 	/* not JSON at all, and a top level that is not an object */
 	assert_int_equal(ember_genesis_parse(&g, "nope", 4, err, sizeof(err)),
@@ -409,6 +978,13 @@ int main(void)
 		cmocka_unit_test(test_hash_covers_fields),
 		cmocka_unit_test(test_rejections),
 		cmocka_unit_test(test_message_sanitized),
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_params_partial),
+		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_model),
+		cmocka_unit_test(test_hash_covers_params_classes),
+		cmocka_unit_test(test_save_load_params_classes),
+		cmocka_unit_test(test_save_refuses_invalid),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
