@@ -108,7 +108,7 @@ int tk_get_provider(struct ember_txn *t, const uint8_t owner[32],
                     struct ember_provider *p);
 int tk_put_provider(struct ember_state *st, const struct ember_provider *p);
 /* A missing stake reads as ember_stake_init() and returns 0.  put deletes
- * the record when every field is zero again (state stays small). */
+ * the record when it equals ember_stake_init() again (state stays small). */
 int tk_get_stake(struct ember_txn *t, const uint8_t acct[32], struct ember_stake *s);
 int tk_put_stake(struct ember_state *st, const uint8_t acct[32],
                  const struct ember_stake *s);

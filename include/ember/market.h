@@ -148,9 +148,9 @@ struct ember_lease {
 
 /* Encoded sizes are bounded by these (strings at their maxima). */
 #define EMBER_PROVIDER_ENC_MAX 320
-#define EMBER_STAKE_ENC_LEN 60
+#define EMBER_STAKE_ENC_LEN 57
 #define EMBER_ORDER_ENC_MAX 128
-#define EMBER_BID_ENC_LEN 56
+#define EMBER_BID_ENC_LEN 57
 #define EMBER_LEASE_ENC_MAX 256
 
 /*
