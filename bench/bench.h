@@ -51,6 +51,16 @@ struct bench_results {
 	double tps;
 	size_t tps_txs;
 	double tps_secs;
+	/* market: 1,000-transfer block, few vs many open leases */
+	int have_market;
+	size_t market_leases;
+	double market_few_ms, market_many_ms;          /* bench temp dir */
+	int have_market_tmpfs;
+	double market_few_tmpfs_ms, market_many_tmpfs_ms;  /* /dev/shm */
+	/* epoch: the boundary block */
+	int have_epoch;
+	size_t epoch_providers, epoch_leases;
+	double epoch_ms, epoch_base_ms;
 };
 
 struct bench_ctx {
@@ -63,6 +73,8 @@ typedef int (*bench_fn)(struct bench_ctx *bc);
 int bench_verify(struct bench_ctx *bc);
 int bench_apply(struct bench_ctx *bc);
 int bench_tps(struct bench_ctx *bc);
+int bench_market(struct bench_ctx *bc);
+int bench_epoch(struct bench_ctx *bc);
 /* One-thread raw verify rate only, for a tps run without the verify
  * benchmark: the ratio is always against a bound measured in this run. */
 int bench_verify_bound(struct bench_ctx *bc, double secs);

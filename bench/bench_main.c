@@ -4,7 +4,9 @@
  * Measures, in one run, (a) raw BIP-340 verifications per second per core,
  * (b) signed transfers per second end to end through a real emberd over
  * JSON-RPC, and (c) the block apply rate with signatures already verified,
- * and reports (b) as a ratio of (a) x online CPUs.  Benchmarks are a table;
+ * and reports (b) as a ratio of (a) x online CPUs; then the market's two
+ * cost promises (bench_market.c): a block's cost independent of the open
+ * leases, and the epoch boundary's cost per provider.  Benchmarks are a table;
  * NAME picks some (default: all), and they always run in table order so
  * the verify bound exists before tps needs it.
  */
@@ -30,6 +32,10 @@ static const struct bench_def bench_table[] = {
 	  "(c) block apply rate in process, signatures pre-verified" },
 	{ "tps", bench_tps,
 	  "(b) pre-signed transfers/s end to end through emberd over JSON-RPC" },
+	{ "market", bench_market,
+	  "1,000-transfer block with 10 vs 100,000 open leases (lazy settlement)" },
+	{ "epoch", bench_epoch,
+	  "epoch-boundary block with 10,000 providers and 5,000 open leases" },
 };
 #define BENCH_N (sizeof(bench_table) / sizeof(bench_table[0]))
 
@@ -40,7 +46,8 @@ static void usage(FILE *f)
 		fprintf(f, "  %-8s %s\n", bench_table[i].name, bench_table[i].help);
 	fprintf(f,
 "\n"
-"  --quick    shorter measurements and smaller workloads (8,000 txs)\n"
+"  --quick    shorter measurements and smaller workloads (8,000 txs;\n"
+"             market 20,000 leases, epoch 2,000 providers)\n"
 "  --txs N    transfers for apply and tps (default 40,000)\n"
 "  --help     this text\n"
 "\n"
@@ -79,6 +86,27 @@ static void summary(const struct bench_opts *o, const struct bench_results *r,
 		       r->apply_ms_block, r->apply_block_txs, r->apply_1k_ms);
 	else
 		printf("  apply (c):    %s\n", sel[1] ? "failed" : "not run");
+
+	if (r->have_market && !failed[3]) {
+		printf("  market:       1000-transfer block %.2f ms with 10 open leases, %.2f ms "
+		       "with %zu  = %+.1f%% (target < 10%%)\n", r->market_few_ms,
+		       r->market_many_ms, r->market_leases,
+		       (r->market_many_ms / r->market_few_ms - 1) * 100);
+		if (r->have_market_tmpfs)
+			printf("                on tmpfs (execution alone): %.2f ms vs %.2f ms "
+			       "= %+.1f%%\n", r->market_few_tmpfs_ms, r->market_many_tmpfs_ms,
+			       (r->market_many_tmpfs_ms / r->market_few_tmpfs_ms - 1) * 100);
+	} else {
+		printf("  market:       %s\n", sel[3] ? "failed" : "not run");
+	}
+	if (r->have_epoch && !failed[4])
+		printf("  epoch:        boundary block %.1f ms with %zu providers, %zu leases "
+		       "= %.1f us per provider over an empty block (%.2f ms)\n",
+		       r->epoch_ms, r->epoch_providers, r->epoch_leases,
+		       (r->epoch_ms - r->epoch_base_ms) * 1e3 / (double)r->epoch_providers,
+		       r->epoch_base_ms);
+	else
+		printf("  epoch:        %s\n", sel[4] ? "failed" : "not run");
 	for (size_t i = 0; i < BENCH_N; i++)
 		if (failed[i])
 			printf("  FAILED: %s (see the message above)\n", bench_table[i].name);

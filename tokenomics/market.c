@@ -622,6 +622,11 @@ static int mk_capacity(struct tk_tx *c, const struct ember_provider *p,
 	char addr[EMBER_ADDR_BUFLEN];
 	uint32_t free_gpus;
 	int rc;
+	/* gpus_leased over-counts what is in use (leases that ended lazily
+	 * still count), so when it already leaves room the walk over the
+	 * provider's open leases is not needed: O(1) for the common case. */
+	if (p->gpus_leased <= p->gpus && p->gpus - p->gpus_leased >= o->gpus)
+		return 0;
 	if ((rc = tk_provider_free(c->t, c->g, p, c->b->height, &free_gpus)))
 		return rc;
 	if (free_gpus >= o->gpus)
@@ -853,7 +858,8 @@ int tk_accept(struct tk_tx *c)
 	/* Checks are done: from here on only writes.  First close what has
 	 * ended on this provider, so the reservation lands on an accurate
 	 * gpus_leased (capacity counted those leases as free). */
-	if ((rc = mk_settle_ended(c, &p)))
+	if ((p.gpus_leased > p.gpus || p.gpus - p.gpus_leased < l.gpus) &&
+	    (rc = mk_settle_ended(c, &p)))
 		return rc;
 	p.gpus_leased += l.gpus;
 	p.open_leases++;
