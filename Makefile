@@ -32,7 +32,9 @@ LDFLAGS_ALL = -pthread $(EXTRA_LDFLAGS) $(LDFLAGS)
 LIBS_ALL = $(PKG_LIBS) -lm
 
 MODULES := chain tokenomics gpu_proofs consensus p2p rpc wallet node sim
-LIB_SRCS := $(filter-out %_main.c,$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
+# ember-cli's own command files (wallet/cli_*.c) link into it, not the library
+CLI_SRCS := $(filter-out %_main.c,$(wildcard wallet/cli_*.c))
+LIB_SRCS := $(filter-out %_main.c $(CLI_SRCS),$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
 LIB := $(O)/libember.a
 
@@ -64,7 +66,7 @@ $(BIN)/emberd: $(O)/node/emberd_main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BIN)/ember-cli: $(O)/wallet/cli_main.o $(LIB)
+$(BIN)/ember-cli: $(O)/wallet/cli_main.o $(CLI_SRCS:%.c=$(O)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 

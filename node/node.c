@@ -46,6 +46,7 @@ struct node {
 	struct cons *cons;
 	struct rpc_node *rpcn;
 	struct rpc_server *rpc;
+	struct rpc_method *methods;  /* node + market tables; outlives rpc */
 	struct event *tick_ev, *drain_ev, *sigint_ev, *sigterm_ev;
 	int lock_fd;
 	int warned_turn;
@@ -212,6 +213,7 @@ static void node_release(struct node *n)
 	if (n->sigterm_ev)
 		event_free(n->sigterm_ev);
 	rpc_server_free(n->rpc);
+	free(n->methods);
 	/* Workers stop before the node's RPC state they report to goes away. */
 	ember_vpool_free(n->vpool);
 	rpc_node_free(n->rpcn);
@@ -236,10 +238,10 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	struct rpc_server_cfg rcfg;
 	struct cons_cfg ccfg;
 	struct rpc_node_cfg ncfg;
-	const struct rpc_method *methods;
+	const struct rpc_method *node_m, *market_m;
 	struct ember_tip tip;
 	struct timeval tv;
-	size_t nmethods;
+	size_t nnode, nmarket;
 	unsigned threads;
 	uint64_t bt;
 	int rc;
@@ -327,8 +329,17 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	rcfg.auth_token = token;
 	rcfg.tls_cert = cfg->tls_cert;
 	rcfg.tls_key = cfg->tls_key;
-	methods = rpc_node_methods(&nmethods);
-	if ((rc = rpc_server_new(&n.rpc, n.base, &rcfg, methods, nmethods, n.rpcn))) {
+	/* The server takes one table; both share the rpc_node as ctx. */
+	node_m = rpc_node_methods(&nnode);
+	market_m = rpc_market_methods(&nmarket);
+	if (!(n.methods = malloc((nnode + nmarket) * sizeof(*n.methods)))) {
+		rc = EMBER_ENOMEM;
+		goto out;
+	}
+	memcpy(n.methods, node_m, nnode * sizeof(*n.methods));
+	memcpy(n.methods + nnode, market_m, nmarket * sizeof(*n.methods));
+	if ((rc = rpc_server_new(&n.rpc, n.base, &rcfg, n.methods, nnode + nmarket,
+	                         n.rpcn))) {
 		logf_("cannot serve RPC on '%s': %s%s%s", cfg->rpc_listen,
 		      ember_strerror(rc), errno ? ": " : "", errno ? strerror(errno) : "");
 		goto out;

@@ -22,6 +22,7 @@
 #include "ember/state.h"
 #include "ember/tok.h"
 #include "ember/verify.h"
+#include "rpcjson.h"
 
 #define EMBER_VERSION_STRING "0.1.0"
 
@@ -52,32 +53,6 @@ struct rpc_node {
 
 /* --- helpers ----------------------------------------------------------- */
 
-static json_t *hex_json(const uint8_t *p, size_t n)
-{
-	char *s = malloc(2 * n + 1);
-	json_t *j;
-	if (!s)
-		return NULL;
-	ember_hex_encode(p, n, s);
-	j = json_string(s);
-	free(s);
-	return j;
-}
-
-static json_t *addr_json(const uint8_t pub[32])
-{
-	char a[EMBER_ADDR_BUFLEN];
-	ember_addr_encode(pub, a);
-	return json_string(a);
-}
-
-static json_t *u64_json(uint64_t v)
-{
-	char b[24];
-	snprintf(b, sizeof(b), "%" PRIu64, v);
-	return json_string(b);
-}
-
 static int parse_hash(json_t *j, uint8_t out[32])
 {
 	const char *s = json_string_value(j);
@@ -107,13 +82,13 @@ static void m_getstatus(struct rpc_call *call, json_t *params, void *ctx)
 	cons_tip(n->cfg.cons, &tip);
 	rpc_result(call, json_pack("{s:s, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:s}",
 		"chain_id", g->chain_id,
-		"genesis_hash", hex_json(g->hash, 32),
+		"genesis_hash", rpc_json_hex(g->hash, 32),
 		"height", (json_int_t)tip.height,
-		"tip_hash", hex_json(tip.hash, 32),
-		"state_root", hex_json(tip.state_root, 32),
+		"tip_hash", rpc_json_hex(tip.hash, 32),
+		"state_root", rpc_json_hex(tip.state_root, 32),
 		"time_ms", (json_int_t)tip.time_ms,
 		"block_time_ms", (json_int_t)g->block_time_ms,
-		"min_fee", u64_json(g->min_fee),
+		"min_fee", rpc_json_u64(g->min_fee),
 		"mempool_txs", (json_int_t)ember_mempool_count(n->cfg.mp),
 		"mempool_bytes", (json_int_t)ember_mempool_bytes(n->cfg.mp),
 		"version", EMBER_VERSION_STRING));
@@ -149,17 +124,17 @@ static json_t *block_json(struct ember_txn *t, uint64_t height, int *rc)
 	txids = json_array();
 	for (size_t i = 0; i < ntx; i++) {
 		ember_txid(refs[i].p, refs[i].len, txid);
-		json_array_append_new(txids, hex_json(txid, 32));
+		json_array_append_new(txids, rpc_json_hex(txid, 32));
 	}
 	free(refs);
 	o = json_pack("{s:I, s:o, s:o, s:I, s:o, s:o, s:o, s:I, s:I, s:o}",
 		"height", (json_int_t)h.height,
-		"hash", hex_json(hash, 32),
-		"prev_hash", hex_json(h.prev_hash, 32),
+		"hash", rpc_json_hex(hash, 32),
+		"prev_hash", rpc_json_hex(h.prev_hash, 32),
 		"time_ms", (json_int_t)h.time_ms,
-		"tx_root", hex_json(h.tx_root, 32),
-		"state_root", hex_json(h.state_root, 32),
-		"proposer", addr_json(h.proposer),
+		"tx_root", rpc_json_hex(h.tx_root, 32),
+		"state_root", rpc_json_hex(h.state_root, 32),
+		"proposer", rpc_json_addr(h.proposer),
 		"tx_count", (json_int_t)h.tx_count,
 		"size", (json_int_t)len,
 		"txids", txids);
@@ -168,7 +143,7 @@ static json_t *block_json(struct ember_txn *t, uint64_t height, int *rc)
 	    ember_cert_decode(cert, cenc, clen) == 0) {
 		json_t *signers = json_array();
 		for (uint32_t i = 0; i < cert->nsig; i++)
-			json_array_append_new(signers, addr_json(cert->sigs[i].validator));
+			json_array_append_new(signers, rpc_json_addr(cert->sigs[i].validator));
 		json_object_set_new(o, "cert", json_pack("{s:I, s:o}",
 			"round", (json_int_t)cert->round, "signers", signers));
 	} else {
@@ -227,18 +202,19 @@ static json_t *tx_json(const struct ember_tx *tx, const uint8_t *enc, size_t len
                        const uint8_t txid[32])
 {
 	json_t *o = json_pack("{s:o, s:s, s:s, s:o, s:o, s:I, s:I, s:o}",
-		"txid", hex_json(txid, 32),
-		"kind", tx->kind == EMBER_TX_TRANSFER ? "transfer" : "unknown",
+		"txid", rpc_json_hex(txid, 32),
+		"kind", ember_tx_kind_name(tx->kind) ? ember_tx_kind_name(tx->kind) : "unknown",
 		"chain_id", tx->chain_id,
-		"from", addr_json(tx->from),
-		"fee", u64_json(tx->fee),
+		"from", rpc_json_addr(tx->from),
+		"fee", rpc_json_u64(tx->fee),
 		"nonce", (json_int_t)tx->nonce,
 		"size", (json_int_t)len,
-		"hex", hex_json(enc, len));
-	if (tx->kind == EMBER_TX_TRANSFER) {
-		json_object_set_new(o, "to", addr_json(tx->u.transfer.to));
-		json_object_set_new(o, "amount", u64_json(tx->u.transfer.amount));
-	}
+		"hex", rpc_json_hex(enc, len));
+	json_t *pl = o ? rpc_tx_payload_json(tx) : NULL;
+	/* The payload's fields sit beside the common ones (transfer: to, amount). */
+	if (pl)
+		json_object_update(o, pl);
+	json_decref(pl);
 	return o;
 }
 
@@ -288,7 +264,7 @@ static void m_gettx(struct rpc_call *call, json_t *params, void *ctx)
 	json_object_set_new(o, "status", json_string("committed"));
 	json_object_set_new(o, "height", json_integer((json_int_t)height));
 	json_object_set_new(o, "index", json_integer(index));
-	json_object_set_new(o, "block_hash", hex_json(bh, 32));
+	json_object_set_new(o, "block_hash", rpc_json_hex(bh, 32));
 	rpc_result(call, o);
 out:
 	free(refs);
@@ -326,8 +302,8 @@ static void m_getaccount(struct rpc_call *call, json_t *params, void *ctx)
 	}
 	next = ember_mempool_next_nonce(n->cfg.mp, pub, a.nonce);
 	rpc_result(call, json_pack("{s:o, s:o, s:I, s:I, s:I}",
-		"address", addr_json(pub),
-		"balance", u64_json(a.balance),
+		"address", rpc_json_addr(pub),
+		"balance", rpc_json_u64(a.balance),
 		"nonce", (json_int_t)a.nonce,
 		"next_nonce", (json_int_t)next,
 		"pending", (json_int_t)(next - a.nonce)));
@@ -459,7 +435,7 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 	ember_txid(buf, len, txid);
 	if (ember_mempool_get(n->cfg.mp, txid)) {
 		/* Resubmitting a pending tx is harmless: answer with its id. */
-		rpc_result(call, hex_json(txid, 32));
+		rpc_result(call, rpc_json_hex(txid, 32));
 		return;
 	}
 	p->enc = malloc(len);
@@ -510,7 +486,7 @@ int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b)
 			                       b->jobs[i].txid, &a, why, sizeof(why));
 			if (rc == 0 || rc == EMBER_MP_DUP) {
 				n->accepted += rc == 0;
-				rpc_result(p->call, hex_json(b->jobs[i].txid, 32));
+				rpc_result(p->call, rpc_json_hex(b->jobs[i].txid, 32));
 			} else {
 				tx_reject(n, p->call, rc, why[0] ? why : ember_strerror(rc));
 			}
@@ -591,6 +567,16 @@ void rpc_node_free(struct rpc_node *n)
 void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s)
 {
 	n->server = s;
+}
+
+struct ember_store *rpc_node_store(struct rpc_node *n)
+{
+	return n->cfg.store;
+}
+
+const struct ember_genesis *rpc_node_genesis(struct rpc_node *n)
+{
+	return n->cfg.g;
 }
 
 int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx)

@@ -1,13 +1,16 @@
 /*
  * cli_main.c - ember-cli: keys, balances and transfers against a node's
- * JSON-RPC API (docs/rpc.md).
+ * JSON-RPC API (docs/rpc.md), the dispatcher, and the one path every
+ * signed transaction takes (cli_submit); the market and token-economy
+ * commands are in cli_market.c.
  *
  *   ember-cli [--rpc URL] COMMAND [ARGS] [OPTIONS]
  *
- * Commands are a table (name, handler, arity, usage); the dispatcher checks
- * the positional-argument count after the command's own options are parsed,
- * so handlers only see well-formed argument vectors.  Exit status: 0 ok,
- * 1 the operation failed, 2 the command line is wrong.
+ * Commands are tables (name, handler, arity, usage), one here and one in
+ * cli_market.c; the dispatcher checks the positional-argument count after
+ * the command's own options are parsed, so handlers only see well-formed
+ * argument vectors.  Exit status: 0 ok, 1 the operation failed, 2 the
+ * command line is wrong.
  *
  * Everything a person reads on failure is "ember-cli: <what is wrong>" with
  * the subject quoted, lowercase, no full stop.  Input is checked locally
@@ -37,23 +40,16 @@
 #include "ember/keystore.h"
 #include "ember/rpcclient.h"
 #include "ember/tx.h"
+#include "cli.h"
 
 #define CLI_DEFAULT_RPC "http://127.0.0.1:8645/"
 #define CLI_PASS_MAX 1024            /* bytes of passphrase, NUL excluded */
 #define CLI_POLL_MS 200
 #define CLI_WAIT_DEFAULT_S 60
 
-struct cli {
-	struct ember_rpc_client rpc;
-	const char *rpc_url;
-};
-
 /* --- messages ----------------------------------------------------------- */
 
-static int cli_fail(int status, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* Print "ember-cli: ..." to stderr; returns status for "return cli_fail()". */
-static int cli_fail(int status, const char *fmt, ...)
+int cli_fail(int status, const char *fmt, ...)
 {
 	va_list ap;
 	fputs("ember-cli: ", stderr);
@@ -85,7 +81,7 @@ static const char *cli_addr_reason(int rc)
 	}
 }
 
-static int cli_parse_addr(const char *s, uint8_t pub[32])
+int cli_parse_addr(const char *s, uint8_t pub[32])
 {
 	int rc = ember_addr_decode(s, pub);
 	if (rc != 0)
@@ -93,7 +89,7 @@ static int cli_parse_addr(const char *s, uint8_t pub[32])
 	return 0;
 }
 
-static int cli_parse_amount(const char *what, const char *s, uint64_t *out)
+int cli_parse_amount(const char *what, const char *s, uint64_t *out)
 {
 	int rc = ember_amount_parse(s, out);
 	if (rc == EMBER_ERANGE)
@@ -105,7 +101,7 @@ static int cli_parse_amount(const char *what, const char *s, uint64_t *out)
 }
 
 /* Strict unsigned decimal: digits only, no sign or spaces, fits in u64. */
-static int cli_parse_u64(const char *s, uint64_t *out)
+int cli_parse_u64(const char *s, uint64_t *out)
 {
 	if (s[0] == '\0' || strspn(s, "0123456789") != strlen(s) || strlen(s) > 20)
 		return -1;
@@ -299,10 +295,8 @@ static int cli_get_pass(struct cli_pass *p, const char *file, int confirm)
 
 /* --- talking to the node ------------------------------------------------ */
 
-/* Call method; prints the failure and returns 1, or 0 with *result set.
- * params is stolen. */
-static int cli_call(struct cli *c, const char *method, json_t *params,
-                    json_t **result, int *remote_code)
+int cli_call(struct cli *c, const char *method, json_t *params,
+             json_t **result, int *remote_code)
 {
 	char err[512];
 	int rc = ember_rpc_call(&c->rpc, method, params, result, remote_code,
@@ -312,9 +306,8 @@ static int cli_call(struct cli *c, const char *method, json_t *params,
 	return 0;
 }
 
-/* A u64 the node sends as a decimal string (amounts) or a JSON integer. */
-static int cli_json_u64(const struct cli *c, json_t *o, const char *field,
-                        uint64_t *out)
+int cli_json_u64(const struct cli *c, json_t *o, const char *field,
+                 uint64_t *out)
 {
 	json_t *v = json_object_get(o, field);
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
@@ -327,7 +320,7 @@ static int cli_json_u64(const struct cli *c, json_t *o, const char *field,
 	                "or not a number", c->rpc.host, c->rpc.port, field);
 }
 
-static int cli_print_json(json_t *v)
+int cli_print_json(json_t *v)
 {
 	char *s = json_dumps(v, JSON_INDENT(2) | JSON_ENCODE_ANY);
 	if (s == NULL)
@@ -339,25 +332,8 @@ static int cli_print_json(json_t *v)
 
 /* --- command options ---------------------------------------------------- */
 
-/* Every command option, parsed by the dispatcher; a command's table entry
- * says which of them it accepts. */
-enum cli_opt {
-	CLI_O_OUT = 1 << 0,
-	CLI_O_PASSFILE = 1 << 1,
-	CLI_O_JSON = 1 << 2,
-	CLI_O_FROM = 1 << 3,
-	CLI_O_FEE = 1 << 4,
-	CLI_O_NONCE = 1 << 5,
-	CLI_O_WAIT = 1 << 6,
-	CLI_O_TIMEOUT = 1 << 7
-};
-
-struct cli_opts {
-	unsigned seen;               /* enum cli_opt bits given */
-	const char *out, *passfile, *from, *fee, *nonce, *timeout;
-	int json, wait;
-};
-
+/* getopt_long's val is the enum cli_opt bit (cli.h), so one table serves
+ * every command and the dispatcher checks each against the command's mask. */
 static const struct option cli_cmd_longopts[] = {
 	{ "out", required_argument, NULL, CLI_O_OUT },
 	{ "passphrase-file", required_argument, NULL, CLI_O_PASSFILE },
@@ -367,6 +343,21 @@ static const struct option cli_cmd_longopts[] = {
 	{ "nonce", required_argument, NULL, CLI_O_NONCE },
 	{ "wait", no_argument, NULL, CLI_O_WAIT },
 	{ "timeout", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "class", required_argument, NULL, CLI_O_CLASS },
+	{ "gpus", required_argument, NULL, CLI_O_GPUS },
+	{ "vram", required_argument, NULL, CLI_O_VRAM },
+	{ "region", required_argument, NULL, CLI_O_REGION },
+	{ "price", required_argument, NULL, CLI_O_PRICE },
+	{ "endpoint", required_argument, NULL, CLI_O_ENDPOINT },
+	{ "max-price", required_argument, NULL, CLI_O_MAX_PRICE },
+	{ "duration", required_argument, NULL, CLI_O_DURATION },
+	{ "deposit", required_argument, NULL, CLI_O_DEPOSIT },
+	{ "tenant", required_argument, NULL, CLI_O_TENANT },
+	{ "provider", required_argument, NULL, CLI_O_PROVIDER },
+	{ "status", required_argument, NULL, CLI_O_STATUS },
+	{ "epoch", required_argument, NULL, CLI_O_EPOCH },
+	{ "after", required_argument, NULL, CLI_O_AFTER },
+	{ "limit", required_argument, NULL, CLI_O_LIMIT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -453,8 +444,10 @@ static double cli_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Poll gettx until the tx is committed or timeout_s pass. */
-static int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s)
+/* Poll gettx until the tx is committed or timeout_s pass; *height gets
+ * the block. */
+static int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s,
+                           uint64_t *height)
 {
 	double deadline = cli_now() + (double)timeout_s;
 	for (;;) {
@@ -473,6 +466,7 @@ static int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s)
 			if (st && strcmp(st, "committed") == 0 && json_is_integer(h)) {
 				printf("txid %s committed in block %" JSON_INTEGER_FORMAT "\n",
 				       txid, json_integer_value(h));
+				*height = (uint64_t)json_integer_value(h);
 				json_decref(res);
 				return 0;
 			}
@@ -487,20 +481,30 @@ static int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s)
 	}
 }
 
-static int cmd_send(struct cli *c, const struct cli_opts *o, char **args)
+int cli_from_address(const struct cli_opts *o, char addr[EMBER_ADDR_BUFLEN],
+                     uint8_t pub[32])
 {
-	uint8_t to[32], from[32];
-	uint64_t amount, fee = 0, nonce = 0, min_fee, wait_s = CLI_WAIT_DEFAULT_S;
+	int rc = ember_keystore_address(o->from, addr);
+	if (rc != 0)
+		return cli_keystore_fail(o->from, rc, errno);
+	if (ember_addr_decode(addr, pub) != 0)
+		return cli_keystore_fail(o->from, EMBER_KS_FORMAT, 0);
+	return 0;
+}
+
+int cli_submit(struct cli *c, const struct cli_opts *o, struct ember_tx *tx,
+               uint64_t *height)
+{
+	uint8_t from[32];
+	uint64_t fee = 0, nonce = 0, min_fee, wait_s = CLI_WAIT_DEFAULT_S, h = 0;
 	char from_addr[EMBER_ADDR_BUFLEN], fee_s[EMBER_AMOUNT_BUFLEN],
 	     min_s[EMBER_AMOUNT_BUFLEN];
 	json_t *status = NULL, *acct = NULL, *res = NULL;
 	int rc, ret = 1;
 
 	/* Everything local first: a typo costs no passphrase and no RPC. */
-	if (cli_parse_addr(args[0], to) || cli_parse_amount("amount", args[1], &amount))
-		return 1;
-	if (amount == 0)
-		return cli_fail(1, "invalid amount '%s': must be more than zero", args[1]);
+	if (!o->from)
+		return cli_fail(2, "a transaction needs --from KEYSTORE");
 	if (o->fee && cli_parse_amount("fee", o->fee, &fee))
 		return 1;
 	if (o->nonce && cli_parse_u64(o->nonce, &nonce) != 0)
@@ -509,10 +513,8 @@ static int cmd_send(struct cli *c, const struct cli_opts *o, char **args)
 	                   wait_s > 86400))
 		return cli_fail(2, "invalid timeout '%s': expected seconds, 1 to 86400",
 		                o->timeout);
-	if ((rc = ember_keystore_address(o->from, from_addr)) != 0)
-		return cli_keystore_fail(o->from, rc, errno);
-	if (ember_addr_decode(from_addr, from) != 0)
-		return cli_keystore_fail(o->from, EMBER_KS_FORMAT, 0);
+	if (cli_from_address(o, from_addr, from))
+		return 1;
 
 	if (cli_call(c, "getstatus", NULL, &status, NULL))
 		goto out;
@@ -533,28 +535,37 @@ static int cmd_send(struct cli *c, const struct cli_opts *o, char **args)
 		         fee_s, min_s);
 		goto out;
 	}
-	if (!ember_add_u64(amount, fee, &(uint64_t){ 0 })) {
-		cli_fail(1, "invalid amount '%s': amount plus fee overflows", args[1]);
-		goto out;
-	}
 	if (!o->nonce) {
 		if (cli_call(c, "getaccount", json_pack("[s]", from_addr), &acct, NULL) ||
 		    cli_json_u64(c, acct, "next_nonce", &nonce))
 			goto out;
 	}
 
-	/* Build and sign; the secret lives only between load and clear. */
-	struct ember_tx tx;
+	/* The payload the command built survives ember_tx_init, which
+	 * zeroes it along with the signature. */
+	struct ember_tx built = *tx;
+	if ((rc = ember_tx_init(tx, built.kind, chain_id, from, nonce, fee))) {
+		cli_fail(1, "cannot build transaction: %s", ember_strerror(rc));
+		goto out;
+	}
+	tx->u = built.u;
+	if ((rc = ember_tx_check(tx, chain_id, min_fee)) != 0) {
+		if (rc == EMBER_TX_OVERFLOW)
+			cli_fail(1, "invalid %s: amount plus fee overflows",
+			         ember_tx_kind_name(tx->kind));
+		else
+			cli_fail(1, "invalid %s: %s", ember_tx_kind_name(tx->kind),
+			         ember_strerror(rc));
+		goto out;
+	}
+
+	/* Sign; the secret lives only between load and clear. */
 	struct ember_keypair kp;
 	struct cli_pass pass;
 	uint8_t enc[EMBER_TX_MAX_SIZE];
 	char hex[2 * EMBER_TX_MAX_SIZE + 1];
 	size_t len = 0;
 
-	if ((rc = ember_tx_init_transfer(&tx, chain_id, from, nonce, fee, to, amount))) {
-		cli_fail(1, "cannot build transaction: %s", ember_strerror(rc));
-		goto out;
-	}
 	cli_pass_init(&pass);
 	if (cli_get_pass(&pass, o->passfile, 0) != 0) {
 		cli_pass_release(&pass);
@@ -569,11 +580,11 @@ static int cmd_send(struct cli *c, const struct cli_opts *o, char **args)
 		cli_keystore_fail(o->from, rc, e);
 		goto out;
 	}
-	rc = ember_tx_sign(&tx, &kp);
+	rc = ember_tx_sign(tx, &kp);
 	ember_keypair_clear(&kp);
 	sodium_munlock(&kp, sizeof kp);
 	if (rc == 0)
-		rc = ember_tx_encode(&tx, enc, sizeof enc, &len);
+		rc = ember_tx_encode(tx, enc, sizeof enc, &len);
 	if (rc != 0) {
 		cli_fail(1, "cannot sign transaction: %s", ember_strerror(rc));
 		goto out;
@@ -590,7 +601,9 @@ static int cmd_send(struct cli *c, const struct cli_opts *o, char **args)
 	}
 	puts(txid);
 	fflush(stdout);
-	ret = o->wait ? cli_wait_commit(c, txid, wait_s) : 0;
+	ret = o->wait ? cli_wait_commit(c, txid, wait_s, &h) : 0;
+	if (height)
+		*height = h;
 out:
 	json_decref(status);
 	json_decref(acct);
@@ -598,7 +611,21 @@ out:
 	return ret;
 }
 
-static int cli_show(struct cli *c, const char *method, json_t *params)
+static int cmd_send(struct cli *c, const struct cli_opts *o, char **args)
+{
+	struct ember_tx tx;
+
+	memset(&tx, 0, sizeof tx);
+	tx.kind = EMBER_TX_TRANSFER;
+	if (cli_parse_addr(args[0], tx.u.transfer.to) ||
+	    cli_parse_amount("amount", args[1], &tx.u.transfer.amount))
+		return 1;
+	if (tx.u.transfer.amount == 0)
+		return cli_fail(1, "invalid amount '%s': must be more than zero", args[1]);
+	return cli_submit(c, o, &tx, NULL);
+}
+
+int cli_show(struct cli *c, const char *method, json_t *params)
 {
 	json_t *res;
 	if (cli_call(c, method, params, &res, NULL))
@@ -633,21 +660,6 @@ static int cmd_status(struct cli *c, const struct cli_opts *o, char **args)
 
 /* --- dispatch ----------------------------------------------------------- */
 
-enum cli_flags {
-	CLI_F_RPC = 1 << 0          /* talks to the node: --rpc must parse */
-};
-
-struct cli_cmd {
-	const char *name;
-	int (*fn)(struct cli *c, const struct cli_opts *o, char **args);
-	int min_args, max_args;
-	unsigned opts;              /* enum cli_opt accepted */
-	unsigned required;          /* enum cli_opt that must be given */
-	unsigned flags;
-	const char *usage;
-	const char *help;
-};
-
 static const struct cli_cmd cli_cmds[] = {
 	{ "keygen", cmd_keygen, 0, 0, CLI_O_OUT | CLI_O_PASSFILE, CLI_O_OUT, 0,
 	  "keygen --out FILE [--passphrase-file F]",
@@ -658,9 +670,7 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "balance", cmd_balance, 1, 1, CLI_O_JSON, 0, CLI_F_RPC,
 	  "balance ADDRESS [--json]",
 	  "show an account's balance, nonce and pending transactions" },
-	{ "send", cmd_send, 2, 2,
-	  CLI_O_FROM | CLI_O_FEE | CLI_O_NONCE | CLI_O_WAIT | CLI_O_TIMEOUT |
-	  CLI_O_PASSFILE, CLI_O_FROM, CLI_F_RPC,
+	{ "send", cmd_send, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
 	  "send TO AMOUNT --from KEYSTORE [--fee AMOUNT] [--nonce N] [--wait]\n"
 	  "          [--timeout S] [--passphrase-file F]",
 	  "transfer AMOUNT EMB to TO; prints the txid (--wait: until committed)" },
@@ -692,10 +702,19 @@ static void cli_usage(FILE *f)
 "commands:\n");
 	for (size_t i = 0; i < sizeof cli_cmds / sizeof cli_cmds[0]; i++)
 		fprintf(f, "  %s\n      %s\n", cli_cmds[i].usage, cli_cmds[i].help);
+	size_t nm;
+	const struct cli_cmd *market = cli_market_cmds(&nm);
+	fprintf(f, "\nstaking, providers, market and oracle:\n");
+	for (size_t i = 0; i < nm; i++)
+		fprintf(f, "  %s\n      %s\n", market[i].usage, market[i].help);
 	fprintf(f,
 "\n"
-"Amounts are in EMB (up to 9 decimals).  The passphrase comes from\n"
-"--passphrase-file (first line), else $EMBER_PASSPHRASE, else the terminal.\n"
+"Transactions take --from KEYSTORE [--fee AMOUNT] [--nonce N] [--wait]\n"
+"[--timeout S] [--passphrase-file F]; reads take --json for the raw answer.\n"
+"Amounts are in EMB (up to 9 decimals).  Prices are per GPU-hour: EMB\n"
+"under the sfa token model, US dollars (up to 6 decimals) under bme and\n"
+"hybrid.  The passphrase comes from --passphrase-file (first line), else\n"
+"$EMBER_PASSPHRASE, else the terminal.\n"
 "$EMBER_RPC_TOKEN is sent as a bearer token; $EMBER_RPC_CA turns on TLS\n"
 "certificate checks against that CA file.\n");
 }
@@ -740,6 +759,21 @@ static int cli_parse_cmd_opts(const struct cli_cmd *cmd, int argc, char **argv,
 		case CLI_O_NONCE: o->nonce = optarg; break;
 		case CLI_O_WAIT: o->wait = 1; break;
 		case CLI_O_TIMEOUT: o->timeout = optarg; break;
+		case CLI_O_CLASS: o->gpu_class = optarg; break;
+		case CLI_O_GPUS: o->gpus = optarg; break;
+		case CLI_O_VRAM: o->vram = optarg; break;
+		case CLI_O_REGION: o->region = optarg; break;
+		case CLI_O_PRICE: o->price = optarg; break;
+		case CLI_O_ENDPOINT: o->endpoint = optarg; break;
+		case CLI_O_MAX_PRICE: o->max_price = optarg; break;
+		case CLI_O_DURATION: o->duration = optarg; break;
+		case CLI_O_DEPOSIT: o->deposit = optarg; break;
+		case CLI_O_TENANT: o->tenant = optarg; break;
+		case CLI_O_PROVIDER: o->provider = optarg; break;
+		case CLI_O_STATUS: o->status = optarg; break;
+		case CLI_O_EPOCH: o->epoch = optarg; break;
+		case CLI_O_AFTER: o->after = optarg; break;
+		case CLI_O_LIMIT: o->limit = optarg; break;
 		}
 	}
 	unsigned missing = cmd->required & ~o->seen;
@@ -805,10 +839,15 @@ int main(int argc, char **argv)
 		cli_usage(stdout);
 		return 0;
 	}
-	const struct cli_cmd *cmd = NULL;
+	const struct cli_cmd *cmd = NULL, *market;
+	size_t nmarket;
 	for (size_t i = 0; i < sizeof cli_cmds / sizeof cli_cmds[0]; i++)
 		if (strcmp(cli_cmds[i].name, name) == 0)
 			cmd = &cli_cmds[i];
+	market = cli_market_cmds(&nmarket);
+	for (size_t i = 0; !cmd && i < nmarket; i++)
+		if (strcmp(market[i].name, name) == 0)
+			cmd = &market[i];
 	if (cmd == NULL) {
 		cli_fail(2, "unknown command '%s'; see 'ember-cli --help'", name);
 		return 2;

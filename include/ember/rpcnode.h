@@ -61,6 +61,12 @@ const struct ember_genesis *rpc_node_genesis(struct rpc_node *n);
  */
 const struct rpc_method *rpc_market_methods(size_t *count);
 
+/* The payload fields of tx (per kind, named as in tx.h) as a new JSON
+ * object that gettx merges into its answer; NULL for an unknown kind or
+ * when memory runs out (rpc/market.c). */
+struct ember_tx;
+json_t *rpc_tx_payload_json(const struct ember_tx *tx);
+
 /* Set the server (for /metrics counters). */
 void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s);
 
