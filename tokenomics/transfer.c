@@ -23,30 +23,30 @@ static const char totals_key[] = "totals";
 
 void tk_totals_encode(const struct tok_totals *x, uint8_t out[TOK_TOTALS_ENC_LEN])
 {
-	const uint64_t v[19] = {
+	const uint64_t v[20] = {
 		x->supply, x->genesis, x->minted, x->burned, x->escrow,
 		x->staked, x->unbonding, x->rewards, x->epoch, x->minted_epoch,
-		x->burned_epoch, x->emission_next, x->open_orders, x->open_leases,
+		x->burned_epoch, x->slashed_epoch, x->emission_next, x->open_orders, x->open_leases,
 		x->providers_active, x->next_order_id, x->next_lease_id,
 		x->oracle_uusd, x->oracle_epoch
 	};
 	out[0] = TOTALS_VERSION;
-	for (size_t i = 0; i < 19; i++)
+	for (size_t i = 0; i < 20; i++)
 		ember_le64_put(out + 1 + 8 * i, v[i]);
 }
 
 int tk_totals_decode(struct tok_totals *x, const uint8_t *in, size_t len)
 {
-	uint64_t *const f[19] = {
+	uint64_t *const f[20] = {
 		&x->supply, &x->genesis, &x->minted, &x->burned, &x->escrow,
 		&x->staked, &x->unbonding, &x->rewards, &x->epoch, &x->minted_epoch,
-		&x->burned_epoch, &x->emission_next, &x->open_orders, &x->open_leases,
+		&x->burned_epoch, &x->slashed_epoch, &x->emission_next, &x->open_orders, &x->open_leases,
 		&x->providers_active, &x->next_order_id, &x->next_lease_id,
 		&x->oracle_uusd, &x->oracle_epoch
 	};
 	if (len != TOK_TOTALS_ENC_LEN || in[0] != TOTALS_VERSION)
 		return EMBER_STORE_CORRUPT;
-	for (size_t i = 0; i < 19; i++)
+	for (size_t i = 0; i < 20; i++)
 		*f[i] = ember_le64_get(in + 1 + 8 * i);
 	return 0;
 }

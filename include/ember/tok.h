@@ -47,13 +47,14 @@ struct tok_totals {
 	uint64_t escrow, staked, unbonding, rewards;
 	uint64_t epoch;           /* epoch the *_epoch counters belong to */
 	uint64_t minted_epoch, burned_epoch;
+	uint64_t slashed_epoch;   /* burned by slashing in this epoch */
 	uint64_t emission_next;   /* minted at the next epoch boundary */
 	uint64_t open_orders, open_leases, providers_active;
 	uint64_t next_order_id, next_lease_id;   /* ids start at 1 */
 	uint64_t oracle_uusd;     /* current oracle price, 0 = none */
 	uint64_t oracle_epoch;    /* epoch from which oracle_uusd holds */
 };
-#define TOK_TOTALS_ENC_LEN (1 + 19 * 8)
+#define TOK_TOTALS_ENC_LEN (1 + 20 * 8)
 
 /* One closed epoch (EMBER_DB_PARAMS, ember_key_epoch()). */
 struct tok_epoch_rec {
@@ -64,7 +65,7 @@ struct tok_epoch_rec {
 	uint32_t nreports;
 	uint64_t work;                  /* eligible GPU-blocks */
 	uint32_t providers_rewarded, providers_failed;
-	uint64_t slashed;               /* burned by slashing */
+	uint64_t slashed;               /* burned by slashing in the epoch */
 	uint64_t supply;                /* at the end of the epoch */
 	uint64_t staked;
 };
