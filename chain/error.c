@@ -105,6 +105,16 @@ static const struct err_entry err_table[] = {
 	{ EMBER_TOK_EPOCH, "epoch is not in the future" },
 	{ EMBER_TOK_EVIDENCE, "evidence does not prove a double sign" },
 	{ EMBER_TOK_EVIDENCE_DUP, "double sign already punished" },
+
+	{ EMBER_PROOF_FORMAT, "malformed proof" },
+	{ EMBER_PROOF_POW, "proof lacks its grinding work" },
+	{ EMBER_PROOF_ENTRY, "proof opens a wrong entry" },
+	{ EMBER_PROOF_ROOT, "proof paths do not match its root" },
+	{ EMBER_PROOF_LATE, "proof is past its deadline" },
+	{ EMBER_PROOF_EPOCH, "proof is not for the current epoch" },
+	{ EMBER_PROOF_DUP, "challenge already answered" },
+	{ EMBER_PROOF_NOT_CHALLENGED, "sender has no challenge this epoch" },
+	{ EMBER_PROOF_NO_CUDA, "no cuda back end or device" },
 };
 
 const char *ember_strerror(int code)

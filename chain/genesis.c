@@ -104,11 +104,15 @@ static const struct gen_param gen_params[] = {
 	GEN_BPS(slash_double_sign_bps),
 	GEN_BPS(slash_cap_bps),
 	GEN_P32(jail_epochs, 0, 100000),
+	GEN_P32(challenges_enabled, 0, 1),
+	GEN_P64(challenge_deadline_blocks, GEN_P_U64, 1, 1000000),
+	GEN_P32(proof_openings, 16, 4096),
+	GEN_P32(proof_pow_bits, 0, 40),
 };
 #define GEN_NPARAMS (sizeof(gen_params) / sizeof(gen_params[0]))
 
 #define GEN_CLASS_CHALLENGE_MIN 64
-#define GEN_CLASS_CHALLENGE_MAX 65536
+#define GEN_CLASS_CHALLENGE_MAX 8192
 
 /* The table a genesis without "gpu_classes" gets.  Sorted by id, as
  * g->classes must be. */
@@ -488,6 +492,12 @@ static int gen_check_params(struct gen_ctx *c, const struct ember_params *p)
 		return gen_fail(c, "slash_declared_bps %" PRIu32 " must not exceed "
 		                   "slash_fault_bps %" PRIu32,
 		                p->slash_declared_bps, p->slash_fault_bps);
+	/* A proof must be due inside the epoch that issued its challenge, so
+	 * the epoch boundary can judge every challenge of the epoch. */
+	if (p->challenge_deadline_blocks >= p->epoch_blocks)
+		return gen_fail(c, "challenge_deadline_blocks %" PRIu64 " must be "
+		                   "below epoch_blocks %" PRIu64,
+		                p->challenge_deadline_blocks, p->epoch_blocks);
 	c->where[0] = '\0';
 	return 0;
 }
@@ -541,13 +551,14 @@ static int gen_class_name_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* challenge_n is the GPU proof's matrix size N: a multiple of 64 as
- * genesis.h requires, and at most 65536 so that an N x N fp32 matrix
- * (16 GiB) still fits on one card. */
+/* challenge_n is the GPU proof's matrix size N: a power of two (the
+ * commitment is a complete binary tree over N*N/8 leaves, docs/proofs.md),
+ * at least 64, and at most 8192, the largest whose proof (400 openings)
+ * stays under 128 KiB. */
 static int gen_class_challenge_ok(uint64_t n)
 {
 	return n >= GEN_CLASS_CHALLENGE_MIN && n <= GEN_CLASS_CHALLENGE_MAX &&
-	       n % 64 == 0;
+	       (n & (n - 1)) == 0;
 }
 
 static int gen_class_cmp(const void *pa, const void *pb)
@@ -610,7 +621,7 @@ static int gen_parse_classes(struct gen_ctx *c, struct ember_genesis *g,
 		    (rc = gen_get_uint(c, e, "challenge_n", &chal)) != 0)
 			return rc;
 		if (!gen_class_challenge_ok(chal))
-			return gen_fail(c, "challenge_n must be a multiple of 64 in "
+			return gen_fail(c, "challenge_n must be a power of two in "
 			                   "%d..%d, not %" PRIu64,
 			                GEN_CLASS_CHALLENGE_MIN,
 			                GEN_CLASS_CHALLENGE_MAX, chal);
@@ -1020,6 +1031,11 @@ void ember_params_default(struct ember_params *p)
 	p->slash_double_sign_bps = 500;
 	p->slash_cap_bps = 1000;
 	p->jail_epochs = 2;
+	/* GPU proofs: docs/proofs.md derives 400 openings and 24 bits */
+	p->challenges_enabled = 1;
+	p->challenge_deadline_blocks = 20;
+	p->proof_openings = 400;
+	p->proof_pow_bits = 24;
 }
 
 const struct ember_gpu_class *ember_gpu_classes_default(size_t *n)

@@ -68,6 +68,10 @@ int ember_devnet_prepare(const char *datadir, unsigned naccounts,
 	/* A single dev validator does not run a price feed, so the genesis
 	 * price must stay usable; real networks keep the default. */
 	g.params.oracle_max_age_epochs = 1000000;
+	/* Challenges on, answered by `ember-prover --backend cpu` on a dev
+	 * machine: a light grinding cost (docs/proofs.md explains what a
+	 * real network's 24 bits buy). */
+	g.params.proof_pow_bits = 16;
 	g.allocs = calloc(naccounts, sizeof(*g.allocs));
 	g.vals = calloc(1, sizeof(*g.vals));
 	if (!g.allocs || !g.vals || ember_genesis_default_classes(&g) != 0) {

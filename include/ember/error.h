@@ -131,7 +131,18 @@ enum ember_err {
 	EMBER_TOK_SELF_DEAL = -1022,       /* provider bidding on its own order */
 	EMBER_TOK_EPOCH = -1023,           /* maintenance not for a future epoch */
 	EMBER_TOK_EVIDENCE = -1024,        /* evidence does not prove a double sign */
-	EMBER_TOK_EVIDENCE_DUP = -1025     /* this double sign was already punished */
+	EMBER_TOK_EVIDENCE_DUP = -1025,    /* this double sign was already punished */
+
+	/* GPU proofs: -1100 .. -1199 */
+	EMBER_PROOF_FORMAT = -1100,        /* body has the wrong size or layout */
+	EMBER_PROOF_POW = -1101,           /* grinding nonce lacks the pow bits */
+	EMBER_PROOF_ENTRY = -1102,         /* an opened entry is not (A x B)[i][j] */
+	EMBER_PROOF_ROOT = -1103,          /* the paths do not lead to the root */
+	EMBER_PROOF_LATE = -1104,          /* past the challenge's deadline */
+	EMBER_PROOF_EPOCH = -1105,         /* not the current epoch's challenge */
+	EMBER_PROOF_DUP = -1106,           /* this challenge is already answered */
+	EMBER_PROOF_NOT_CHALLENGED = -1107,/* sender has no challenge this epoch */
+	EMBER_PROOF_NO_CUDA = -1108        /* no CUDA back end or no device */
 };
 
 /*

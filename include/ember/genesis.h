@@ -60,7 +60,7 @@ struct ember_gpu_class {
 	char name[EMBER_CLASS_NAME_MAX + 1];
 	uint32_t vram_gib;                  /* minimum VRAM a provider must claim */
 	uint64_t min_stake_per_gpu;         /* base units (SFA, hybrid) */
-	uint32_t challenge_n;               /* matrix size N, multiple of 64 */
+	uint32_t challenge_n;               /* matrix size N, a power of two */
 };
 
 /*
@@ -86,6 +86,13 @@ struct ember_params {
 	uint32_t slash_cap_bps;             /* most slashed from one offender in
 	                                     * one epoch, of its stake+unbonding */
 	uint32_t jail_epochs;               /* jail after an undeclared fault */
+	/* GPU proofs (docs/proofs.md) */
+	uint32_t challenges_enabled;        /* 0: no challenges, every provider
+	                                     * passes (the pre-proof behaviour) */
+	uint64_t challenge_deadline_blocks; /* proof due by epoch start + this;
+	                                     * < epoch_blocks */
+	uint32_t proof_openings;            /* Fiat-Shamir openings per proof */
+	uint32_t proof_pow_bits;            /* grinding cost, leading zero bits */
 };
 
 struct ember_genesis {

@@ -78,6 +78,8 @@ struct tok_block {
 	uint64_t epoch;                  /* tok_epoch_of(g, height) */
 	uint64_t fees;                   /* collected so far in this block */
 	uint32_t applied;                /* txs applied */
+	uint8_t parent[32];              /* hash of block height-1 (challenge
+	                                  * seeds); tok_block_set_parent */
 	int have_totals;                 /* totals loaded (lazily, first use) */
 	struct tok_totals totals;        /* cached; written at tok_block_end */
 };
@@ -109,6 +111,31 @@ EMBER_WUR int tok_apply_tx(struct tok_block *b, struct ember_state *st,
  * ends an epoch, and write the totals.
  * Returns: 0, store codes, EMBER_ENOMEM, EMBER_TX_OVERFLOW. */
 EMBER_WUR int tok_block_end(struct tok_block *b, struct ember_state *st);
+
+/* The parent block's hash (block height-1).  Block appliers call this
+ * after tok_block_begin; the first block of an epoch records it as the
+ * epoch's challenge hash (proof.h).  Without it the parent reads as zero. */
+void tok_block_set_parent(struct tok_block *b, const uint8_t parent[32]);
+
+/*
+ * The challenge record of provider in epoch (EMBER_DB_CHALLENGES, key
+ * be64 epoch || provider): written PASS when a proof applies, and FAIL or
+ * MISSING at the epoch boundary for every challenged provider without a
+ * pass.  And the hash H that seeds epoch's challenges (recorded in the
+ * epoch's first block; available from then on).
+ * Returns: 0, EMBER_ENOTFOUND, store codes.
+ */
+struct tok_challenge_rec {
+	uint8_t result;                 /* enum ember_chal_result */
+	uint64_t height;                /* block of the proof or the judgment */
+	uint32_t n;
+	uint8_t root[20];               /* zero unless passed */
+};
+EMBER_WUR int tok_challenge_get(struct ember_txn *t, uint64_t epoch,
+                                const uint8_t provider[32],
+                                struct tok_challenge_rec *out);
+EMBER_WUR int tok_epoch_hash(struct ember_txn *t, uint64_t epoch,
+                             uint8_t out[32]);
 
 /* Epoch of block height h (block 0, genesis, is in epoch 0). */
 uint64_t tok_epoch_of(const struct ember_genesis *g, uint64_t h);

@@ -51,7 +51,8 @@ enum ember_tx_kind {
 	EMBER_TX_PRICE = 13,           /* validator: token price, micro-USD/EMB */
 	EMBER_TX_MAINTENANCE = 14,     /* provider: declare downtime for an epoch */
 	EMBER_TX_EVIDENCE = 15,        /* anyone: two conflicting signed votes */
-	EMBER_TX_KIND_MAX = 15
+	EMBER_TX_PROOF = 16,           /* provider: answer to its GPU challenge */
+	EMBER_TX_KIND_MAX = 16
 };
 
 #define EMBER_REGION_MAX 16            /* [a-z0-9-], 1..16 chars */
@@ -132,6 +133,18 @@ struct ember_tx_evidence {
 	uint8_t sig_b[64];
 };
 
+/* Proof of compute (proof.h).  body is a view into the buffer the tx was
+ * decoded from (it is up to ~128 KiB, too big to copy into every struct):
+ * whoever copies the encoding elsewhere calls ember_tx_rebind(). */
+struct ember_tx_proof {
+	uint64_t epoch;
+	const uint8_t *body;
+	uint32_t body_len;             /* 1..EMBER_PROOF_BODY_MAX */
+};
+
+/* Encoded size limit for a proof tx (other kinds: EMBER_TX_MAX_SIZE). */
+#define EMBER_TX_PROOF_MAX_SIZE (128 * 1024)
+
 struct ember_tx {
 	uint8_t version;
 	uint8_t kind;
@@ -151,6 +164,7 @@ struct ember_tx {
 		struct ember_tx_price price;
 		struct ember_tx_maintenance maint;
 		struct ember_tx_evidence evidence;
+		struct ember_tx_proof proof;
 	} u;
 	uint8_t sig[64];
 };
@@ -172,8 +186,13 @@ struct ember_tx {
  *   maintenance   u64 epoch
  *   evidence      32 validator || u8 type || u64 height || u32 round ||
  *                 32 hash_a || 64 sig_a || 32 hash_b || 64 sig_b
+ *   proof         u64 epoch || varint len || body (proof.h)
  * (u16 is little-endian, 2 bytes.)
  */
+
+/* Point a proof tx's body at the same bytes inside enc, a copy of the
+ * encoding it was decoded from (no-op for other kinds). */
+void ember_tx_rebind(struct ember_tx *tx, const uint8_t *enc, size_t len);
 
 /* Short lowercase name of a kind ("transfer", "stake", "provider_register",
  * ...), or NULL for an unknown kind; and the reverse (0 if unknown). */
