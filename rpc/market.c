@@ -150,6 +150,18 @@ static void mk_reply(struct rpc_call *call, json_t *o)
 	rpc_result(call, o);
 }
 
+/* A list's page: items (taken) as `name`, and next (taken), the cursor of
+ * the following page or null. */
+static json_t *mk_page(const struct mk_read *r, const char *name, json_t *items,
+                       json_t *next)
+{
+	return json_pack("{s:I, s:s, s:o, s:o}",
+		"height", (json_int_t)r->tip.height,
+		"price_unit", mk_price_unit(r->model),
+		name, items,
+		"next", next);
+}
+
 /* --- params ------------------------------------------------------------- *
  * Each returns 1 when the param is given, 0 when it is absent or null
  * (by-name calls fill gaps with null), -1 after answering the call with
@@ -248,6 +260,15 @@ static int mk_param_status(struct rpc_call *call, json_t *params, size_t i,
 		return -1;
 	}
 	return 1;
+}
+
+/* A required address ("address" of getprovider/getstake). */
+static int mk_param_address(struct rpc_call *call, json_t *params, uint8_t pub[32])
+{
+	int got = mk_param_addr(call, params, 0, "address", pub);
+	if (got == 0)
+		rpc_error(call, RPC_INVALID_PARAMS, "parameter 'address' is required");
+	return got == 1 ? 0 : -1;
 }
 
 /* A required id ("id" of getorder/getlease). */
@@ -512,12 +533,7 @@ static void m_getprovider(struct rpc_call *call, json_t *params, void *ctx)
 	json_t *o;
 	int rc;
 
-	if ((rc = mk_param_addr(call, params, 0, "address", pub)) <= 0) {
-		if (rc == 0)
-			rpc_error(call, RPC_INVALID_PARAMS, "parameter 'address' is required");
-		return;
-	}
-	if (mk_begin(call, ctx, &r))
+	if (mk_param_address(call, params, pub) || mk_begin(call, ctx, &r))
 		return;
 	if ((rc = tok_provider_get(r.t, pub, &p))) {
 		if (rc == EMBER_TOK_NO_PROVIDER)
@@ -604,7 +620,7 @@ static void m_listproviders(struct rpc_call *call, json_t *params, void *ctx)
 	struct mk_read r;
 	struct mk_provlist L;
 	uint8_t after[32];
-	json_t *cls = json_array_get(params, 0), *o;
+	json_t *cls = json_array_get(params, 0);
 	int rc = 0;
 
 	memset(&L, 0, sizeof L);
@@ -654,12 +670,8 @@ static void m_listproviders(struct rpc_call *call, json_t *params, void *ctx)
 		mk_fail(call, "the providers", rc);
 		goto out;
 	}
-	o = json_pack("{s:I, s:s, s:o, s:o}",
-		"height", (json_int_t)r.tip.height,
-		"price_unit", mk_price_unit(r.model),
-		"providers", L.items,
-		"next", L.more ? rpc_json_addr(L.last) : json_null());
-	mk_reply(call, o);
+	mk_reply(call, mk_page(&r, "providers", L.items,
+	                       L.more ? rpc_json_addr(L.last) : json_null()));
 out:
 	mk_end(&r);
 }
@@ -822,14 +834,25 @@ static int mk_walk_run(struct mk_walk *w)
 	return ember_store_iter(w->r->t, w->db, start, sl, walk_cb, w);
 }
 
-static json_t *mk_page(const struct mk_read *r, const char *name,
-                       struct mk_walk *w)
+/* Run the walk w (set up but for items) and answer with its page, the
+ * list called `name` ("the <name>" when the read fails). */
+static void mk_walk_reply(struct rpc_call *call, struct mk_walk *w, const char *name)
 {
-	return json_pack("{s:I, s:s, s:o, s:o}",
-		"height", (json_int_t)r->tip.height,
-		"price_unit", mk_price_unit(r->model),
-		name, w->items,
-		"next", w->more ? mk_int(w->last) : json_null());
+	char what[32];
+	int rc;
+
+	if (!(w->items = json_array())) {
+		mk_reply(call, NULL);
+		return;
+	}
+	if ((rc = mk_walk_run(w))) {
+		json_decref(w->items);
+		snprintf(what, sizeof what, "the %s", name);
+		mk_fail(call, what, rc);
+		return;
+	}
+	mk_reply(call, mk_page(w->r, name, w->items,
+	                       w->more ? mk_int(w->last) : json_null()));
 }
 
 struct mk_order_filter {
@@ -859,7 +882,7 @@ static void m_listorders(struct rpc_call *call, json_t *params, void *ctx)
 	struct mk_walk w;
 	struct mk_order_filter f = { 0 };
 	uint8_t tenant[32];
-	int have_tenant, rc;
+	int have_tenant;
 
 	memset(&w, 0, sizeof w);
 	if ((have_tenant = mk_param_addr(call, params, 0, "tenant", tenant)) < 0 ||
@@ -883,17 +906,7 @@ static void m_listorders(struct rpc_call *call, json_t *params, void *ctx)
 	} else {
 		w.db = EMBER_DB_ORDERS;
 	}
-	if (!(w.items = json_array())) {
-		mk_reply(call, NULL);
-		goto out;
-	}
-	if ((rc = mk_walk_run(&w))) {
-		json_decref(w.items);
-		mk_fail(call, "the orders", rc);
-		goto out;
-	}
-	mk_reply(call, mk_page(&r, "orders", &w));
-out:
+	mk_walk_reply(call, &w, "orders");
 	mk_end(&r);
 }
 
@@ -959,7 +972,7 @@ static void m_listleases(struct rpc_call *call, json_t *params, void *ctx)
 	struct mk_walk w;
 	struct mk_lease_filter f = { 0, NULL, 0 };
 	uint8_t tenant[32], provider[32];
-	int have_tenant, have_provider, rc;
+	int have_tenant, have_provider;
 
 	memset(&w, 0, sizeof w);
 	if ((have_tenant = mk_param_addr(call, params, 0, "tenant", tenant)) < 0 ||
@@ -995,17 +1008,7 @@ static void m_listleases(struct rpc_call *call, json_t *params, void *ctx)
 	} else {
 		w.db = EMBER_DB_LEASES;
 	}
-	if (!(w.items = json_array())) {
-		mk_reply(call, NULL);
-		goto out;
-	}
-	if ((rc = mk_walk_run(&w))) {
-		json_decref(w.items);
-		mk_fail(call, "the leases", rc);
-		goto out;
-	}
-	mk_reply(call, mk_page(&r, "leases", &w));
-out:
+	mk_walk_reply(call, &w, "leases");
 	mk_end(&r);
 }
 
@@ -1043,12 +1046,7 @@ static void m_getstake(struct rpc_call *call, json_t *params, void *ctx)
 	json_t *o;
 	int rc;
 
-	if ((rc = mk_param_addr(call, params, 0, "address", pub)) <= 0) {
-		if (rc == 0)
-			rpc_error(call, RPC_INVALID_PARAMS, "parameter 'address' is required");
-		return;
-	}
-	if (mk_begin(call, ctx, &r))
+	if (mk_param_address(call, params, pub) || mk_begin(call, ctx, &r))
 		return;
 	U.acct = pub;
 	if (!(U.items = json_array())) {

@@ -37,6 +37,21 @@ static int put_enc(struct ember_state *st, enum ember_db db,
 	return ember_state_put(st, db, key, klen, buf, n);
 }
 
+/* Orders and leases are keyed by their id (be64). */
+static int get_by_id(struct ember_txn *t, enum ember_db db, uint64_t id,
+                     const void **v, size_t *vl)
+{
+	uint8_t key[8];
+	return ember_store_get(t, db, key, ember_key_id(key, id), v, vl);
+}
+
+static int put_by_id(struct ember_state *st, enum ember_db db, uint64_t id,
+                     const uint8_t *buf, size_t n)
+{
+	uint8_t key[8];
+	return put_enc(st, db, key, ember_key_id(key, id), buf, n);
+}
+
 int tk_get_provider(struct ember_txn *t, const uint8_t owner[32],
                     struct ember_provider *p)
 {
@@ -97,20 +112,17 @@ int tk_put_stake(struct ember_state *st, const uint8_t acct[32],
 
 int tk_get_order(struct ember_txn *t, uint64_t id, struct ember_order *o)
 {
-	uint8_t key[8];
 	const void *v;
 	size_t vl;
-	int rc = ember_store_get(t, EMBER_DB_ORDERS, key, ember_key_id(key, id),
-	                         &v, &vl);
+	int rc = get_by_id(t, EMBER_DB_ORDERS, id, &v, &vl);
 
 	return rc ? rc : decoded(ember_order_decode(o, v, vl));
 }
 
 int tk_put_order(struct ember_state *st, const struct ember_order *o)
 {
-	uint8_t key[8], buf[REC_BUF];
-	return put_enc(st, EMBER_DB_ORDERS, key, ember_key_id(key, o->id), buf,
-	               ember_order_encode(o, buf));
+	uint8_t buf[REC_BUF];
+	return put_by_id(st, EMBER_DB_ORDERS, o->id, buf, ember_order_encode(o, buf));
 }
 
 int tk_get_bid(struct ember_txn *t, uint64_t order_id, const uint8_t prov[32],
@@ -142,20 +154,17 @@ int tk_del_bid(struct ember_state *st, uint64_t order_id, const uint8_t prov[32]
 
 int tk_get_lease(struct ember_txn *t, uint64_t id, struct ember_lease *l)
 {
-	uint8_t key[8];
 	const void *v;
 	size_t vl;
-	int rc = ember_store_get(t, EMBER_DB_LEASES, key, ember_key_id(key, id),
-	                         &v, &vl);
+	int rc = get_by_id(t, EMBER_DB_LEASES, id, &v, &vl);
 
 	return rc ? rc : decoded(ember_lease_decode(l, v, vl));
 }
 
 int tk_put_lease(struct ember_state *st, const struct ember_lease *l)
 {
-	uint8_t key[8], buf[REC_BUF];
-	return put_enc(st, EMBER_DB_LEASES, key, ember_key_id(key, l->id), buf,
-	               ember_lease_encode(l, buf));
+	uint8_t buf[REC_BUF];
+	return put_by_id(st, EMBER_DB_LEASES, l->id, buf, ember_lease_encode(l, buf));
 }
 
 int tk_idx_put(struct ember_state *st, const uint8_t *key, size_t klen,

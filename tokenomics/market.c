@@ -566,26 +566,28 @@ static int mk_order_open(struct tk_tx *c, const struct ember_order *o)
 	return 0;
 }
 
+/* rc of reading record `what` number id, with a missing record refused as
+ * code ("order 7 does not exist"). */
+static int mk_missing(struct tk_tx *c, int rc, const char *what, uint64_t id,
+                      int code)
+{
+	if (rc != EMBER_ENOTFOUND)
+		return rc;
+	ember_errf(c->why, c->whylen, "%s %llu does not exist", what,
+	    (unsigned long long)id);
+	return code;
+}
+
 static int mk_get_order(struct tk_tx *c, uint64_t id, struct ember_order *o)
 {
-	int rc = tk_get_order(c->t, id, o);
-	if (rc == EMBER_ENOTFOUND) {
-		ember_errf(c->why, c->whylen, "order %llu does not exist",
-		    (unsigned long long)id);
-		return EMBER_TOK_NO_ORDER;
-	}
-	return rc;
+	return mk_missing(c, tk_get_order(c->t, id, o), "order", id,
+	                  EMBER_TOK_NO_ORDER);
 }
 
 static int mk_get_lease(struct tk_tx *c, uint64_t id, struct ember_lease *l)
 {
-	int rc = tk_get_lease(c->t, id, l);
-	if (rc == EMBER_ENOTFOUND) {
-		ember_errf(c->why, c->whylen, "lease %llu does not exist",
-		    (unsigned long long)id);
-		return EMBER_TOK_NO_LEASE;
-	}
-	return rc;
+	return mk_missing(c, tk_get_lease(c->t, id, l), "lease", id,
+	                  EMBER_TOK_NO_LEASE);
 }
 
 /* A lease closed by h (now is l settled in memory to h). */
@@ -695,17 +697,8 @@ int tk_bid(struct tk_tx *c)
 	struct ember_bid bid;
 	int why_not = 0, rc;
 
-	if ((rc = mk_get_order(c, pb->order_id, &o)) || (rc = mk_order_open(c, &o)))
-		return rc;
-	rc = tk_get_provider(c->t, c->tx->from, &p);
-	if (rc == EMBER_ENOTFOUND) {
-		tk_addr(c->tx->from, addr);
-		ember_errf(c->why, c->whylen,
-		    "account '%s' is not a registered provider; send provider_register first",
-		    addr);
-		return EMBER_TOK_NO_PROVIDER;
-	}
-	if (rc)
+	if ((rc = mk_get_order(c, pb->order_id, &o)) || (rc = mk_order_open(c, &o)) ||
+	    (rc = tk_sender_provider(c, &p)))
 		return rc;
 	if (mk_is_sender(c, o.tenant)) {
 		tk_addr(c->tx->from, addr);

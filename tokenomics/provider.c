@@ -51,11 +51,11 @@ static void prov_set_fields(struct ember_provider *p,
 	memcpy(p->endpoint, pl->endpoint, pl->endpoint_len);
 }
 
-/* Read the sender's provider record and require it to be active. */
-static int prov_get_active(struct tk_tx *c, struct ember_provider *p)
+int tk_sender_provider(struct tk_tx *c, struct ember_provider *p)
 {
 	char addr[EMBER_ADDR_BUFLEN];
 	int rc = tk_get_provider(c->t, c->tx->from, p);
+
 	if (rc == EMBER_ENOTFOUND) {
 		tk_addr(c->tx->from, addr);
 		ember_errf(c->why, c->whylen,
@@ -63,6 +63,15 @@ static int prov_get_active(struct tk_tx *c, struct ember_provider *p)
 		    addr);
 		return EMBER_TOK_NO_PROVIDER;
 	}
+	return rc;
+}
+
+/* Read the sender's provider record and require it to be active. */
+static int prov_get_active(struct tk_tx *c, struct ember_provider *p)
+{
+	char addr[EMBER_ADDR_BUFLEN];
+	int rc = tk_sender_provider(c, p);
+
 	if (rc)
 		return rc;
 	if (p->status != EMBER_PROV_ACTIVE) {

@@ -125,6 +125,13 @@ int tk_idx_put(struct ember_state *st, const uint8_t *key, size_t klen,
                const void *val, size_t vlen);
 int tk_idx_del(struct ember_state *st, const uint8_t *key, size_t klen);
 
+/* --- providers (provider.c) ---------------------------------------------- */
+
+/* The sender's provider record; a sender without one is refused with
+ * EMBER_TOK_NO_PROVIDER, c->why telling it to register first.
+ * Returns: 0, EMBER_TOK_NO_PROVIDER, store codes. */
+int tk_sender_provider(struct tk_tx *c, struct ember_provider *p);
+
 /* --- lease settlement (market.c) ----------------------------------------
  *
  * Write the outcome of settling l to height h (from ember_lease_settle):

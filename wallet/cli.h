@@ -94,6 +94,8 @@ int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 
 /* Local parsing; each prints what is wrong and returns 1, or returns 0. */
 int cli_parse_addr(const char *s, uint8_t pub[32]);
 int cli_parse_amount(const char *what, const char *s, uint64_t *out);
+/* An amount of EMB that must be more than zero. */
+int cli_parse_tokens(const char *what, const char *s, uint64_t *out);
 /* Strict unsigned decimal, no message: 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);
 

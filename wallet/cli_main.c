@@ -100,6 +100,15 @@ int cli_parse_amount(const char *what, const char *s, uint64_t *out)
 	return 0;
 }
 
+int cli_parse_tokens(const char *what, const char *s, uint64_t *out)
+{
+	if (cli_parse_amount(what, s, out))
+		return 1;
+	if (*out == 0)
+		return cli_fail(1, "invalid %s '%s': must be more than zero", what, s);
+	return 0;
+}
+
 /* Strict unsigned decimal: digits only, no sign or spaces, fits in u64. */
 int cli_parse_u64(const char *s, uint64_t *out)
 {
@@ -618,10 +627,8 @@ static int cmd_send(struct cli *c, const struct cli_opts *o, char **args)
 	memset(&tx, 0, sizeof tx);
 	tx.kind = EMBER_TX_TRANSFER;
 	if (cli_parse_addr(args[0], tx.u.transfer.to) ||
-	    cli_parse_amount("amount", args[1], &tx.u.transfer.amount))
+	    cli_parse_tokens("amount", args[1], &tx.u.transfer.amount))
 		return 1;
-	if (tx.u.transfer.amount == 0)
-		return cli_fail(1, "invalid amount '%s': must be more than zero", args[1]);
 	return cli_submit(c, o, &tx, NULL);
 }
 

@@ -165,16 +165,6 @@ static int cm_parse_id(const char *what, const char *s, uint64_t *out)
 	return 0;
 }
 
-/* An amount of EMB that must be more than zero. */
-static int cm_parse_tokens(const char *what, const char *s, uint64_t *out)
-{
-	if (cli_parse_amount(what, s, out))
-		return 1;
-	if (*out == 0)
-		return cli_fail(1, "invalid %s '%s': must be more than zero", what, s);
-	return 0;
-}
-
 /* A price per GPU-hour in the chain's unit (usd: dollars, else EMB). */
 static int cm_parse_price(const char *what, const char *s, int usd, uint64_t *out)
 {
@@ -235,7 +225,7 @@ static int cm_amount_tx(struct cli *c, const struct cli_opts *o, uint8_t kind,
 	struct ember_tx tx;
 	memset(&tx, 0, sizeof tx);
 	tx.kind = kind;
-	if (cm_parse_tokens("amount", s, &tx.u.amount.amount))
+	if (cli_parse_tokens("amount", s, &tx.u.amount.amount))
 		return 1;
 	return cli_submit(c, o, &tx, NULL);
 }
@@ -461,7 +451,7 @@ static int cmd_order(struct cli *c, const struct cli_opts *o, char **args)
 	tx.kind = EMBER_TX_ORDER;
 	if (cm_parse_count("gpus", o->gpus, 1, EMBER_GPUS_MAX, &gpus) ||
 	    cm_parse_count("duration", o->duration, 1, EMBER_DURATION_MAX, &duration) ||
-	    cm_parse_tokens("deposit", o->deposit, &ord->deposit))
+	    cli_parse_tokens("deposit", o->deposit, &ord->deposit))
 		return 1;
 	if (cli_from_address(o, from, pub) || cm_params(c, &params) ||
 	    cm_class(params, o->gpu_class, &ord->gpu_class, &vram) ||
@@ -539,7 +529,7 @@ static int cmd_topup(struct cli *c, const struct cli_opts *o, char **args)
 	memset(&tx, 0, sizeof tx);
 	tx.kind = EMBER_TX_TOPUP;
 	if (cm_parse_id("lease id", args[0], &tx.u.amount.lease_id) ||
-	    cm_parse_tokens("amount", args[1], &tx.u.amount.amount))
+	    cli_parse_tokens("amount", args[1], &tx.u.amount.amount))
 		return 1;
 	return cli_submit(c, o, &tx, NULL);
 }
@@ -590,27 +580,80 @@ static void cm_next(json_t *res, const char *what)
 		       json_integer_value(next));
 }
 
-static int cm_after_limit(const struct cli_opts *o, json_t *params, int after_is_id)
+/* Add address s (when given) to params as key; prints what is wrong and
+ * returns 1 when it is not an address. */
+static int cm_addr_param(json_t *params, const char *key, const char *s)
 {
+	uint8_t pub[32];
+
+	if (!s)
+		return 0;
+	if (cli_parse_addr(s, pub))
+		return 1;
+	json_object_set_new(params, key, json_string(s));
+	return 0;
+}
+
+/*
+ * A list read (listproviders, listorders, listleases): every filter option
+ * given goes to the param of its name, and the command's table entry
+ * decides which options it accepts, so each list only gets its own.
+ * --after is an id, or an address where after_is_id is 0 (providers).
+ */
+static int cm_list(struct cli *c, const struct cli_opts *o, const char *method,
+                   int after_is_id, void (*show)(json_t *res))
+{
+	json_t *params = json_object();
 	uint64_t v;
-	if (o->after) {
-		if (after_is_id) {
-			if (cli_parse_u64(o->after, &v) != 0)
-				return cli_fail(1, "invalid after '%s': expected an id", o->after);
-			json_object_set_new(params, "after", json_integer((json_int_t)v));
-		} else {
-			uint8_t pub[32];
-			if (cli_parse_addr(o->after, pub))
-				return 1;
-			json_object_set_new(params, "after", json_string(o->after));
+
+	if (!params)
+		return cli_fail(1, "out of memory");
+	if (o->gpu_class)
+		json_object_set_new(params, "class", cli_parse_u64(o->gpu_class, &v) == 0 ?
+		                    json_integer((json_int_t)v) : json_string(o->gpu_class));
+	if (o->region)
+		json_object_set_new(params, "region", json_string(o->region));
+	if (cm_addr_param(params, "tenant", o->tenant) ||
+	    cm_addr_param(params, "provider", o->provider))
+		goto bad;
+	if (o->status)
+		json_object_set_new(params, "status", json_string(o->status));
+	if (o->after && !after_is_id) {
+		if (cm_addr_param(params, "after", o->after))
+			goto bad;
+	} else if (o->after) {
+		if (cli_parse_u64(o->after, &v) != 0) {
+			cli_fail(1, "invalid after '%s': expected an id", o->after);
+			goto bad;
 		}
+		json_object_set_new(params, "after", json_integer((json_int_t)v));
 	}
 	if (o->limit) {
 		if (cm_parse_count("limit", o->limit, 1, 1000, &v))
-			return 1;
+			goto bad;
 		json_object_set_new(params, "limit", json_integer((json_int_t)v));
 	}
-	return 0;
+	return cm_read(c, o, method, params, show);
+bad:
+	json_decref(params);
+	return 1;
+}
+
+/* A list answer as one row() line per item of its array `what` (prices in
+ * the answer's unit), then the cursor to the next page. */
+static void cm_rows(json_t *res, const char *what, void (*row)(json_t *item, int usd))
+{
+	json_t *list = json_object_get(res, what), *item;
+	int usd = cm_usd(res);
+	size_t i;
+
+	if (json_array_size(list) == 0) {
+		printf("no %s\n", what);
+		return;
+	}
+	json_array_foreach(list, i, item)
+		row(item, usd);
+	cm_next(res, what);
 }
 
 static void show_provider(json_t *p)
@@ -672,44 +715,24 @@ static int cmd_provider(struct cli *c, const struct cli_opts *o, char **args)
 	return cm_read(c, o, "getprovider", json_pack("[s]", args[0]), show_provider);
 }
 
+static void provider_row(json_t *p, int usd)
+{
+	char b1[CM_PRICE_BUFLEN];
+
+	printf("%s  %-7s %4" JSON_INTEGER_FORMAT " x %-12s %4" JSON_INTEGER_FORMAT
+	       " in use  %s/GPU-h  %s\n", cm_str(p, "address"), cm_str(p, "status"),
+	       cm_int(p, "gpus"), cm_str(p, "class_name"), cm_int(p, "gpus_in_use"),
+	       cm_price(cm_u64(p, "price_per_gpu_hour"), usd, b1), cm_str(p, "region"));
+}
+
 static void show_providers(json_t *res)
 {
-	json_t *list = json_object_get(res, "providers"), *p;
-	char b1[CM_PRICE_BUFLEN];
-	int usd = cm_usd(res);
-	size_t i;
-
-	if (json_array_size(list) == 0) {
-		puts("no providers");
-		return;
-	}
-	json_array_foreach(list, i, p)
-		printf("%s  %-7s %4" JSON_INTEGER_FORMAT " x %-12s %4" JSON_INTEGER_FORMAT
-		       " in use  %s/GPU-h  %s\n", cm_str(p, "address"), cm_str(p, "status"),
-		       cm_int(p, "gpus"), cm_str(p, "class_name"), cm_int(p, "gpus_in_use"),
-		       cm_price(cm_u64(p, "price_per_gpu_hour"), usd, b1), cm_str(p, "region"));
-	cm_next(res, "providers");
+	cm_rows(res, "providers", provider_row);
 }
 
 static int cmd_providers(struct cli *c, const struct cli_opts *o, char **args)
 {
-	json_t *params = json_object();
-	uint64_t id;
-
-	if (!params)
-		return cli_fail(1, "out of memory");
-	if (o->gpu_class)
-		json_object_set_new(params, "class", cli_parse_u64(o->gpu_class, &id) == 0 ?
-		                    json_integer((json_int_t)id) : json_string(o->gpu_class));
-	if (o->region)
-		json_object_set_new(params, "region", json_string(o->region));
-	if (o->status)
-		json_object_set_new(params, "status", json_string(o->status));
-	if (cm_after_limit(o, params, 0)) {
-		json_decref(params);
-		return 1;
-	}
-	return cm_read(c, o, "listproviders", params, show_providers);
+	return cm_list(c, o, "listproviders", 0, show_providers);
 }
 
 static void show_order(json_t *ord)
@@ -749,47 +772,25 @@ static int cm_show_order(struct cli *c, const struct cli_opts *o, const char *id
 	return cm_read(c, o, "getorder", json_pack("[I]", (json_int_t)v), show_order);
 }
 
+static void order_row(json_t *ord, int usd)
+{
+	char b1[CM_PRICE_BUFLEN], b2[EMBER_AMOUNT_BUFLEN + 4];
+
+	printf("%6" JSON_INTEGER_FORMAT "  %-7s %4" JSON_INTEGER_FORMAT " x %-12s max %s/GPU-h"
+	       "  deposit %s  %" JSON_INTEGER_FORMAT " bids  %s\n", cm_int(ord, "id"),
+	       cm_str(ord, "status"), cm_int(ord, "gpus"), cm_str(ord, "class_name"),
+	       cm_price(cm_u64(ord, "max_price_per_gpu_hour"), usd, b1),
+	       cm_emb(ord, "deposit", b2), cm_int(ord, "bid_count"), cm_str(ord, "tenant"));
+}
+
 static void show_orders(json_t *res)
 {
-	json_t *list = json_object_get(res, "orders"), *ord;
-	char b1[CM_PRICE_BUFLEN], b2[EMBER_AMOUNT_BUFLEN + 4];
-	int usd = cm_usd(res);
-	size_t i;
-
-	if (json_array_size(list) == 0) {
-		puts("no orders");
-		return;
-	}
-	json_array_foreach(list, i, ord)
-		printf("%6" JSON_INTEGER_FORMAT "  %-7s %4" JSON_INTEGER_FORMAT " x %-12s max %s/GPU-h"
-		       "  deposit %s  %" JSON_INTEGER_FORMAT " bids  %s\n", cm_int(ord, "id"),
-		       cm_str(ord, "status"), cm_int(ord, "gpus"), cm_str(ord, "class_name"),
-		       cm_price(cm_u64(ord, "max_price_per_gpu_hour"), usd, b1),
-		       cm_emb(ord, "deposit", b2), cm_int(ord, "bid_count"), cm_str(ord, "tenant"));
-	cm_next(res, "orders");
+	cm_rows(res, "orders", order_row);
 }
 
 static int cmd_orders(struct cli *c, const struct cli_opts *o, char **args)
 {
-	json_t *params = json_object();
-	uint8_t pub[32];
-
-	if (!params)
-		return cli_fail(1, "out of memory");
-	if (o->tenant) {
-		if (cli_parse_addr(o->tenant, pub)) {
-			json_decref(params);
-			return 1;
-		}
-		json_object_set_new(params, "tenant", json_string(o->tenant));
-	}
-	if (o->status)
-		json_object_set_new(params, "status", json_string(o->status));
-	if (cm_after_limit(o, params, 1)) {
-		json_decref(params);
-		return 1;
-	}
-	return cm_read(c, o, "listorders", params, show_orders);
+	return cm_list(c, o, "listorders", 1, show_orders);
 }
 
 static void show_lease(json_t *l)
@@ -831,50 +832,26 @@ static int cmd_lease(struct cli *c, const struct cli_opts *o, char **args)
 	return cm_read(c, o, "getlease", json_pack("[I]", (json_int_t)v), show_lease);
 }
 
+static void lease_row(json_t *l, int usd)
+{
+	char b1[CM_PRICE_BUFLEN], b2[EMBER_AMOUNT_BUFLEN + 4], b3[EMBER_AMOUNT_BUFLEN + 4];
+
+	printf("%6" JSON_INTEGER_FORMAT "  %-6s %4" JSON_INTEGER_FORMAT " x %-12s %s/GPU-h"
+	       "  escrow %s  paid %s  %s -> %s\n", cm_int(l, "id"), cm_str(l, "status"),
+	       cm_int(l, "gpus"), cm_str(l, "class_name"),
+	       cm_price(cm_u64(l, "price_per_gpu_hour"), usd, b1),
+	       cm_emb(l, "escrow", b2), cm_emb(l, "paid", b3), cm_str(l, "tenant"),
+	       cm_str(l, "provider"));
+}
+
 static void show_leases(json_t *res)
 {
-	json_t *list = json_object_get(res, "leases"), *l;
-	char b1[CM_PRICE_BUFLEN], b2[EMBER_AMOUNT_BUFLEN + 4], b3[EMBER_AMOUNT_BUFLEN + 4];
-	int usd = cm_usd(res);
-	size_t i;
-
-	if (json_array_size(list) == 0) {
-		puts("no leases");
-		return;
-	}
-	json_array_foreach(list, i, l)
-		printf("%6" JSON_INTEGER_FORMAT "  %-6s %4" JSON_INTEGER_FORMAT " x %-12s %s/GPU-h"
-		       "  escrow %s  paid %s  %s -> %s\n", cm_int(l, "id"), cm_str(l, "status"),
-		       cm_int(l, "gpus"), cm_str(l, "class_name"),
-		       cm_price(cm_u64(l, "price_per_gpu_hour"), usd, b1),
-		       cm_emb(l, "escrow", b2), cm_emb(l, "paid", b3), cm_str(l, "tenant"),
-		       cm_str(l, "provider"));
-	cm_next(res, "leases");
+	cm_rows(res, "leases", lease_row);
 }
 
 static int cmd_leases(struct cli *c, const struct cli_opts *o, char **args)
 {
-	json_t *params = json_object();
-	uint8_t pub[32];
-
-	if (!params)
-		return cli_fail(1, "out of memory");
-	if ((o->tenant && cli_parse_addr(o->tenant, pub)) ||
-	    (o->provider && cli_parse_addr(o->provider, pub))) {
-		json_decref(params);
-		return 1;
-	}
-	if (o->tenant)
-		json_object_set_new(params, "tenant", json_string(o->tenant));
-	if (o->provider)
-		json_object_set_new(params, "provider", json_string(o->provider));
-	if (o->status)
-		json_object_set_new(params, "status", json_string(o->status));
-	if (cm_after_limit(o, params, 1)) {
-		json_decref(params);
-		return 1;
-	}
-	return cm_read(c, o, "listleases", params, show_leases);
+	return cm_list(c, o, "listleases", 1, show_leases);
 }
 
 static void show_stake(json_t *s)

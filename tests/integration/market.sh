@@ -14,38 +14,8 @@
 # The dev chain has 60-block epochs; at 200 ms a block this takes ~20 s.
 set -eu
 BIN=${BIN:-bin}
-D=$(mktemp -d /tmp/ember-market-XXXXXX)
-PID=""
-cleanup() {
-	[ -n "$PID" ] && kill -9 "$PID" 2>/dev/null || true
-	rm -rf "$D"
-}
-trap cleanup EXIT INT TERM
-fail() { echo "FAIL: $*" >&2; [ -f "$D/node.log" ] && tail -20 "$D/node.log" >&2; exit 1; }
-
-start_node() {
-	for try in 1 2 3 4 5; do
-		PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-		RPC="http://127.0.0.1:$PORT/"
-		"$BIN/emberd" --dev --datadir "$D/data" --rpc-listen "127.0.0.1:$PORT" \
-			--block-time-ms 200 --quiet >>"$D/node.log" 2>&1 &
-		PID=$!
-		for i in $(seq 1 100); do
-			if "$BIN/ember-cli" --rpc "$RPC" status >/dev/null 2>&1; then return 0; fi
-			kill -0 "$PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$PID" 2>/dev/null || true
-		wait "$PID" 2>/dev/null || true
-	done
-	fail "node did not start"
-}
-cli() { "$BIN/ember-cli" --rpc "$RPC" "$@"; }
-rpc() { curl -s -X POST -H 'content-type: application/json' --data "$1" "$RPC"; }
-field() { jq -r "$1"; }
-# check FILTER: stdin must be non-empty JSON for which FILTER is true.
-check() { _in=$(cat); [ -n "$_in" ] && printf '%s' "$_in" | jq -e "$1" >/dev/null; }
-balance() { cli balance --json "$1" | field .balance; }
+. "$(dirname "$0")/lib/node.sh"
+it_setup market
 height() { cli status | field .height; }
 # Epoch of block h (epoch e is blocks e*E+1 .. (e+1)*E) and its last block.
 epoch_of() { if [ "$1" -eq 0 ]; then echo 0; else echo $(( ($1 - 1) / EPOCH_BLOCKS )); fi; }
@@ -69,7 +39,7 @@ refused() {
 	cli status >/dev/null || fail "node stopped answering after $_what"
 }
 
-start_node
+start_node --quiet
 K="$D/data/dev-keys"
 export EMBER_PASSPHRASE=""
 A0=$(cli address "$K/dev0.json"); A1=$(cli address "$K/dev1.json")

@@ -137,30 +137,6 @@ static uint64_t recent(struct gen *G, uint64_t next, uint64_t window)
 	return next - 1 - below(G, span);
 }
 
-static int get_order(struct gen *G, uint64_t id, struct ember_order *o)
-{
-	struct ember_txn *t = th_read(G->a);
-	int rc = tok_order_get(t, id, o);
-
-	ember_txn_abort(t);
-	return rc;
-}
-
-static int get_lease(struct gen *G, uint64_t id, struct ember_lease *l)
-{
-	struct ember_txn *t = th_read(G->a);
-	uint8_t key[8];
-	const void *v;
-	size_t vlen;
-	int rc = ember_store_get(t, EMBER_DB_LEASES, key, ember_key_id(key, id),
-	                         &v, &vlen);
-
-	if (rc == 0)
-		rc = ember_lease_decode(l, v, vlen);
-	ember_txn_abort(t);
-	return rc;
-}
-
 struct bids_walk {
 	uint8_t prefix[8];
 	size_t n;
@@ -314,7 +290,7 @@ static int g_bid(struct gen *G)
 	uint64_t price;
 	int s;
 
-	if (id == 0 || get_order(G, id, &o) != 0)
+	if (id == 0 || th_order_get(G->a, id, &o) != 0)
 		return 0;
 	s = chance(G, 90) ? pick_provider(G, o.gpu_class) : pick_unused(G, 0);
 	if (s < 0)
@@ -338,7 +314,7 @@ static int g_accept(struct gen *G)
 		uint64_t id = recent(G, x.next_order_id, 16);
 		int s;
 
-		if (id == 0 || get_order(G, id, &o) != 0 ||
+		if (id == 0 || th_order_get(G->a, id, &o) != 0 ||
 		    o.status != EMBER_ORDER_OPEN)
 			continue;
 		s = part_of(G, o.tenant);
@@ -363,7 +339,7 @@ static int g_close_topup(struct gen *G, int topup)
 	uint64_t roll = below(G, 100);
 	int s;
 
-	if (id == 0 || get_lease(G, id, &l) != 0)
+	if (id == 0 || th_lease_get(G->a, id, &l) != 0)
 		return 0;
 	if (roll < 10)
 		s = pick_unused(G, 0);                          /* a stranger */

@@ -383,22 +383,29 @@ static inline struct ember_provider th_prov_of(struct th *h, const uint8_t pub[3
 	return p;
 }
 
-static inline struct ember_order th_order_of(struct th *h, uint64_t id)
+/* Returns: 0 or tok_order_get's code (EMBER_TOK_NO_ORDER when absent). */
+static inline int th_order_get(struct th *h, uint64_t id, struct ember_order *o)
 {
 	struct ember_txn *t = th_read(h);
-	struct ember_order o;
-	int rc = tok_order_get(t, id, &o);
+	int rc = tok_order_get(t, id, o);
 
 	ember_txn_abort(t);
-	assert_int_equal(rc, 0);
+	return rc;
+}
+
+static inline struct ember_order th_order_of(struct th *h, uint64_t id)
+{
+	struct ember_order o;
+
+	assert_int_equal(th_order_get(h, id, &o), 0);
 	return o;
 }
 
-/* The lease record as stored (settled only as far as the ledger did). */
-static inline struct ember_lease th_lease_of(struct th *h, uint64_t id)
+/* The lease record as stored (settled only as far as the ledger did).
+ * Returns: 0, EMBER_ENOTFOUND, or the decoder's code. */
+static inline int th_lease_get(struct th *h, uint64_t id, struct ember_lease *l)
 {
 	struct ember_txn *t = th_read(h);
-	struct ember_lease l;
 	uint8_t key[8];
 	const void *v;
 	size_t vlen;
@@ -406,9 +413,16 @@ static inline struct ember_lease th_lease_of(struct th *h, uint64_t id)
 	                         &v, &vlen);
 
 	if (rc == 0)
-		rc = ember_lease_decode(&l, v, vlen);
+		rc = ember_lease_decode(l, v, vlen);
 	ember_txn_abort(t);
-	assert_int_equal(rc, 0);
+	return rc;
+}
+
+static inline struct ember_lease th_lease_of(struct th *h, uint64_t id)
+{
+	struct ember_lease l;
+
+	assert_int_equal(th_lease_get(h, id, &l), 0);
 	return l;
 }
 
