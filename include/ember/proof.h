@@ -120,12 +120,14 @@ EMBER_WUR int ember_proof_verify(const struct ember_challenge *c, uint32_t k,
 enum ember_backend { EMBER_BACKEND_CPU = 1, EMBER_BACKEND_CUDA = 2 };
 
 struct ember_prove_stats {
-	double gemm_s;          /* C = A x B (and its leaf hashes on CUDA) */
-	double tree_s;          /* the rest of the Merkle tree */
+	double gemm_s;          /* C = A x B and its leaf hashes (CUDA: the
+	                         * whole tree) */
+	double tree_s;          /* the rest of the Merkle tree (CUDA: 0) */
 	double pow_s;           /* the grinding search */
 	double open_s;          /* positions, leaves, multiproof */
 	double total_s;
-	uint64_t pow_tries;
+	uint64_t pow_tries;     /* hashes computed; only the nonce is
+	                         * deterministic, this varies with threads */
 };
 
 /*
