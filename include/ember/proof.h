@@ -108,8 +108,12 @@ size_t ember_proof_body_size(uint32_t n, const uint64_t *pos, uint32_t k);
  * refusal why (may be NULL) says what is wrong, e.g. "entry (12, 40): proof
  * says 1234, A x B gives 1236".  Pure: no state, no clock.
  * Returns: 0, EMBER_PROOF_FORMAT (size or layout), EMBER_PROOF_POW,
- * EMBER_PROOF_ENTRY, EMBER_PROOF_ROOT, EMBER_EINVAL (bad c, k or N),
- * EMBER_ENOMEM.
+ * EMBER_PROOF_ENTRY, EMBER_PROOF_ROOT, EMBER_EINVAL (bad c, k, N, or
+ * pow_bits > 256), EMBER_ENOMEM.  Neither k nor pow_bits is inside t: a
+ * proof ground for more bits also passes fewer, which only means the
+ * prover did more work; chains fix both in genesis.  The keystream comes
+ * from libsodium's vectorised ChaCha20, identical by spec to gpukernel.h's
+ * (the tests hold them to each other).
  */
 EMBER_WUR int ember_proof_verify(const struct ember_challenge *c, uint32_t k,
                                  uint32_t pow_bits, const uint8_t *body,
