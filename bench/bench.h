@@ -61,6 +61,20 @@ struct bench_results {
 	int have_epoch;
 	size_t epoch_providers, epoch_leases;
 	double epoch_ms, epoch_base_ms;
+	/* proof: the GPU proof's verifier against its prover */
+	int have_proof;
+	uint32_t proof_n;            /* the largest class's N */
+	double proof_ratio;          /* verifier / prover int8 ops at proof_n */
+	double proof_verify_ms;      /* per proof on one core at proof_n */
+	int proof_verify_forged;     /* 1: on a made-up body (no proof built) */
+	size_t proof_body;           /* body bytes at proof_n */
+	uint32_t proof_gops_n;       /* N of the CPU prover figure */
+	double proof_gops;           /* CPU prover gemm, proof_threads threads */
+	unsigned proof_threads;
+	uint32_t proof_base_n;       /* N of the one-thread comparison */
+	double proof_gops_1;         /* CPU prover gemm, one thread */
+	double proof_naive_gops;     /* plain i-j-k loop, one thread */
+	double proof_cuda_tops;      /* CUDA prover at proof_n; 0: none */
 };
 
 struct bench_ctx {
@@ -75,6 +89,7 @@ int bench_apply(struct bench_ctx *bc);
 int bench_tps(struct bench_ctx *bc);
 int bench_market(struct bench_ctx *bc);
 int bench_epoch(struct bench_ctx *bc);
+int bench_proof(struct bench_ctx *bc);
 /* One-thread raw verify rate only, for a tps run without the verify
  * benchmark: the ratio is always against a bound measured in this run. */
 int bench_verify_bound(struct bench_ctx *bc, double secs);

@@ -6,7 +6,8 @@
  * JSON-RPC, and (c) the block apply rate with signatures already verified,
  * and reports (b) as a ratio of (a) x online CPUs; then the market's two
  * cost promises (bench_market.c): a block's cost independent of the open
- * leases, and the epoch boundary's cost per provider.  Benchmarks are a table;
+ * leases, and the epoch boundary's cost per provider; and the GPU proof's
+ * verifier against its prover (bench_proof.c).  Benchmarks are a table;
  * NAME picks some (default: all), and they always run in table order so
  * the verify bound exists before tps needs it.
  */
@@ -36,6 +37,8 @@ static const struct bench_def bench_table[] = {
 	  "1,000-transfer block with 10 vs 100,000 open leases (lazy settlement)" },
 	{ "epoch", bench_epoch,
 	  "epoch-boundary block with 10,000 providers and 5,000 open leases" },
+	{ "proof", bench_proof,
+	  "GPU proof: verifier time and work against the prover's, per class" },
 };
 #define BENCH_N (sizeof(bench_table) / sizeof(bench_table[0]))
 
@@ -47,7 +50,8 @@ static void usage(FILE *f)
 	fprintf(f,
 "\n"
 "  --quick    shorter measurements and smaller workloads (8,000 txs;\n"
-"             market 20,000 leases, epoch 2,000 providers)\n"
+"             market 20,000 leases, epoch 2,000 providers; proof: 5\n"
+"             verify runs, an 8 s proving budget, N=512 baseline)\n"
 "  --txs N    transfers for apply and tps (default 40,000)\n"
 "  --help     this text\n"
 "\n"
@@ -107,6 +111,23 @@ static void summary(const struct bench_opts *o, const struct bench_results *r,
 		       r->epoch_base_ms);
 	else
 		printf("  epoch:        %s\n", sel[4] ? "failed" : "not run");
+	if (r->have_proof && !failed[5]) {
+		printf("  proof:        N=%u: verifier/prover ops %.1e (target <= 1e-5); "
+		       "verify %.2f ms per proof on one core%s (target <= 5 ms); body "
+		       "%zu B of 131072\n", r->proof_n, r->proof_ratio, r->proof_verify_ms,
+		       r->proof_verify_forged ? " (made-up body, no proof built)" : "",
+		       r->proof_body);
+		printf("                CPU prover %.1f GOPS on %u threads at N=%u; at "
+		       "N=%u one thread %.1f GOPS vs a plain loop %.1f GOPS (%.1fx)\n",
+		       r->proof_gops, r->proof_threads, r->proof_gops_n, r->proof_base_n,
+		       r->proof_gops_1, r->proof_naive_gops,
+		       r->proof_gops_1 / r->proof_naive_gops);
+		if (r->proof_cuda_tops > 0)
+			printf("                CUDA prover %.1f TOPS at N=%u\n",
+			       r->proof_cuda_tops, r->proof_n);
+	} else {
+		printf("  proof:        %s\n", sel[5] ? "failed" : "not run");
+	}
 	for (size_t i = 0; i < BENCH_N; i++)
 		if (failed[i])
 			printf("  FAILED: %s (see the message above)\n", bench_table[i].name);
