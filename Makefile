@@ -15,7 +15,39 @@ DESTDIR ?=
 CC ?= cc
 O ?= build
 BIN ?= bin
-NVCC ?= $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+
+# CUDA (optional, never required).  With nvcc, gpu_proofs/*.cu build into
+# $(O)/cuda/ and link into ember-prover ahead of the library, whose
+# gpu_proofs/cuda_stub.c they replace; NVCC= builds without.  The runtime
+# libraries are taken from beside nvcc (lib64) and recorded with an rpath.
+# CUDA_ARCH: machine code for Ampere (A100), Ada (RTX 4090) and Hopper
+# (H100, H200), and Hopper PTX that newer GPUs compile when loading.
+ifeq ($(origin NVCC),undefined)
+NVCC := $(shell command -v nvcc 2>/dev/null || ls /usr/local/cuda/bin/nvcc 2>/dev/null)
+endif
+CUDA_SRCS := $(wildcard gpu_proofs/*.cu)
+CUDA_OBJS :=
+CUDA_LIBS :=
+ifneq ($(strip $(NVCC)),)
+ifneq ($(CUDA_SRCS),)
+CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(realpath $(shell command -v $(NVCC))))
+CUDA_LIBDIR ?= $(CUDA_HOME)/lib64
+CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_89,code=sm_89 \
+	-gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
+NVCCFLAGS ?= -O3
+NVCC_WARN := -Xcompiler -Wall,-Wextra,-Wshadow
+ifeq ($(WERROR),1)
+NVCC_WARN += -Werror all-warnings -Xcompiler -Werror
+endif
+NVCCFLAGS_ALL = -std=c++17 $(NVCCFLAGS) $(CUDA_ARCH) $(NVCC_WARN) -Iinclude
+# nvcc without the runtime libraries beside it (a partial toolkit) builds
+# without CUDA rather than failing to link
+ifneq ($(wildcard $(CUDA_LIBDIR)/libcublasLt.so*),)
+CUDA_OBJS := $(CUDA_SRCS:gpu_proofs/%.cu=$(O)/cuda/%.o)
+CUDA_LIBS := -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublasLt -lcudart -lstdc++
+endif
+endif
+endif
 
 PKGS := libsecp256k1 libsodium lmdb libevent libevent_openssl libevent_pthreads openssl jansson
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -43,7 +75,7 @@ TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BIN)/tests/%)
 BENCH_SRCS := $(wildcard bench/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
-PROGS := $(BIN)/emberd $(BIN)/ember-cli $(BIN)/ember-sim
+PROGS := $(BIN)/emberd $(BIN)/ember-cli $(BIN)/ember-sim $(BIN)/ember-prover
 ifneq ($(BENCH_SRCS),)
 PROGS += $(BIN)/ember-bench
 endif
@@ -70,13 +102,21 @@ $(BIN)/ember-cli: $(O)/wallet/cli_main.o $(CLI_SRCS:%.c=$(O)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
+# ember-prover: the CUDA back end (gpu_proofs/*.cu) links in when nvcc is
+# found (CUDA_OBJS/CUDA_LIBS, set by the cuda rules); otherwise the stub in
+# the library answers EMBER_PROOF_NO_CUDA.
+$(BIN)/ember-prover: $(O)/gpu_proofs/ember_prover_main.o $(CUDA_OBJS) $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) $(CUDA_LIBS)
+
 $(BIN)/ember-sim: $(O)/sim/ember_sim_main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
-$(BIN)/ember-bench: $(BENCH_SRCS:%.c=$(O)/%.o) $(LIB)
+# ember-bench measures the CUDA prover too, so it links it like ember-prover.
+$(BIN)/ember-bench: $(BENCH_SRCS:%.c=$(O)/%.o) $(CUDA_OBJS) $(LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) $(CUDA_LIBS)
 
 $(BIN)/tests/%: $(O)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
@@ -106,15 +146,18 @@ asan: deps
 fuzz: deps
 	sh tests/fuzz/run.sh
 
-cuda:
-	@if [ -n "$(NVCC)" ] && ls gpu_proofs/*.cu >/dev/null 2>&1; then \
-	  mkdir -p $(O)/cuda && for f in gpu_proofs/*.cu; do \
-	    $(NVCC) -std=c++17 -Iinclude -arch=sm_90 -c $$f -o $(O)/cuda/$$(basename $$f .cu).o || exit 1; done; \
-	else echo "cuda: no nvcc or no .cu sources; skipped"; fi
+$(O)/cuda/%.o: gpu_proofs/%.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS_ALL) -MMD -MP -MF $(@:.o=.d) -c $< -o $@
+
+cuda: $(CUDA_OBJS)
+ifeq ($(CUDA_OBJS),)
+	@echo "cuda: no nvcc or no .cu sources; skipped"
+endif
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN)/emberd $(BIN)/ember-cli $(BIN)/ember-sim $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(BIN)/emberd $(BIN)/ember-cli $(BIN)/ember-sim $(BIN)/ember-prover $(DESTDIR)$(PREFIX)/bin/
 	install -d $(DESTDIR)$(PREFIX)/include/ember
 	install -m 0644 include/ember/*.h $(DESTDIR)$(PREFIX)/include/ember/
 
