@@ -164,6 +164,7 @@ static int mk_open(struct mk_env *e, const char *parent, const char *model,
 	ember_params_default(&g->params);
 	g->params.epoch_blocks = epoch_blocks;
 	g->params.oracle_initial_uusd = MK_PRICE_UUSD;
+	g->params.challenges_enabled = 0;  /* benchmark providers run no prover */
 	if (g->params.oracle_max_age_epochs < 1)
 		g->params.oracle_max_age_epochs = 1;
 	if (ember_genesis_default_classes(g) != 0 || g->nclass < 1)

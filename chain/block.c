@@ -99,9 +99,11 @@ int ember_block_encode(const struct ember_header *h,
 	if (ntx > EMBER_BLOCK_MAX_TXS)
 		return EMBER_BLK_TOO_LARGE;
 	for (size_t i = 0; i < ntx; i++)
-		if (!txs[i].p || txs[i].len == 0 || txs[i].len > EMBER_TX_MAX_SIZE)
+		if (!txs[i].p || txs[i].len == 0 || txs[i].len > EMBER_TX_PROOF_MAX_SIZE)
 			return EMBER_EINVAL;
-	/* Bounded by MAX_TXS * (MAX_SIZE + 2) above, so this cannot wrap. */
+	/* Bounded by MAX_TXS * (PROOF_MAX_SIZE + 3) above, so this cannot wrap
+	 * a 64-bit size_t.  Only proof txs may be that long; ember_tx_decode
+	 * holds every other kind to EMBER_TX_MAX_SIZE. */
 	if (ember_block_encoded_size(txs, ntx) > EMBER_BLOCK_MAX_SIZE)
 		return EMBER_BLK_TOO_LARGE;
 
@@ -144,7 +146,7 @@ int ember_block_decode(struct ember_header *h, struct ember_txref *txs,
 	for (size_t i = 0; i < n; i++) {
 		if ((rc = ember_get_varint(&r, &txlen)))
 			return rc;
-		if (txlen == 0 || txlen > EMBER_TX_MAX_SIZE)
+		if (txlen == 0 || txlen > EMBER_TX_PROOF_MAX_SIZE)
 			return EMBER_ENC_OVERSIZE;
 		txs[i].len = (size_t)txlen;
 		if ((rc = ember_get_view(&r, &txs[i].p, txs[i].len)))

@@ -632,6 +632,9 @@ int ember_mempool_add(struct ember_mempool *mp, const struct ember_tx *tx,
 	e->enc = (uint8_t *)(e + 1);
 	memcpy(e->enc, enc, len);
 	e->len = len;
+	/* A proof's body is a view into the caller's buffer, which may go
+	 * away as soon as we return: point it at our copy. */
+	ember_tx_rebind(&e->tx, e->enc, len);
 	e->seq = mp->seq++;
 	tab_put(&mp->by_id, e);
 	mp->count++;

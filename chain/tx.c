@@ -18,6 +18,8 @@
 #include "ember/block.h"
 #include "ember/codec.h"
 #include "ember/hash.h"
+#include "ember/key.h"
+#include "ember/proof.h"
 
 /* Indexed by kind; the names are the CLI's and RPC's spelling. */
 static const char *const tx_kind_names[EMBER_TX_KIND_MAX + 1] = {
@@ -36,6 +38,7 @@ static const char *const tx_kind_names[EMBER_TX_KIND_MAX + 1] = {
 	[EMBER_TX_PRICE] = "price",
 	[EMBER_TX_MAINTENANCE] = "maintenance",
 	[EMBER_TX_EVIDENCE] = "evidence",
+	[EMBER_TX_PROOF] = "proof",
 };
 
 static int tx_kind_known(uint8_t kind)
@@ -240,6 +243,14 @@ int ember_tx_init_transfer(struct ember_tx *tx, const char *chain_id,
 	return 0;
 }
 
+/* A proof body is 1..EMBER_PROOF_BODY_MAX bytes that exist: the decoder
+ * never yields anything else, and a struct built in memory is held to the
+ * same rule before it is encoded, hashed or applied. */
+static int tx_proof_body_ok(const struct ember_tx_proof *p)
+{
+	return p->body && p->body_len >= 1 && p->body_len <= EMBER_PROOF_BODY_MAX;
+}
+
 /* 1 if the struct has a form the decoder accepts (the signature aside). */
 static int tx_encodable(const struct ember_tx *tx)
 {
@@ -248,12 +259,18 @@ static int tx_encodable(const struct ember_tx *tx)
 		return 0;
 	if (tx->kind == EMBER_TX_PROV_REGISTER || tx->kind == EMBER_TX_PROV_UPDATE)
 		return tx_provider_strings_rc(&tx->u.provider) == 0;
+	if (tx->kind == EMBER_TX_PROOF)
+		return tx_proof_body_ok(&tx->u.proof);
 	return 1;
 }
 
 /* The payload per kind, exactly as "Payload wire forms" in tx.h lays it
- * out; tx_get_payload() below must mirror it field for field. */
-static void tx_put_payload(struct ember_wbuf *w, const struct ember_tx *tx)
+ * out; tx_get_payload() below must mirror it field for field.  A proof's
+ * body is the last field before the signature; with_body 0 leaves it out
+ * so the signing hash can take it straight from its view (a proof is up to
+ * 128 KiB and must not be copied onto the stack). */
+static void tx_put_payload(struct ember_wbuf *w, const struct ember_tx *tx,
+                           int with_body)
 {
 	const struct ember_tx_provider *p = &tx->u.provider;
 	const struct ember_tx_order *o = &tx->u.order;
@@ -318,11 +335,19 @@ static void tx_put_payload(struct ember_wbuf *w, const struct ember_tx *tx)
 		ember_put_bytes(w, e->hash_b, 32);
 		ember_put_bytes(w, e->sig_b, 64);
 		break;
+	case EMBER_TX_PROOF:
+		ember_put_u64(w, tx->u.proof.epoch);
+		ember_put_varint(w, tx->u.proof.body_len);
+		if (with_body)
+			ember_put_bytes(w, tx->u.proof.body, tx->u.proof.body_len);
+		break;
 	}
 }
 
-/* Everything but the signature: the signed body. */
-static void tx_put_body(struct ember_wbuf *w, const struct ember_tx *tx)
+/* Everything but the signature: the signed body (see tx_put_payload for
+ * with_body). */
+static void tx_put_body(struct ember_wbuf *w, const struct ember_tx *tx,
+                        int with_body)
 {
 	ember_put_u8(w, tx->version);
 	ember_put_u8(w, tx->kind);
@@ -330,7 +355,7 @@ static void tx_put_body(struct ember_wbuf *w, const struct ember_tx *tx)
 	ember_put_bytes(w, tx->from, 32);
 	ember_put_u64(w, tx->nonce);
 	ember_put_u64(w, tx->fee);
-	tx_put_payload(w, tx);
+	tx_put_payload(w, tx, with_body);
 }
 
 size_t ember_tx_encoded_size(const struct ember_tx *tx)
@@ -339,7 +364,7 @@ size_t ember_tx_encoded_size(const struct ember_tx *tx)
 	if (!tx || !tx_encodable(tx))
 		return 0;
 	ember_wbuf_init(&w, NULL, 0);
-	tx_put_body(&w, tx);
+	tx_put_body(&w, tx, 1);
 	return w.len + EMBER_SIG_LEN;
 }
 
@@ -350,7 +375,7 @@ int ember_tx_encode(const struct ember_tx *tx, uint8_t *out, size_t cap,
 	if (!tx || !out || !outlen || !tx_encodable(tx))
 		return EMBER_EINVAL;
 	ember_wbuf_init(&w, out, cap);
-	tx_put_body(&w, tx);
+	tx_put_body(&w, tx, 1);
 	ember_put_bytes(&w, tx->sig, EMBER_SIG_LEN);
 	if (w.err)
 		return w.err;
@@ -430,6 +455,19 @@ static int tx_get_payload(struct ember_rbuf *r, struct ember_tx *tx)
 		    (rc = ember_get_bytes(r, e->sig_b, 64)))
 			return rc;
 		return 0;
+	case EMBER_TX_PROOF: {
+		uint64_t n;
+		if ((rc = ember_get_u64(r, &tx->u.proof.epoch)) ||
+		    (rc = ember_get_varint(r, &n)))
+			return rc;
+		/* Length before bytes, as for strings: a huge length is
+		 * oversize, not truncated.  The body is a view into the
+		 * input (tx.h), not a copy. */
+		if (n == 0 || n > EMBER_PROOF_BODY_MAX)
+			return EMBER_ENC_OVERSIZE;
+		tx->u.proof.body_len = (uint32_t)n;
+		return ember_get_view(r, &tx->u.proof.body, (size_t)n);
+	}
 	default:
 		return EMBER_ENC_KIND;
 	}
@@ -442,7 +480,12 @@ int ember_tx_decode(struct ember_tx *tx, const uint8_t *in, size_t len)
 
 	if (!tx || (!in && len))
 		return EMBER_EINVAL;
-	if (len > EMBER_TX_MAX_SIZE)
+	/* Only a proof may exceed EMBER_TX_MAX_SIZE, so the kind byte is
+	 * read before the size is judged; a wrong version or kind at that
+	 * size is still oversize first. */
+	if (len > EMBER_TX_MAX_SIZE &&
+	    (len > EMBER_TX_PROOF_MAX_SIZE || in[0] != EMBER_TX_VERSION ||
+	     in[1] != EMBER_TX_PROOF))
 		return EMBER_ENC_OVERSIZE;
 	memset(tx, 0, sizeof(*tx));
 	ember_rbuf_init(&r, in, len);
@@ -466,17 +509,47 @@ int ember_tx_decode(struct ember_tx *tx, const uint8_t *in, size_t len)
 	return ember_rbuf_done(&r);
 }
 
+void ember_tx_rebind(struct ember_tx *tx, const uint8_t *enc, size_t len)
+{
+	size_t need;
+	if (!tx || tx->kind != EMBER_TX_PROOF)
+		return;
+	/* The body ends where the signature begins, so its offset follows
+	 * from the length alone.  An encoding too short to hold it cannot be
+	 * the one the tx came from: leave no dangling view behind (a NULL
+	 * body fails every later encode, hash and check). */
+	need = (size_t)tx->u.proof.body_len + EMBER_SIG_LEN;
+	if (!enc || len < need) {
+		tx->u.proof.body = NULL;
+		return;
+	}
+	tx->u.proof.body = enc + (len - need);
+}
+
+/*
+ * Tagged hash built incrementally (the construction of ember_tagged_hash):
+ * everything but a proof's body goes through a buffer that every other
+ * kind fits in whole, and the body is hashed in place from its view.
+ */
 int ember_tx_sighash(const struct ember_tx *tx, uint8_t out[32])
 {
-	uint8_t body[EMBER_TX_MAX_SIZE];
+	uint8_t head[EMBER_TX_MAX_SIZE], tag[32];
+	struct ember_sha256_ctx c;
 	struct ember_wbuf w;
 	if (!tx || !out || !tx_encodable(tx))
 		return EMBER_EINVAL;
-	ember_wbuf_init(&w, body, sizeof(body));
-	tx_put_body(&w, tx);
+	ember_wbuf_init(&w, head, sizeof(head));
+	tx_put_body(&w, tx, 0);
 	if (w.err)
 		return EMBER_EINVAL;
-	ember_tagged_hash(EMBER_TX_SIGHASH_TAG, body, w.len, out);
+	ember_sha256(EMBER_TX_SIGHASH_TAG, strlen(EMBER_TX_SIGHASH_TAG), tag);
+	ember_sha256_init(&c);
+	ember_sha256_update(&c, tag, sizeof(tag));
+	ember_sha256_update(&c, tag, sizeof(tag));
+	ember_sha256_update(&c, head, w.len);
+	if (tx->kind == EMBER_TX_PROOF)
+		ember_sha256_update(&c, tx->u.proof.body, tx->u.proof.body_len);
+	ember_sha256_final(&c, out);
 	return 0;
 }
 
@@ -597,6 +670,10 @@ static int tx_check_payload(const struct ember_tx *tx)
 		if (memcmp(e->hash_a, e->hash_b, 32) == 0)
 			return EMBER_TOK_EVIDENCE;
 		return 0;
+	case EMBER_TX_PROOF:
+		/* Whether the body proves anything is the verifier's, at
+		 * apply time against the challenge; here only its size. */
+		return tx_proof_body_ok(&tx->u.proof) ? 0 : EMBER_ERANGE;
 	case EMBER_TX_PROV_RETIRE:
 	case EMBER_TX_CLAIM:
 	case EMBER_TX_MAINTENANCE:

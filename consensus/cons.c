@@ -283,7 +283,9 @@ static int finish_block(struct cons *c, const uint8_t proposer[32],
 
 /*
  * Proposer execution: run the candidates in order, skipping (and noting)
- * any that fail; the write txn stays open in *tp on success.
+ * any that fail; the write txn stays open in *tp on success.  Candidates
+ * are mempool entries, whose proof bodies point into the entry's own copy
+ * of the encoding (the mempool rebinds them), valid until after commit.
  */
 static int exec_propose(struct cons *c, size_t ncand, uint64_t time_ms,
                         struct ember_txn **tp)
@@ -296,6 +298,8 @@ static int exec_propose(struct cons *c, size_t ncand, uint64_t time_ms,
 		return rc;
 	ember_state_begin(c->st, t);
 	tok_block_begin(&tb, c->cfg.g, c->cfg.key->pub, c->tip.height + 1);
+	/* The parent seeds the epoch's GPU challenges (tok.h). */
+	tok_block_set_parent(&tb, c->tip.hash);
 	c->ntx = 0;
 	c->ndropped = 0;
 	for (size_t i = 0; i < ncand; i++) {
@@ -331,7 +335,9 @@ fail:
 
 /*
  * Strict execution of a block made elsewhere (or of our own block again
- * after the map grew).  in must stay valid until commit (refs point into it).
+ * after the map grew).  in must stay valid until commit: refs point into
+ * it, and so do the bodies of decoded proof txs in c->txs (tx.h), which
+ * are read only here, before this returns.
  */
 static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
                        struct ember_txn **tp, char *why, size_t whylen)
@@ -431,6 +437,9 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 		return rc;
 	ember_state_begin(c->st, t);
 	tok_block_begin(&tb, c->cfg.g, h.proposer, h.height);
+	/* prev_hash equals the tip's hash (checked above): the same parent
+	 * the proposer recorded. */
+	tok_block_set_parent(&tb, h.prev_hash);
 	for (size_t i = 0; i < n; i++) {
 		char reason[200];
 		rc = tok_apply_tx(&tb, c->st, &c->txs[i], reason, sizeof(reason));

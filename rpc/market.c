@@ -37,6 +37,7 @@
 #include "ember/state.h"
 #include "ember/store.h"
 #include "ember/tok.h"
+#include "ember/proof.h"
 #include "ember/tx.h"
 #include "rpcjson.h"
 
@@ -1482,6 +1483,17 @@ json_t *rpc_tx_payload_json(const struct ember_tx *tx)
 			"sig_a", rpc_json_hex(e->sig_a, 64),
 			"hash_b", rpc_json_hex(e->hash_b, 32),
 			"sig_b", rpc_json_hex(e->sig_b, 64));
+	case EMBER_TX_PROOF: {
+		/* The body is up to 128 KiB; "hex" already carries it whole, so
+		 * show its size and the root it commits to. */
+		const struct ember_tx_proof *pr = &tx->u.proof;
+		uint8_t root[EMBER_PROOF_NODE];
+		int have = pr->body && ember_proof_root(pr->body, pr->body_len, root) == 0;
+		return json_pack("{s:I, s:I, s:o}",
+			"epoch", (json_int_t)pr->epoch,
+			"proof_bytes", (json_int_t)pr->body_len,
+			"root", have ? rpc_json_hex(root, sizeof(root)) : json_null());
+	}
 	default:
 		return NULL;
 	}

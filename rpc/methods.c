@@ -357,13 +357,30 @@ static void flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* Reject a tx over its kind's size limit (only a proof may exceed
+ * EMBER_TX_MAX_SIZE), told apart from a malformed one. */
+static int tx_too_large(struct rpc_node *n, struct rpc_call *call,
+                        const uint8_t *enc, size_t len)
+{
+	char msg[128];
+	int proof = len >= 2 && enc[1] == EMBER_TX_PROOF;
+	size_t max = proof ? EMBER_TX_PROOF_MAX_SIZE : EMBER_TX_MAX_SIZE;
+
+	if (len <= max)
+		return 0;
+	snprintf(msg, sizeof(msg), "%s of %zu bytes exceeds the limit of %zu",
+	         proof ? "proof tx" : "tx", len, max);
+	tx_reject(n, call, EMBER_TX_TOO_LARGE, msg);
+	return 1;
+}
+
 static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 {
 	struct rpc_node *n = ctx;
 	const char *hex = json_string_value(json_array_get(params, 0));
 	const struct ember_genesis *g = n->cfg.g;
 	struct pending_tx *p;
-	uint8_t buf[EMBER_TX_MAX_SIZE], txid[32];
+	uint8_t *buf = NULL, txid[32];
 	size_t hlen, len;
 	char msg[256];
 	int rc;
@@ -373,22 +390,37 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 		return;
 	}
 	hlen = strlen(hex);
-	if (hlen > 2 * EMBER_TX_MAX_SIZE) {
+	/* The largest kind bounds the allocation; the kind's own limit is
+	 * checked once its kind byte is known. */
+	if (hlen > 2 * EMBER_TX_PROOF_MAX_SIZE) {
 		snprintf(msg, sizeof(msg), "tx of %zu bytes exceeds the limit of %d",
-		         hlen / 2, EMBER_TX_MAX_SIZE);
+		         hlen / 2, EMBER_TX_PROOF_MAX_SIZE);
 		tx_reject(n, call, EMBER_TX_TOO_LARGE, msg);
 		return;
 	}
-	if (hlen % 2 || ember_hex_decode(hex, hlen, buf, sizeof(buf), &len)) {
-		rpc_error(call, RPC_INVALID_PARAMS, "hex is not an even number of hex digits");
+	/*
+	 * Decoded on the heap, into the buffer the pending tx then owns: a
+	 * proof is up to 128 KiB, too big for the stack, and its decoded body
+	 * is a view into these bytes (tx.h), so they must stay where they are
+	 * until the tx is in the mempool (which copies and rebinds).
+	 */
+	if (hlen % 2 || !(buf = malloc(hlen / 2 + 1)) ||
+	    ember_hex_decode(hex, hlen, buf, hlen / 2, &len)) {
+		if (!buf && hlen % 2 == 0)
+			rpc_error(call, RPC_ERR_BUSY, "node out of memory; try again");
+		else
+			rpc_error(call, RPC_INVALID_PARAMS, "hex is not an even number of hex digits");
+		free(buf);
 		return;
 	}
+	if (tx_too_large(n, call, buf, len))
+		goto out;
 	if (n->nacc == n->capacc) {
 		size_t cap = n->capacc ? n->capacc * 2 : 256;
 		void *np = realloc(n->acc, cap * sizeof(*n->acc));
 		if (!np) {
 			rpc_error(call, RPC_ERR_BUSY, "node out of memory; try again");
-			return;
+			goto out;
 		}
 		n->acc = np;
 		n->capacc = cap;
@@ -397,7 +429,7 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 	if ((rc = ember_tx_decode(&p->tx, buf, len))) {
 		snprintf(msg, sizeof(msg), "malformed tx: %s", ember_strerror(rc));
 		tx_reject(n, call, rc, msg);
-		return;
+		goto out;
 	}
 	if ((rc = ember_tx_check(&p->tx, g->chain_id, g->min_fee))) {
 		if (rc == EMBER_TX_WRONG_CHAIN)
@@ -409,7 +441,7 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 		else
 			snprintf(msg, sizeof(msg), "%s", ember_strerror(rc));
 		tx_reject(n, call, rc, msg);
-		return;
+		goto out;
 	}
 	/*
 	 * Market txs are checked against the committed state now, so "bid
@@ -429,25 +461,24 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 				          ember_strerror(rc));
 			else
 				tx_reject(n, call, rc, why[0] ? why : ember_strerror(rc));
-			return;
+			goto out;
 		}
 	}
 	ember_txid(buf, len, txid);
 	if (ember_mempool_get(n->cfg.mp, txid)) {
 		/* Resubmitting a pending tx is harmless: answer with its id. */
 		rpc_result(call, rpc_json_hex(txid, 32));
-		return;
+		goto out;
 	}
-	p->enc = malloc(len);
-	if (!p->enc) {
-		rpc_error(call, RPC_ERR_BUSY, "node out of memory; try again");
-		return;
-	}
-	memcpy(p->enc, buf, len);
+	/* The pending tx takes buf, and p->tx's view already points into it. */
+	p->enc = buf;
 	p->len = len;
 	p->call = call;
+	buf = NULL;
 	if (n->nacc++ == 0)
 		event_active(n->flush_ev, EV_WRITE, 0);
+out:
+	free(buf);
 }
 
 int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b)

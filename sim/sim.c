@@ -436,6 +436,7 @@ static int sim_genesis(struct sim *s, char *err, size_t errlen)
 	g->params.protocol_fee_bps = c->protocol_fee_bps;
 	g->params.hybrid_work_share_bps = c->hybrid_work_share_bps;
 	g->params.oracle_initial_uusd = c->price_uusd;
+	g->params.challenges_enabled = 0;  /* simulated providers run no prover */
 	if (g->params.oracle_max_age_epochs < 1)
 		g->params.oracle_max_age_epochs = 1;
 	if ((rc = ember_genesis_default_classes(g)))

@@ -1,7 +1,7 @@
 /*
- * epoch.c - oracle price reports, challenge results, and the epoch
- * boundary: oracle median, settling every open lease, judging challenges,
- * emission and rewards, the epoch record.
+ * epoch.c - oracle price reports and the epoch boundary: oracle median,
+ * settling every open lease, judging challenges, emission and rewards, the
+ * epoch record.  (Challenge records and the proof tx are proof.c's.)
  *
  * Rules: docs/economics.md, "Oracle" and "Emission and rewards"; the
  * boundary runs its steps in exactly the order given there, because each
@@ -50,26 +50,6 @@ int tk_price(struct tk_tx *c)
 	return tk_idx_put(c->st, key,
 	                  ember_idx_id_pub(key, EMBER_IDX_REPORT, e, c->tx->from),
 	                  val, sizeof(val));
-}
-
-int tok_challenge_result(struct tok_block *b, struct ember_state *st,
-                         const uint8_t provider[32], uint64_t epoch,
-                         uint8_t result)
-{
-	struct ember_provider p;
-	int rc;
-
-	(void)b;
-	if (result > EMBER_CHAL_MISSING)
-		return EMBER_EINVAL;
-	rc = tk_get_provider(ember_state_txn(st), provider, &p);
-	if (rc == EMBER_ENOTFOUND)
-		return EMBER_TOK_NO_PROVIDER;
-	if (rc)
-		return rc;
-	p.chal_epoch = epoch;
-	p.chal_result = result;
-	return tk_put_provider(st, &p);
 }
 
 /* --- 1. oracle ---------------------------------------------------------- */
@@ -190,10 +170,52 @@ static void epoch_uptime(struct ember_provider *p, uint64_t e, int pass)
 	p->uptime_epoch = e;
 }
 
+/*
+ * Epoch e's challenge result for p, as the judgment sees it.  With
+ * challenges on, a provider registered by block e*E was challenged: a
+ * recorded PASS or FAIL stands, and anything else (no proof, or a late or
+ * invalid one, which was refused like any invalid tx) becomes MISSING,
+ * recorded here at the boundary height h.  *judged says whether e enters
+ * the uptime window: a provider registered during e was not challenged,
+ * so e neither counts for nor against it.  With challenges off nothing is
+ * challenged and NONE passes, as before GPU proofs existed; a result fed
+ * through tok_challenge_result still counts.
+ * Returns: 0, store codes.
+ */
+static int epoch_result(struct tok_block *b, struct ember_state *st,
+                        struct ember_provider *p, uint64_t e, uint64_t h,
+                        uint8_t *result, int *judged)
+{
+	const struct ember_params *pp = &b->g->params;
+	const struct ember_gpu_class *cl;
+	struct tok_challenge_rec rec;
+
+	*result = p->chal_epoch == e ? p->chal_result : EMBER_CHAL_NONE;
+	*judged = 1;
+	if (!pp->challenges_enabled)
+		return 0;
+	/* e*E <= h: h ends epoch e. */
+	if (p->registered_height > e * pp->epoch_blocks) {
+		*judged = *result != EMBER_CHAL_NONE;
+		return 0;
+	}
+	if (*result == EMBER_CHAL_PASS || *result == EMBER_CHAL_FAIL)
+		return 0;
+	*result = EMBER_CHAL_MISSING;
+	memset(&rec, 0, sizeof(rec));
+	rec.result = EMBER_CHAL_MISSING;
+	rec.height = h;
+	cl = ember_genesis_class(b->g, p->gpu_class);
+	rec.n = cl ? cl->challenge_n : 0;
+	/* Sets p's chal fields; epoch_judge writes p. */
+	return tk_challenge_write(st, p, e, &rec);
+}
+
 /* Judge one provider for epoch e (slash, jail, uptime) and record its
  * reward weights in *slot. */
 static int epoch_judge(struct tok_block *b, struct ember_state *st, uint64_t e,
-                       struct prov_slot *slot, struct tok_epoch_rec *rec)
+                       uint64_t h, struct prov_slot *slot,
+                       struct tok_epoch_rec *rec)
 {
 	const struct ember_genesis *g = b->g;
 	const struct ember_params *pp = &g->params;
@@ -202,15 +224,15 @@ static int epoch_judge(struct tok_block *b, struct ember_state *st, uint64_t e,
 	struct ember_stake s;
 	uint8_t result;
 	uint64_t taken, until;
-	int fault, rc;
+	int fault, judged, rc;
 
 	if ((rc = tk_get_provider(t, slot->owner, &p)))
 		return rc == EMBER_ENOTFOUND ? EMBER_STORE_CORRUPT : rc;
 	if (p.status != EMBER_PROV_ACTIVE)
 		return 0;       /* retired: not challenged, not paid */
 
-	/* NONE counts as a pass until the GPU-proof issue records results. */
-	result = p.chal_epoch == e ? p.chal_result : EMBER_CHAL_NONE;
+	if ((rc = epoch_result(b, st, &p, e, h, &result, &judged)))
+		return rc;
 	fault = result == EMBER_CHAL_FAIL || result == EMBER_CHAL_MISSING;
 	if (fault) {
 		int declared = p.maint_epoch == e;
@@ -227,7 +249,8 @@ static int epoch_judge(struct tok_block *b, struct ember_state *st, uint64_t e,
 		}
 		rec->providers_failed++;
 	}
-	epoch_uptime(&p, e, !fault);
+	if (judged)
+		epoch_uptime(&p, e, !fault);
 	if ((rc = tk_put_provider(st, &p)))
 		return rc;
 	if (fault)
@@ -321,7 +344,7 @@ static int epoch_emit(struct tok_block *b, struct ember_state *st,
 /* --- the boundary ------------------------------------------------------- */
 
 static int epoch_providers(struct tok_block *b, struct ember_state *st,
-                           struct tok_totals *tot, uint64_t e,
+                           struct tok_totals *tot, uint64_t e, uint64_t h,
                            struct tok_epoch_rec *rec)
 {
 	struct ember_txn *t = ember_state_txn(st);
@@ -341,7 +364,7 @@ static int epoch_providers(struct tok_block *b, struct ember_state *st,
 		rc = EMBER_STORE_CORRUPT;
 	/* Every provider is judged before any is paid (docs: step 3, then 4). */
 	for (size_t i = 0; rc == 0 && i < w.n; i++)
-		rc = epoch_judge(b, st, e, &w.s[i], rec);
+		rc = epoch_judge(b, st, e, h, &w.s[i], rec);
 	if (rc == 0)
 		rc = epoch_emit(b, st, tot, w.s, w.n, rec);
 	free(w.s);
@@ -370,7 +393,7 @@ int tk_epoch_end(struct tok_block *b, struct ember_state *st, uint64_t h)
 	if ((rc = tk_settle_all(b, st, h, rate)))
 		return rc;
 	/* 3 and 4. Challenges, then emission and rewards. */
-	if ((rc = epoch_providers(b, st, tot, e, &rec)))
+	if ((rc = epoch_providers(b, st, tot, e, h, &rec)))
 		return rc;
 
 	/* 5. The record, then the per-epoch counters start over. */

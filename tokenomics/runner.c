@@ -113,6 +113,9 @@ static int block_body(struct tok_runner *r, struct ember_txn *t, void *arg)
 	(void)t;
 
 	tok_block_begin(&b, r->g, r->proposer, r->height + 1);
+	/* No blocks, so no block hashes: the previous state root stands in
+	 * for the parent's hash (tokrun.h). */
+	tok_block_set_parent(&b, r->root);
 	for (size_t i = 0; i < a->n; i++) {
 		char *why = a->whys ? a->whys[i] : NULL;
 		if (why)
@@ -208,6 +211,9 @@ int tok_dry_run(struct ember_store *s, const struct ember_genesis *g,
 	copy = *tx;
 	copy.nonce = a.nonce;
 	tok_block_begin(&b, g, nobody, tip.height + 1);
+	/* A proof in the epoch's first block reads its challenge hash from
+	 * the parent (proof.c), which here is the tip. */
+	tok_block_set_parent(&b, tip.hash);
 	rc = tok_apply_tx(&b, st, &copy, why, whylen);
 out:
 	/* Abort: a dry run never writes, whatever happened. */

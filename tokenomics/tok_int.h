@@ -11,6 +11,8 @@
  *   provider.c   register, update, retire, maintenance
  *   epoch.c      price reports, the epoch boundary (oracle median,
  *                settle all, challenges, slashing, emission, rewards)
+ *   proof.c      the proof tx (GPU challenge answers, verified in apply),
+ *                challenge records, the epoch's challenge hash
  *   records.c    market.h codecs, index keys, names
  *   lease.c      market.h settlement arithmetic (pure)
  *   audit.c      tok_audit, tok_check_supply, read helpers (tok_*_get)
@@ -75,6 +77,7 @@ int tk_accept(struct tk_tx *c);
 int tk_close(struct tk_tx *c);
 int tk_topup(struct tk_tx *c);
 int tk_price(struct tk_tx *c);
+int tk_proof(struct tk_tx *c);
 
 /* --- totals (transfer.c) ------------------------------------------------ */
 
@@ -187,6 +190,19 @@ int tk_slash(struct tok_block *b, struct ember_state *st, const uint8_t acct[32]
 /* Credit minted rewards to acct's accrual (tk_mint is the caller's). */
 int tk_reward(struct tok_block *b, struct ember_state *st, const uint8_t acct[32],
               uint64_t amount);
+
+/* --- challenges (proof.c) ------------------------------------------------ */
+
+/* In the first block of an epoch (height e*E+1), record the block's parent
+ * as the epoch's challenge hash H (tok_epoch_hash); elsewhere nothing.
+ * Returns: 0, store codes. */
+int tk_epoch_hash_record(struct tok_block *b, struct ember_state *st);
+
+/* Write provider p's challenge record for epoch (EMBER_DB_CHALLENGES) and
+ * set p's chal_epoch/chal_result to match, in memory: the caller writes p
+ * (the judgment changes more of it first).  Returns: 0, store codes. */
+int tk_challenge_write(struct ember_state *st, struct ember_provider *p,
+                       uint64_t epoch, const struct tok_challenge_rec *rec);
 
 /* --- epoch (epoch.c) ---------------------------------------------------- */
 

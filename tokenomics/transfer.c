@@ -304,6 +304,7 @@ static const tk_handler handlers[EMBER_TX_KIND_MAX + 1] = {
 	[EMBER_TX_PRICE] = tk_price,
 	[EMBER_TX_MAINTENANCE] = tk_maintenance,
 	[EMBER_TX_EVIDENCE] = tk_evidence,
+	[EMBER_TX_PROOF] = tk_proof,
 };
 
 /*
@@ -404,6 +405,11 @@ int tok_block_end(struct tok_block *b, struct ember_state *st)
 	uint64_t h = b->height, eb = b->g->params.epoch_blocks;
 	int rc;
 
+	/* Before the epoch's work below: with epoch_blocks 1 a block both
+	 * opens and closes its epoch, and the record must exist either way.
+	 * Proof txs of this block read the parent directly (proof.c). */
+	if ((rc = tk_epoch_hash_record(b, st)))
+		return rc;
 	if ((rc = credit_fees(b, st)))
 		return rc;
 	/* The queues are keyed by height, so these touch only what is due. */

@@ -86,7 +86,8 @@ size_t ember_block_encoded_size(const struct ember_txref *txs, size_t ntx);
 /*
  * Strict decode.  txs must have room for maxtx entries (at most
  * EMBER_BLOCK_MAX_TXS are ever accepted).  Each tx's bytes are checked for
- * length bounds only; tx decoding is the caller's.  header.tx_count must
+ * length bounds only (1..EMBER_TX_PROOF_MAX_SIZE, the largest kind); tx
+ * decoding, with its per-kind limit, is the caller's.  header.tx_count must
  * equal the count.  On success *ntx is set and txs[] point into in.
  * Returns: 0, EMBER_ENC_*, EMBER_BLK_TOO_LARGE (len, or a count above
  * maxtx), EMBER_BLK_TX_ROOT (count differs from header.tx_count).

@@ -51,8 +51,9 @@ enum ember_close_reason {
 	EMBER_CLOSE_FUNDS = 3,         /* "insufficient_funds" */
 	EMBER_CLOSE_COMPLETED = 4      /* "completed": duration reached */
 };
-/* A provider's challenge result for an epoch (fed by the GPU-proof issue;
- * until then no result is recorded and NONE counts as a pass). */
+/* A provider's challenge result for an epoch (tokenomics/proof.c and the
+ * epoch judgment; with challenges_enabled = 0 nothing is recorded and NONE
+ * counts as a pass). */
 enum ember_chal_result { EMBER_CHAL_NONE = 0, EMBER_CHAL_PASS = 1,
                          EMBER_CHAL_FAIL = 2, EMBER_CHAL_MISSING = 3 };
 

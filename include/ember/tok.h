@@ -166,8 +166,9 @@ EMBER_WUR int tok_order_get(struct ember_txn *t, uint64_t id,
                             struct ember_order *out);
 
 /*
- * Record provider's challenge result for epoch (the GPU-proof issue calls
- * this from block apply; tests call it directly).  Judged at the end of
+ * Record provider's challenge result for epoch (tokenomics/proof.c calls
+ * this for a verified proof; tests call it directly); it writes the
+ * CHALLENGES record too (NONE deletes it).  Judged at the end of
  * that epoch: FAIL or MISSING slash (less during declared maintenance) and
  * forfeit the epoch's rewards.  Returns: 0, EMBER_TOK_NO_PROVIDER, codes.
  */

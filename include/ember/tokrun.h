@@ -5,6 +5,13 @@
  * transaction: tok_block_begin, tok_apply_tx per tx, tok_block_end, the
  * state root, commit.  Signatures are not checked (tok_apply_tx assumes the
  * caller did), so drivers may submit unsigned txs built with ember_tx_init.
+ *
+ * There are no blocks, so there are no block hashes: each block's parent
+ * (tok_block_set_parent, which seeds the GPU challenges of an epoch, see
+ * proof.h) is the state root after the previous block (the genesis state's
+ * root for block 1).  A driver that proves a challenge derives it from
+ * tok_epoch_hash(), or for the epoch's first block from
+ * tok_runner_root() before that block.
  */
 #ifndef EMBER_TOKRUN_H
 #define EMBER_TOKRUN_H
@@ -43,8 +50,9 @@ EMBER_WUR int tok_runner_block(struct tok_runner *r, const struct ember_tx *txs,
 /*
  * A hook run inside every following block, after its txs and before
  * tok_block_end (e.g. to record challenge results with
- * tok_challenge_result, as the GPU-proof code does in block apply).  A
- * non-zero return aborts the block and is returned by tok_runner_block.
+ * tok_challenge_result, which writes the record a proof tx or the epoch's
+ * judgment would, for drivers without a prover).  A non-zero return
+ * aborts the block and is returned by tok_runner_block.
  * fn NULL removes the hook.
  */
 struct tok_block;

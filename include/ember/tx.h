@@ -239,7 +239,8 @@ EMBER_WUR int ember_tx_encode(const struct ember_tx *tx, uint8_t *out,
 size_t ember_tx_encoded_size(const struct ember_tx *tx);
 
 /*
- * Strict decode of exactly len bytes.  Rejects: len > EMBER_TX_MAX_SIZE,
+ * Strict decode of exactly len bytes.  Rejects: len > EMBER_TX_MAX_SIZE
+ * (EMBER_TX_PROOF_MAX_SIZE for a proof tx; a proof body is a view into in),
  * wrong version, unknown kind, chain id empty/too long/bad charset,
  * non-minimal varints, truncation, trailing bytes.
  * Returns: 0 or an EMBER_ENC_* code; *tx is unspecified on failure.

@@ -18,7 +18,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static uint8_t out[EMBER_TX_MAX_SIZE];
+	static uint8_t out[EMBER_TX_PROOF_MAX_SIZE];
 	struct ember_tx tx, again;
 	uint8_t id1[32], id2[32], h1[32], h2[32];
 	size_t n = 0;

@@ -3,7 +3,8 @@
  * genesis, transfers through the mempool into produced blocks, replay of
  * those blocks on a second ledger (same roots), rejection of tampered
  * blocks without any state change, the supply invariant after every block,
- * each state-level rejection with its own error, and map growth.
+ * each state-level rejection with its own error, map growth, and a GPU
+ * proof seeded by a real block hash.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +23,7 @@
 #include "ember/genesis.h"
 #include "ember/key.h"
 #include "ember/mempool.h"
+#include "ember/proof.h"
 #include "ember/state.h"
 #include "ember/store.h"
 #include "ember/tok.h"
@@ -449,6 +451,127 @@ static void test_reopen(void **state)
 	ember_genesis_release(&gen);
 }
 
+/* Sign tx with kp and admit it from a heap copy of its encoding that is
+ * wiped right after: the mempool must hold its own bytes (a proof's body
+ * is a view, tx.h). */
+static void submit_tx(struct node *n, struct ember_tx *tx,
+                      const struct ember_keypair *kp)
+{
+	struct ember_account a;
+	struct ember_txn *t;
+	uint8_t *enc = malloc(EMBER_TX_PROOF_MAX_SIZE), txid[32];
+	size_t len;
+	char why[256] = "";
+
+	assert_non_null(enc);
+	assert_int_equal(ember_tx_sign(tx, kp), 0);
+	assert_int_equal(ember_tx_encode(tx, enc, EMBER_TX_PROOF_MAX_SIZE, &len), 0);
+	ember_txid(enc, len, txid);
+	assert_int_equal(ember_tx_decode(tx, enc, len), 0);
+	assert_int_equal(ember_store_read(n->store, &t), 0);
+	assert_int_equal(ember_account_get(t, tx->from, &a), 0);
+	ember_txn_abort(t);
+	if (ember_mempool_add(n->mp, tx, enc, len, txid, &a, why, sizeof(why)) != 0)
+		fail_msg("mempool: %s", why);
+	memset(enc, 0xee, len);
+	free(enc);
+}
+
+/*
+ * The seed of epoch e's challenges is the hash of block e*E: the epoch's
+ * first block records it (both on the proposer and on a follower), and a
+ * proof built from it travels mempool -> block -> replay and passes.
+ */
+static void test_proof_block_hash(void **state)
+{
+	const uint64_t E = 4;
+	struct node a, b;
+	struct ember_tip tip, tb;
+	struct ember_challenge c;
+	struct tok_challenge_rec rec;
+	struct ember_tx tx;
+	struct ember_txn *t;
+	struct cons_stats cs;
+	uint8_t g0[32], H[32], *body = NULL;
+	size_t len = 0;
+	(void)state;
+	make_genesis(START);
+	gen.params.epoch_blocks = E;
+	gen.params.challenge_deadline_blocks = 2;
+	gen.params.proof_openings = 16;
+	gen.params.proof_pow_bits = 4;
+	gen.classes[0].challenge_n = 64;
+	assert_int_equal(ember_genesis_finish(&gen), 0);
+	node_open(&a, 0, 1);
+	node_open(&b, 0, 0);
+	cons_tip(a.cons, &tip);
+	memcpy(g0, tip.hash, 32);
+
+	/* Block 1 opens epoch 0 and registers the provider (class 1). */
+	assert_int_equal(ember_tx_init(&tx, EMBER_TX_PROV_REGISTER, gen.chain_id,
+	                               acc[0].pub, 0, FEE), 0);
+	tx.u.provider.gpu_class = gen.classes[0].id;
+	tx.u.provider.gpus = 1;
+	tx.u.provider.vram_gib = gen.classes[0].vram_gib;
+	tx.u.provider.price_per_gpu_hour = 1000;
+	assert_int_equal(ember_tx_set_provider_strings(&tx.u.provider, "eu",
+	                                               "h:1"), 0);
+	submit_tx(&a, &tx, &acc[0]);
+	produce(&a, 2000);
+	for (uint64_t h = 2; h <= E; h++)
+		produce(&a, 2000 + h);
+	assert_int_equal(ember_store_read(a.store, &t), 0);
+	assert_int_equal(tok_epoch_hash(t, 0, H), 0);
+	ember_txn_abort(t);
+	assert_memory_equal(H, g0, 32);         /* the genesis block's hash */
+
+	/* Block E ended epoch 0: its hash seeds epoch 1. */
+	cons_tip(a.cons, &tip);
+	assert_true(tip.height == E);
+	ember_challenge_derive(&c, tip.hash, acc[0].pub, 1, 64);
+	assert_int_equal(ember_prove(EMBER_BACKEND_CPU, &c, 16, 4, 1, 0, 0, &body,
+	                             &len, NULL), 0);
+	assert_int_equal(ember_tx_init(&tx, EMBER_TX_PROOF, gen.chain_id,
+	                               acc[0].pub, 1, FEE), 0);
+	tx.u.proof.epoch = 1;
+	tx.u.proof.body = body;
+	tx.u.proof.body_len = (uint32_t)len;
+	submit_tx(&a, &tx, &acc[0]);
+	free(body);                     /* the mempool holds its own copy */
+	produce(&a, 3000);
+	cons_stats(a.cons, &cs);
+	assert_true(cs.dropped == 0);
+	assert_int_equal(ember_store_read(a.store, &t), 0);
+	assert_int_equal(tok_epoch_hash(t, 1, H), 0);
+	assert_int_equal(tok_challenge_get(t, 1, acc[0].pub, &rec), 0);
+	ember_txn_abort(t);
+	assert_memory_equal(H, tip.hash, 32);
+	assert_int_equal(rec.result, EMBER_CHAL_PASS);
+	assert_true(rec.height == E + 1);
+
+	/* A follower replays every block to the same state. */
+	for (uint64_t h = 1; h <= E + 1; h++) {
+		uint8_t *blk, *cert;
+		size_t blen, clen;
+		char why[256] = "";
+		fetch(&a, h, &blk, &blen, &cert, &clen);
+		if (cons_apply_block(b.cons, blk, blen, cert, clen, why, sizeof(why)))
+			fail_msg("block %llu: %s", (unsigned long long)h, why);
+		free(blk);
+		free(cert);
+	}
+	cons_tip(a.cons, &tip);
+	cons_tip(b.cons, &tb);
+	assert_memory_equal(tip.state_root, tb.state_root, 32);
+	assert_int_equal(ember_store_read(b.store, &t), 0);
+	assert_int_equal(tok_challenge_get(t, 1, acc[0].pub, &rec), 0);
+	ember_txn_abort(t);
+	assert_int_equal(rec.result, EMBER_CHAL_PASS);
+	node_close(&a);
+	node_close(&b);
+	ember_genesis_release(&gen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -458,6 +581,7 @@ int main(void)
 		cmocka_unit_test(test_proposer_drops_failing),
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_reopen),
+		cmocka_unit_test(test_proof_block_hash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -301,6 +301,11 @@ static void check_default_params(const struct ember_params *p)
 	assert_int_equal(p->slash_double_sign_bps, 500);
 	assert_int_equal(p->slash_cap_bps, 1000);
 	assert_int_equal(p->jail_epochs, 2);
+	/* docs/proofs.md derives these */
+	assert_int_equal(p->challenges_enabled, 1);
+	assert_int_equal(p->challenge_deadline_blocks, 20);
+	assert_int_equal(p->proof_openings, 400);
+	assert_int_equal(p->proof_pow_bits, 24);
 }
 
 static void check_default_classes(const struct ember_gpu_class *c, size_t n)
@@ -388,21 +393,40 @@ static void test_params_partial(void **state)
 	                 "\"slash_fault_bps\": 10000, "
 	                 "\"slash_declared_bps\": 10000, "
 	                 "\"slash_double_sign_bps\": 0, "
-	                 "\"slash_cap_bps\": 10000, \"jail_epochs\": 100000");
+	                 "\"slash_cap_bps\": 10000, \"jail_epochs\": 100000, "
+	                 "\"challenges_enabled\": 0, "
+	                 "\"challenge_deadline_blocks\": 999999, "
+	                 "\"proof_openings\": 4096, \"proof_pow_bits\": 40");
 	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
 	assert_int_equal(g.params.epoch_blocks, 1000000);
+	assert_int_equal(g.params.challenges_enabled, 0);
+	assert_int_equal(g.params.challenge_deadline_blocks, 999999);
+	assert_int_equal(g.params.proof_openings, 4096);
+	assert_int_equal(g.params.proof_pow_bits, 40);
 	assert_int_equal(g.params.max_bids_per_order, 256);
 	assert_int_equal(g.params.emission_initial, UINT64_MAX);
 	assert_int_equal(g.params.oracle_max_age_epochs, UINT32_MAX);
 	assert_int_equal(g.params.slash_declared_bps, 10000);
 	assert_int_equal(g.params.jail_epochs, 100000);
 	ember_genesis_release(&g);
+
+	/* the low edges of the proof params; the deadline just below a
+	 * two-block epoch */
+	d.extra = PARAMS("\"epoch_blocks\": 2, \"challenges_enabled\": 1, "
+	                 "\"challenge_deadline_blocks\": 1, "
+	                 "\"proof_openings\": 16, \"proof_pow_bits\": 0");
+	assert_int_equal(parse_doc(&d, &g, err, sizeof(err)), 0);
+	assert_int_equal(g.params.challenges_enabled, 1);
+	assert_int_equal(g.params.challenge_deadline_blocks, 1);
+	assert_int_equal(g.params.proof_openings, 16);
+	assert_int_equal(g.params.proof_pow_bits, 0);
+	ember_genesis_release(&g);
 }
 
 static void test_classes(void **state)
 {
 	struct doc d = { .extra = CLASSES(
-		CLS(300, "h100-80g", 80, 100000000000, 65536) ", "
+		CLS(300, "h100-80g", 80, 100000000000, 8192) ", "
 		CLS(7, "abcdefghijklmnopqrstuvwxyz-1234", 1, 0, 64) ", "
 		CLS(65535, "x", 4294967295, 18446744073709551615, 128)) };
 	struct ember_genesis g;
@@ -422,7 +446,7 @@ static void test_classes(void **state)
 	assert_string_equal(g.classes[1].name, "h100-80g");
 	assert_int_equal(g.classes[1].vram_gib, 80);
 	assert_int_equal(g.classes[1].min_stake_per_gpu, 100000000000ULL);
-	assert_int_equal(g.classes[1].challenge_n, 65536);
+	assert_int_equal(g.classes[1].challenge_n, 8192);
 	assert_int_equal(g.classes[2].id, 65535);
 	assert_int_equal(g.classes[2].vram_gib, UINT32_MAX);
 	assert_int_equal(g.classes[2].min_stake_per_gpu, UINT64_MAX);
@@ -520,6 +544,10 @@ static void test_hash_covers_params_classes(void **state)
 		PARAMS("\"slash_double_sign_bps\": 501"),
 		PARAMS("\"slash_cap_bps\": 1001"),
 		PARAMS("\"jail_epochs\": 3"),
+		PARAMS("\"challenges_enabled\": 0"),
+		PARAMS("\"challenge_deadline_blocks\": 21"),
+		PARAMS("\"proof_openings\": 401"),
+		PARAMS("\"proof_pow_bits\": 25"),
 		CLASSES(CLS1),
 		CLASSES(CLS(2, "a", 1, 1, 64)),
 		CLASSES(CLS(1, "b", 1, 1, 64)),
@@ -563,7 +591,9 @@ static void test_hash_covers_params_classes(void **state)
 			       "\"oracle_max_age_epochs\": 2, \"slash_fault_bps\": 100, "
 			       "\"slash_declared_bps\": 10, "
 			       "\"slash_double_sign_bps\": 500, \"slash_cap_bps\": 1000, "
-			       "\"jail_epochs\": 2")
+			       "\"jail_epochs\": 2, \"challenges_enabled\": 1, "
+			       "\"challenge_deadline_blocks\": 20, "
+			       "\"proof_openings\": 400, \"proof_pow_bits\": 24")
 			CLASSES(CLS(4, "h200-141g", 141, 400000000000, 8192) ", "
 			        CLS(2, "a100-80g", 80, 200000000000, 4096) ", "
 			        CLS(1, "rtx4090-24g", 24, 50000000000, 2048) ", "
@@ -609,8 +639,10 @@ static void test_save_load_params_classes(void **state)
 	struct doc d = { .extra =
 		PARAMS("\"epoch_blocks\": 7, \"emission_initial\": \"18446744073709551615\", "
 		       "\"oracle_max_age_epochs\": 4294967295, "
-		       "\"slash_declared_bps\": 0, \"jail_epochs\": 0")
-		CLASSES(CLS(9, "z9", 3, 77, 192) ", " CLS(2, "b-2", 5, 0, 64)) };
+		       "\"slash_declared_bps\": 0, \"jail_epochs\": 0, "
+		       "\"challenges_enabled\": 0, \"challenge_deadline_blocks\": 6, "
+		       "\"proof_openings\": 4096, \"proof_pow_bits\": 40")
+		CLASSES(CLS(9, "z9", 3, 77, 256) ", " CLS(2, "b-2", 5, 0, 64)) };
 	struct ember_genesis g, g2;
 	char err[256];
 
@@ -683,7 +715,14 @@ static void test_save_refuses_invalid(void **state)
 	g.classes[1].challenge_n = 100;
 	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
 	                 EMBER_EINVAL);
+	g.classes[1].challenge_n = 16384;   /* a power of two, too big */
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
 	g.classes[1].challenge_n = 4096;
+	g.params.challenge_deadline_blocks = 600;   /* not below epoch_blocks */
+	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
+	                 EMBER_EINVAL);
+	g.params.challenge_deadline_blocks = 20;
 	g.nclass = 0;
 	assert_int_equal(ember_genesis_save(&g, "/nonexistent/g.json"),
 	                 EMBER_EINVAL);
@@ -827,6 +866,29 @@ static void test_rejections(void **state)
 		  "params: oracle_max_age_epochs must be at least 1", NULL },
 		{ { .extra = PARAMS("\"jail_epochs\": 100001") },
 		  "params: jail_epochs must be at most 100000", NULL },
+		{ { .extra = PARAMS("\"challenges_enabled\": 2") },
+		  "params: challenges_enabled must be at most 1", "not 2" },
+		{ { .extra = PARAMS("\"challenge_deadline_blocks\": 0") },
+		  "params: challenge_deadline_blocks must be 1..1000000", "not 0" },
+		{ { .extra = PARAMS("\"challenge_deadline_blocks\": 1000001") },
+		  "params: challenge_deadline_blocks must be 1..1000000", NULL },
+		{ { .extra = PARAMS("\"proof_openings\": 15") },
+		  "params: proof_openings must be 16..4096", "not 15" },
+		{ { .extra = PARAMS("\"proof_openings\": 4097") },
+		  "params: proof_openings must be 16..4096", "not 4097" },
+		{ { .extra = PARAMS("\"proof_pow_bits\": 41") },
+		  "params: proof_pow_bits must be at most 40", "not 41" },
+		/* a proof is due inside the epoch that issued its challenge */
+		{ { .extra = PARAMS("\"challenge_deadline_blocks\": 600") },
+		  "params: challenge_deadline_blocks 600 must be below epoch_blocks 600",
+		  NULL },
+		{ { .extra = PARAMS("\"epoch_blocks\": 20") },
+		  "params: challenge_deadline_blocks 20 must be below epoch_blocks 20",
+		  NULL },
+		{ { .extra = PARAMS("\"epoch_blocks\": 5, "
+		                    "\"challenge_deadline_blocks\": 9") },
+		  "params: challenge_deadline_blocks 9 must be below epoch_blocks 5",
+		  NULL },
 		/* types: amounts are strings, the rest integers */
 		{ { .extra = PARAMS("\"emission_initial\": 5") },
 		  "params: 'emission_initial' must be a decimal string", NULL },
@@ -906,17 +968,29 @@ static void test_rejections(void **state)
 		  "gpu class 0: 'min_stake_per_gpu' must be a decimal string", NULL },
 		{ { .extra = CLASSES(CLS(1, "a", 1, 1x, 64)) },
 		  "gpu class 0: min_stake_per_gpu '1x'", NULL },
+		/* challenge_n: a power of two (the commitment is a complete
+		 * tree), 64..8192 (a proof stays under 128 KiB) */
 		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 0)) },
-		  "gpu class 0: challenge_n must be a multiple of 64 in 64..65536",
+		  "gpu class 0: challenge_n must be a power of two in 64..8192",
 		  "not 0" },
 		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 32)) },
-		  "gpu class 0: challenge_n must be a multiple of 64", NULL },
+		  "gpu class 0: challenge_n must be a power of two in 64..8192",
+		  "not 32" },
 		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 100)) },
-		  "gpu class 0: challenge_n must be a multiple of 64", NULL },
-		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 65600)) },
-		  "gpu class 0: challenge_n must be a multiple of 64", NULL },
+		  "gpu class 0: challenge_n must be a power of two", "not 100" },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 192)) },
+		  "gpu class 0: challenge_n must be a power of two", "not 192" },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 8256)) },
+		  "gpu class 0: challenge_n must be a power of two", "not 8256" },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 16384)) },
+		  "gpu class 0: challenge_n must be a power of two in 64..8192",
+		  "not 16384" },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 65536)) },
+		  "gpu class 0: challenge_n must be a power of two", "not 65536" },
 		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 4294967360)) },
-		  "gpu class 0: challenge_n must be a multiple of 64", NULL },
+		  "gpu class 0: challenge_n must be a power of two", NULL },
+		{ { .extra = CLASSES(CLS(1, "a", 1, 1, 4294967296)) },
+		  "gpu class 0: challenge_n must be a power of two", NULL },
 		{ { .extra = CLASSES(CLS(3, "a", 1, 1, 64) ", " CLS(1, "b", 1, 1, 64)
 		                     ", " CLS(3, "c", 1, 1, 64)) },
 		  "gpu class 2: duplicate id 3", NULL },

@@ -12,6 +12,7 @@
 
 #include "ember/hash.h"
 #include "ember/key.h"
+#include "ember/proof.h"
 #include "ember/tx.h"
 
 #define CHAIN "ember-test"
@@ -56,11 +57,13 @@ static void ref_tx(struct ember_tx *tx)
 	memset(tx->sig, 0x33, 64);
 }
 
-/* BIP-340 tagged hash written out with plain SHA-256. */
+/* BIP-340 tagged hash written out with plain SHA-256 (static: a proof
+ * tx is far larger than a stack frame should be). */
 static void tagged(const char *tag, const uint8_t *msg, size_t len,
                    uint8_t out[32])
 {
-	uint8_t buf[64 + EMBER_TX_MAX_SIZE];
+	static uint8_t buf[64 + EMBER_TX_PROOF_MAX_SIZE];
+	assert_true(len <= EMBER_TX_PROOF_MAX_SIZE);
 	ember_sha256(tag, strlen(tag), buf);
 	memcpy(buf + 32, buf, 32);
 	memcpy(buf + 64, msg, len);
@@ -178,7 +181,7 @@ static void test_trailing_and_oversize(void **state)
 
 static void test_version_and_kind(void **state)
 {
-	static const uint8_t bad[] = { 0x00, 0x10, 0x7f, 0x80, 0xff };
+	static const uint8_t bad[] = { 0x00, 0x11, 0x7f, 0x80, 0xff };
 	uint8_t buf[REF_LEN];
 	struct ember_tx tx;
 	(void)state;
@@ -667,6 +670,28 @@ static uint8_t *wire_evidence(uint8_t *p)
 	return put_fill(p, 0x74, 64);
 }
 
+/* 300 bytes: the length takes a 2-byte varint (0xac 0x02). */
+#define KC_PROOF_LEN 300
+static uint8_t kc_proof_body[KC_PROOF_LEN];
+
+static void fill_proof(struct ember_tx *tx)
+{
+	for (size_t i = 0; i < KC_PROOF_LEN; i++)
+		kc_proof_body[i] = (uint8_t)(i * 7 + 3);
+	tx->u.proof.epoch = 0x6162636465666768ULL;
+	tx->u.proof.body = kc_proof_body;
+	tx->u.proof.body_len = KC_PROOF_LEN;
+}
+static uint8_t *wire_proof(uint8_t *p)
+{
+	p = put_raw(p, "\x68\x67\x66\x65\x64\x63\x62\x61", 8);
+	*p++ = 0xac;
+	*p++ = 0x02;
+	for (size_t i = 0; i < KC_PROOF_LEN; i++)
+		*p++ = (uint8_t)(i * 7 + 3);
+	return p;
+}
+
 struct kcase {
 	uint8_t kind;
 	const char *name;
@@ -692,6 +717,7 @@ static const struct kcase kcases[] = {
 	{ 13, "price", fill_price, wire_price, 8, 0 },
 	{ 14, "maintenance", fill_maint, wire_maint, 8, 0 },
 	{ 15, "evidence", fill_evidence, wire_evidence, 32 + 1 + 8 + 4 + 192, 0 },
+	{ 16, "proof", fill_proof, wire_proof, 8 + 2 + KC_PROOF_LEN, 0 },
 };
 #define NKCASES (sizeof(kcases) / sizeof(kcases[0]))
 
@@ -812,6 +838,12 @@ static void assert_same_tx(const struct ember_tx *a, const struct ember_tx *b)
 		assert_memory_equal(e->sig_b, f->sig_b, 64);
 		break;
 	}
+	case EMBER_TX_PROOF:
+		assert_true(a->u.proof.epoch == b->u.proof.epoch);
+		assert_int_equal(a->u.proof.body_len, b->u.proof.body_len);
+		assert_memory_equal(a->u.proof.body, b->u.proof.body,
+		                    a->u.proof.body_len);
+		break;
 	case EMBER_TX_PROV_RETIRE:
 	case EMBER_TX_CLAIM:
 		break;
@@ -1111,7 +1143,7 @@ static void test_tx_init(void **state)
 	struct ember_tx tx;
 	(void)state;
 	memset(from, 0x44, 32);
-	for (unsigned k = 1; k <= 15; k++) {
+	for (unsigned k = 1; k <= EMBER_TX_KIND_MAX; k++) {
 		memset(&tx, 0xa5, sizeof(tx));
 		assert_int_equal(ember_tx_init(&tx, (uint8_t)k, CHAIN, from, 9,
 		                               77), 0);
@@ -1125,7 +1157,8 @@ static void test_tx_init(void **state)
 		assert_memory_equal(tx.sig, zero, 64);
 	}
 	assert_int_equal(ember_tx_init(&tx, 0, CHAIN, from, 0, 0), EMBER_ENC_KIND);
-	assert_int_equal(ember_tx_init(&tx, 16, CHAIN, from, 0, 0), EMBER_ENC_KIND);
+	assert_int_equal(EMBER_TX_KIND_MAX, 16);
+	assert_int_equal(ember_tx_init(&tx, 17, CHAIN, from, 0, 0), EMBER_ENC_KIND);
 	assert_int_equal(ember_tx_init(&tx, 255, CHAIN, from, 0, 0), EMBER_ENC_KIND);
 	assert_int_equal(ember_tx_init(&tx, 2, "", from, 0, 0), EMBER_ENC_OVERSIZE);
 	assert_int_equal(ember_tx_init(&tx, 2, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
@@ -1147,7 +1180,7 @@ static void test_kind_names(void **state)
 		{ 6, "provider_retire" }, { 7, "order" }, { 8, "bid" },
 		{ 9, "accept" }, { 10, "close" }, { 11, "topup" },
 		{ 12, "claim" }, { 13, "price" }, { 14, "maintenance" },
-		{ 15, "evidence" },
+		{ 15, "evidence" }, { 16, "proof" },
 	};
 	static const char *const unknown[] = { "", "Transfer", "transfer ",
 	                                       "provider", "provider-register",
@@ -1160,7 +1193,7 @@ static void test_kind_names(void **state)
 		assert_int_equal(ember_tx_kind_parse(names[i].name), names[i].kind);
 	}
 	assert_null(ember_tx_kind_name(0));
-	assert_null(ember_tx_kind_name(16));
+	assert_null(ember_tx_kind_name(17));
 	assert_null(ember_tx_kind_name(255));
 	for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++)
 		assert_int_equal(ember_tx_kind_parse(unknown[i]), 0);
@@ -1190,7 +1223,7 @@ static void test_check_kinds(void **state)
 		CHECK_RC(k, t.chain_id[0] = 'x', EMBER_TX_WRONG_CHAIN);
 	}
 	CHECK_RC(1, t.kind = 0, EMBER_ENC_KIND);
-	CHECK_RC(1, t.kind = 16, EMBER_ENC_KIND);
+	CHECK_RC(1, t.kind = 17, EMBER_ENC_KIND);
 	CHECK_RC(1, t.kind = 255, EMBER_ENC_KIND);
 
 	/* Zero amounts. */
@@ -1281,6 +1314,16 @@ static void test_check_kinds(void **state)
 	         EMBER_TOK_EVIDENCE);
 	CHECK_RC(EMBER_TX_EVIDENCE, t.u.evidence.hash_b[31] = 0x71, 0);
 
+	/* Proof: a body of 1..EMBER_PROOF_BODY_MAX bytes that exists; its
+	 * content is the verifier's business. */
+	CHECK_RC(EMBER_TX_PROOF, t.u.proof.body_len = 1, 0);
+	CHECK_RC(EMBER_TX_PROOF, t.u.proof.body_len = 0, EMBER_ERANGE);
+	CHECK_RC(EMBER_TX_PROOF, t.u.proof.body = NULL, EMBER_ERANGE);
+	CHECK_RC(EMBER_TX_PROOF, t.u.proof.body_len = EMBER_PROOF_BODY_MAX + 1,
+	         EMBER_ERANGE);
+	CHECK_RC(EMBER_TX_PROOF, t.u.proof.epoch = UINT64_MAX, 0);
+	CHECK_RC(EMBER_TX_PROOF, t.fee = UINT64_MAX, 0);
+
 	/* No payload rules beyond the common ones. */
 	CHECK_RC(EMBER_TX_MAINTENANCE, t.u.maint.epoch = 0, 0);
 	CHECK_RC(EMBER_TX_MAINTENANCE, t.u.maint.epoch = UINT64_MAX, 0);
@@ -1323,9 +1366,172 @@ static void test_cost_kinds(void **state)
 	assert_true(ember_tx_cost(&tx) == 0);
 	tx.kind = 0;
 	assert_true(ember_tx_cost(&tx) == 0);
-	tx.kind = 16;
+	tx.kind = 17;
 	assert_true(ember_tx_cost(&tx) == 0);
 	assert_true(ember_tx_cost(NULL) == 0);
+	/* A proof locks nothing: its cost is its fee. */
+	kc_tx(&tx, kcase_of(EMBER_TX_PROOF), from);
+	tx.fee = UINT64_MAX;
+	assert_true(ember_tx_cost(&tx) == UINT64_MAX);
+}
+
+/* A proof tx with a body of blen bytes (pattern b), signed with 0x33s. */
+static size_t big_proof(uint8_t *out, size_t blen, uint8_t b)
+{
+	static uint8_t body[EMBER_PROOF_BODY_MAX + 8];
+	uint8_t from[32];
+	struct ember_tx tx;
+	size_t n;
+	memset(from, 0x44, 32);
+	memset(body, b, sizeof(body));
+	assert_int_equal(ember_tx_init(&tx, EMBER_TX_PROOF, CHAIN, from, 1, 2), 0);
+	tx.u.proof.epoch = 3;
+	tx.u.proof.body = body;
+	tx.u.proof.body_len = (uint32_t)blen;
+	memset(tx.sig, 0x33, 64);
+	assert_int_equal(ember_tx_encode(&tx, out, EMBER_TX_PROOF_MAX_SIZE + 64, &n), 0);
+	assert_int_equal(ember_tx_encoded_size(&tx), n);
+	return n;
+}
+
+/*
+ * Only a proof may be larger than EMBER_TX_MAX_SIZE, up to
+ * EMBER_TX_PROOF_MAX_SIZE; its body is a view into the decoded bytes, and
+ * the signing hash covers the whole body.
+ */
+static void test_proof_size_and_view(void **state)
+{
+	static uint8_t buf[EMBER_TX_PROOF_MAX_SIZE + 64];
+	static uint8_t copy[EMBER_TX_PROOF_MAX_SIZE + 64];
+	struct ember_tx tx, t2;
+	uint8_t h[32], hw[32];
+	size_t n, head;
+	(void)state;
+
+	/* The largest body: 10 + 8 + 3-byte varint around it. */
+	n = big_proof(buf, EMBER_PROOF_BODY_MAX, 0x5a);
+	head = KC_HEAD_LEN + 8 + 3;
+	assert_int_equal(n, head + EMBER_PROOF_BODY_MAX + 64);
+	assert_true(n > EMBER_TX_MAX_SIZE && n <= EMBER_TX_PROOF_MAX_SIZE);
+	assert_int_equal(ember_tx_decode(&tx, buf, n), 0);
+	assert_true(tx.u.proof.epoch == 3);
+	assert_int_equal(tx.u.proof.body_len, EMBER_PROOF_BODY_MAX);
+	assert_ptr_equal(tx.u.proof.body, buf + head);
+	assert_int_equal(ember_tx_sighash(&tx, h), 0);
+	tagged("ember/tx", buf, n - 64, hw);
+	assert_memory_equal(h, hw, 32);
+	assert_int_equal(ember_tx_check(&tx, CHAIN, 2), 0);
+
+	/* The last body byte is signed. */
+	t2 = tx;
+	memcpy(copy, buf, n);
+	copy[n - 65] ^= 1;
+	ember_tx_rebind(&t2, copy, n);
+	assert_int_equal(ember_tx_sighash(&t2, hw), 0);
+	assert_memory_not_equal(h, hw, 32);
+
+	/* Rebind: the view moves to the copy, and the original may go. */
+	memcpy(copy, buf, n);
+	t2 = tx;
+	ember_tx_rebind(&t2, copy, n);
+	assert_ptr_equal(t2.u.proof.body, copy + head);
+	memset(buf, 0, n);
+	assert_int_equal(ember_tx_sighash(&t2, hw), 0);
+	assert_memory_equal(h, hw, 32);
+	/* An encoding too short to be the tx's leaves no view behind. */
+	ember_tx_rebind(&t2, copy, EMBER_PROOF_BODY_MAX + 63);
+	assert_null(t2.u.proof.body);
+	assert_int_equal(ember_tx_sighash(&t2, hw), EMBER_EINVAL);
+	assert_int_equal(ember_tx_check(&t2, CHAIN, 2), EMBER_ERANGE);
+	/* Other kinds hold no view: a no-op. */
+	ref_tx(&t2);
+	ember_tx_rebind(&t2, NULL, 0);
+	assert_true(t2.u.transfer.amount == 123456789);
+
+	/* Up to EMBER_TX_PROOF_MAX_SIZE for a proof, not one byte more. */
+	n = big_proof(buf, EMBER_PROOF_BODY_MAX, 0x5a);
+	buf[n] = 0;
+	assert_int_equal(ember_tx_decode(&tx, buf, n + 1), EMBER_ENC_TRAILING);
+	assert_int_equal(ember_tx_decode(&tx, buf, EMBER_TX_PROOF_MAX_SIZE),
+	                 EMBER_ENC_TRAILING);
+	assert_int_equal(ember_tx_decode(&tx, buf, EMBER_TX_PROOF_MAX_SIZE + 1),
+	                 EMBER_ENC_OVERSIZE);
+	/* The same bytes under another kind or version are just oversize. */
+	buf[1] = EMBER_TX_TRANSFER;
+	assert_int_equal(ember_tx_decode(&tx, buf, n), EMBER_ENC_OVERSIZE);
+	buf[1] = EMBER_TX_PROOF;
+	buf[0] = 2;
+	assert_int_equal(ember_tx_decode(&tx, buf, n), EMBER_ENC_OVERSIZE);
+	buf[0] = 1;
+	assert_int_equal(ember_tx_decode(&tx, buf, n), 0);
+	/* A proof small enough for the common limit is fine too. */
+	n = big_proof(buf, 1, 0x01);
+	assert_int_equal(ember_tx_decode(&tx, buf, n), 0);
+	assert_int_equal(tx.u.proof.body_len, 1);
+
+	/* A body over the limit cannot be built or encoded. */
+	assert_int_equal(ember_tx_init(&t2, EMBER_TX_PROOF, CHAIN, buf + 2, 1, 2), 0);
+	t2.u.proof.body = copy;
+	t2.u.proof.body_len = EMBER_PROOF_BODY_MAX + 1;
+	assert_int_equal(ember_tx_encoded_size(&t2), 0);
+	assert_int_equal(ember_tx_encode(&t2, buf, sizeof(buf), &n), EMBER_EINVAL);
+	assert_int_equal(ember_tx_sighash(&t2, h), EMBER_EINVAL);
+	t2.u.proof.body_len = 0;
+	assert_int_equal(ember_tx_encoded_size(&t2), 0);
+}
+
+/* The body length on the wire: 1..EMBER_PROOF_BODY_MAX, minimal varint,
+ * never longer than what follows. */
+static void test_proof_length_wire(void **state)
+{
+	static uint8_t buf[EMBER_TX_PROOF_MAX_SIZE + 64];
+	uint8_t from[32], *p;
+	struct ember_tx tx;
+	size_t off;
+	(void)state;
+	memset(from, 0x44, 32);
+
+	p = buf;
+	*p++ = 0x01;
+	*p++ = EMBER_TX_PROOF;
+	*p++ = CHAIN_LEN;
+	p = put_raw(p, CHAIN, CHAIN_LEN);
+	p = put_raw(p, from, 32);
+	p = put_le(p, KC_NONCE, 8);
+	p = put_le(p, KC_FEE, 8);
+	p = put_le(p, 9, 8);
+	off = (size_t)(p - buf);
+
+	/* Length 0: oversize, like an empty string. */
+	buf[off] = 0x00;
+	memset(buf + off + 1, 0x33, 64);
+	assert_int_equal(ember_tx_decode(&tx, buf, off + 1 + 64), EMBER_ENC_OVERSIZE);
+	/* Length 2 spelled in two bytes. */
+	buf[off] = 0x82;
+	buf[off + 1] = 0x00;
+	memset(buf + off + 2, 0x33, 2 + 64);
+	assert_int_equal(ember_tx_decode(&tx, buf, off + 2 + 2 + 64), EMBER_ENC_VARINT);
+	/* Length 2 in one byte decodes. */
+	buf[off] = 0x02;
+	assert_int_equal(ember_tx_decode(&tx, buf, off + 1 + 2 + 64), 0);
+	assert_int_equal(tx.u.proof.body_len, 2);
+	assert_ptr_equal(tx.u.proof.body, buf + off + 1);
+	/* A length past the end is truncated, one past the maximum oversize. */
+	buf[off] = 0x7f;
+	assert_int_equal(ember_tx_decode(&tx, buf, off + 1 + 2 + 64), EMBER_ENC_TRUNCATED);
+	buf[off] = (uint8_t)(0x80 | ((EMBER_PROOF_BODY_MAX + 1) & 0x7f));
+	buf[off + 1] = (uint8_t)(0x80 | (((EMBER_PROOF_BODY_MAX + 1) >> 7) & 0x7f));
+	buf[off + 2] = (uint8_t)((EMBER_PROOF_BODY_MAX + 1) >> 14);
+	memset(buf + off + 3, 0x33, EMBER_PROOF_BODY_MAX + 1 + 64);
+	assert_int_equal(ember_tx_decode(&tx, buf, off + 3 + EMBER_PROOF_BODY_MAX + 1 + 64),
+	                 EMBER_ENC_OVERSIZE);
+	buf[off] = (uint8_t)(0x80 | (EMBER_PROOF_BODY_MAX & 0x7f));
+	buf[off + 1] = (uint8_t)(0x80 | ((EMBER_PROOF_BODY_MAX >> 7) & 0x7f));
+	buf[off + 2] = (uint8_t)(EMBER_PROOF_BODY_MAX >> 14);
+	assert_int_equal(ember_tx_decode(&tx, buf, off + 3 + EMBER_PROOF_BODY_MAX + 64), 0);
+	buf[off + 2] = 0xff;
+	assert_int_equal(ember_tx_decode(&tx, buf, off + 3 + EMBER_PROOF_BODY_MAX + 64),
+	                 EMBER_ENC_OVERSIZE);
 }
 
 int main(void)
@@ -1355,6 +1561,8 @@ int main(void)
 		cmocka_unit_test(test_kind_names),
 		cmocka_unit_test(test_check_kinds),
 		cmocka_unit_test(test_cost_kinds),
+		cmocka_unit_test(test_proof_size_and_view),
+		cmocka_unit_test(test_proof_length_wire),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

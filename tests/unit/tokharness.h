@@ -196,6 +196,13 @@ static inline struct th *th_new(const char *model, size_t nacc)
 	p->slash_double_sign_bps = 500;
 	p->slash_cap_bps = 1200;
 	p->jail_epochs = 2;
+	/* These providers run no prover: challenges stay off, and tests feed
+	 * results through tok_challenge_result (th_hook) instead.
+	 * test_challenge.c turns them on with a real prover. */
+	p->challenges_enabled = 0;
+	p->challenge_deadline_blocks = 4;
+	p->proof_openings = 16;
+	p->proof_pow_bits = 0;
 	h->mapsize = 64u << 20;
 	return h;
 }
