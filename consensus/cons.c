@@ -562,7 +562,7 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 		return EMBER_EINVAL;
 	proposer = cons_proposer(g, c->tip.height + 1, 0);
 	if (!proposer || memcmp(proposer, c->cfg.key->pub, 32) != 0)
-		return EMBER_EINVAL;
+		return EMBER_BLK_PROPOSER;
 	time_ms = now_ms > c->tip.time_ms ? now_ms : c->tip.time_ms + 1;
 
 	t0 = now_us();

@@ -46,7 +46,7 @@ struct node {
 	struct cons *cons;
 	struct rpc_node *rpcn;
 	struct rpc_server *rpc;
-	struct rpc_method *methods;  /* node + market tables; outlives rpc */
+	struct rpc_method *methods;  /* node, market and proof tables; outlives rpc */
 	struct event *tick_ev, *drain_ev, *sigint_ev, *sigterm_ev;
 	int lock_fd;
 	int warned_turn;
@@ -87,7 +87,9 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	rc = cons_produce(n->cons, wall_ms(), &committed);
-	if (rc == EMBER_EINVAL || rc == EMBER_BLK_CERT) {
+	/* Not our turn, or not enough power alone: expected without peers.
+	 * Anything else (a block that cannot be built) is logged below. */
+	if (rc == EMBER_BLK_PROPOSER || rc == EMBER_BLK_CERT) {
 		if (!n->warned_turn)
 			logf_("not producing: this validator alone does not hold +2/3 of "
 			      "the power; multi-validator rounds need peers");
@@ -238,10 +240,10 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	struct rpc_server_cfg rcfg;
 	struct cons_cfg ccfg;
 	struct rpc_node_cfg ncfg;
-	const struct rpc_method *node_m, *market_m;
+	const struct rpc_method *node_m, *market_m, *proof_m;
 	struct ember_tip tip;
 	struct timeval tv;
-	size_t nnode, nmarket;
+	size_t nnode, nmarket, nproof;
 	unsigned threads;
 	uint64_t bt;
 	int rc;
@@ -329,17 +331,19 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	rcfg.auth_token = token;
 	rcfg.tls_cert = cfg->tls_cert;
 	rcfg.tls_key = cfg->tls_key;
-	/* The server takes one table; both share the rpc_node as ctx. */
+	/* The server takes one table; all three share the rpc_node as ctx. */
 	node_m = rpc_node_methods(&nnode);
 	market_m = rpc_market_methods(&nmarket);
-	if (!(n.methods = malloc((nnode + nmarket) * sizeof(*n.methods)))) {
+	proof_m = rpc_proof_methods(&nproof);
+	if (!(n.methods = malloc((nnode + nmarket + nproof) * sizeof(*n.methods)))) {
 		rc = EMBER_ENOMEM;
 		goto out;
 	}
 	memcpy(n.methods, node_m, nnode * sizeof(*n.methods));
 	memcpy(n.methods + nnode, market_m, nmarket * sizeof(*n.methods));
-	if ((rc = rpc_server_new(&n.rpc, n.base, &rcfg, n.methods, nnode + nmarket,
-	                         n.rpcn))) {
+	memcpy(n.methods + nnode + nmarket, proof_m, nproof * sizeof(*n.methods));
+	if ((rc = rpc_server_new(&n.rpc, n.base, &rcfg, n.methods,
+	                         nnode + nmarket + nproof, n.rpcn))) {
 		logf_("cannot serve RPC on '%s': %s%s%s", cfg->rpc_listen,
 		      ember_strerror(rc), errno ? ": " : "", errno ? strerror(errno) : "");
 		goto out;

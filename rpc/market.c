@@ -1350,7 +1350,7 @@ out:
 static json_t *params_json(const struct ember_params *p)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:o, s:I,"
-	                 " s:I, s:I, s:I, s:I, s:I}",
+	                 " s:I, s:I, s:I, s:I, s:I, s:b, s:I, s:I, s:I}",
 		"epoch_blocks", (json_int_t)p->epoch_blocks,
 		"unbonding_blocks", (json_int_t)p->unbonding_blocks,
 		"order_ttl_blocks", (json_int_t)p->order_ttl_blocks,
@@ -1366,7 +1366,11 @@ static json_t *params_json(const struct ember_params *p)
 		"slash_declared_bps", (json_int_t)p->slash_declared_bps,
 		"slash_double_sign_bps", (json_int_t)p->slash_double_sign_bps,
 		"slash_cap_bps", (json_int_t)p->slash_cap_bps,
-		"jail_epochs", (json_int_t)p->jail_epochs);
+		"jail_epochs", (json_int_t)p->jail_epochs,
+		"challenges_enabled", p->challenges_enabled != 0,
+		"challenge_deadline_blocks", (json_int_t)p->challenge_deadline_blocks,
+		"proof_openings", (json_int_t)p->proof_openings,
+		"proof_pow_bits", (json_int_t)p->proof_pow_bits);
 }
 
 static void m_getparams(struct rpc_call *call, json_t *params, void *ctx)

@@ -82,7 +82,9 @@ const uint8_t *cons_proposer(const struct ember_genesis *g, uint64_t height,
  * with a single validator).  now_ms is stamped on the block (raised to
  * parent time + 1 if the clock went backwards).  *committed is set to 1 when
  * a block was committed.
- * Returns: 0, EMBER_EINVAL (not a validator / not our turn), store codes.
+ * Returns: 0, EMBER_EINVAL (no validator key), EMBER_BLK_PROPOSER (not our
+ * turn), EMBER_BLK_CERT (our vote alone is not +2/3), store codes, and any
+ * other code when a block cannot be built (a bug worth a log line).
  */
 EMBER_WUR int cons_produce(struct cons *c, uint64_t now_ms, int *committed);
 

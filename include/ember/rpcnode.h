@@ -61,6 +61,12 @@ const struct ember_genesis *rpc_node_genesis(struct rpc_node *n);
  */
 const struct rpc_method *rpc_market_methods(size_t *count);
 
+/*
+ * GPU-proof challenge reads (rpc/proofs.c): getchallenge, listchallenges.
+ * Same ctx (struct rpc_node); the node serves this table too.
+ */
+const struct rpc_method *rpc_proof_methods(size_t *count);
+
 /* The payload fields of tx (per kind, named as in tx.h) as a new JSON
  * object that gettx merges into its answer; NULL for an unknown kind or
  * when memory runs out (rpc/market.c). */
