@@ -3,12 +3,15 @@
  */
 #include "rpcjson.h"
 
+#include <string.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "ember/addr.h"
 #include "ember/codec.h"
+#include "ember/rpc.h"
 
 json_t *rpc_json_hex(const uint8_t *p, size_t n)
 {
@@ -34,4 +37,65 @@ json_t *rpc_json_u64(uint64_t v)
 	char b[24];
 	snprintf(b, sizeof(b), "%" PRIu64, v);
 	return json_string(b);
+}
+
+/* --- params --------------------------------------------------------------- */
+
+int rpc_param_u64(struct rpc_call *call, json_t *params, size_t i,
+                  const char *name, uint64_t *out)
+{
+	json_t *v = json_array_get(params, i);
+	const char *s;
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 1;
+	}
+	s = json_string_value(v);
+	if (s && s[0] && strlen(s) <= 20 && strspn(s, "0123456789") == strlen(s)) {
+		unsigned __int128 acc = 0;
+		for (const char *p = s; *p; p++)
+			acc = acc * 10 + (unsigned)(*p - '0');
+		if (acc <= UINT64_MAX) {
+			*out = (uint64_t)acc;
+			return 1;
+		}
+	}
+	rpc_error(call, RPC_INVALID_PARAMS,
+	          "parameter '%s' must be a whole number (integer or decimal string)",
+	          name);
+	return -1;
+}
+
+int rpc_param_str(struct rpc_call *call, json_t *params, size_t i,
+                  const char *name, const char **out)
+{
+	json_t *v = json_array_get(params, i);
+
+	if (!v || json_is_null(v))
+		return 0;
+	if (!json_is_string(v)) {
+		rpc_error(call, RPC_INVALID_PARAMS, "parameter '%s' must be a string", name);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 1;
+}
+
+int rpc_param_addr(struct rpc_call *call, json_t *params, size_t i,
+                   const char *name, uint8_t pub[32])
+{
+	const char *s;
+	int got = rpc_param_str(call, params, i, name, &s), rc;
+
+	if (got <= 0)
+		return got;
+	if ((rc = ember_addr_decode(s, pub))) {
+		rpc_error(call, RPC_INVALID_PARAMS, "invalid %s '%.90s': %s", name, s,
+		          ember_strerror(rc));
+		return -1;
+	}
+	return 1;
 }

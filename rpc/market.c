@@ -164,74 +164,14 @@ static json_t *mk_page(const struct mk_read *r, const char *name, json_t *items,
 }
 
 /* --- params ------------------------------------------------------------- *
- * Each returns 1 when the param is given, 0 when it is absent or null
- * (by-name calls fill gaps with null), -1 after answering the call with
- * -32602 and a message naming the param. */
-
-static int mk_param_u64(struct rpc_call *call, json_t *params, size_t i,
-                        const char *name, uint64_t *out)
-{
-	json_t *v = json_array_get(params, i);
-	const char *s;
-
-	if (!v || json_is_null(v))
-		return 0;
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		*out = (uint64_t)json_integer_value(v);
-		return 1;
-	}
-	s = json_string_value(v);
-	if (s && s[0] && strlen(s) <= 20 && strspn(s, "0123456789") == strlen(s)) {
-		unsigned __int128 acc = 0;
-		for (const char *p = s; *p; p++)
-			acc = acc * 10 + (unsigned)(*p - '0');
-		if (acc <= UINT64_MAX) {
-			*out = (uint64_t)acc;
-			return 1;
-		}
-	}
-	rpc_error(call, RPC_INVALID_PARAMS,
-	          "parameter '%s' must be a whole number (integer or decimal string)",
-	          name);
-	return -1;
-}
-
-static int mk_param_str(struct rpc_call *call, json_t *params, size_t i,
-                        const char *name, const char **out)
-{
-	json_t *v = json_array_get(params, i);
-
-	if (!v || json_is_null(v))
-		return 0;
-	if (!json_is_string(v)) {
-		rpc_error(call, RPC_INVALID_PARAMS, "parameter '%s' must be a string", name);
-		return -1;
-	}
-	*out = json_string_value(v);
-	return 1;
-}
-
-static int mk_param_addr(struct rpc_call *call, json_t *params, size_t i,
-                         const char *name, uint8_t pub[32])
-{
-	const char *s;
-	int got = mk_param_str(call, params, i, name, &s), rc;
-
-	if (got <= 0)
-		return got;
-	if ((rc = ember_addr_decode(s, pub))) {
-		rpc_error(call, RPC_INVALID_PARAMS, "invalid %s '%.90s': %s", name, s,
-		          ember_strerror(rc));
-		return -1;
-	}
-	return 1;
-}
+ * Same convention as rpc_param_* (rpcjson.h): 1 given, 0 absent or null,
+ * -1 answered with -32602 naming the param. */
 
 static int mk_param_limit(struct rpc_call *call, json_t *params, size_t i,
                           size_t *out)
 {
 	uint64_t v;
-	int got = mk_param_u64(call, params, i, "limit", &v);
+	int got = rpc_param_u64(call, params, i, "limit", &v);
 
 	*out = MK_LIMIT_DEFAULT;
 	if (got <= 0)
@@ -251,7 +191,7 @@ static int mk_param_status(struct rpc_call *call, json_t *params, size_t i,
                            uint8_t *out)
 {
 	const char *s;
-	int got = mk_param_str(call, params, i, "status", &s);
+	int got = rpc_param_str(call, params, i, "status", &s);
 
 	if (got <= 0)
 		return got;
@@ -266,7 +206,7 @@ static int mk_param_status(struct rpc_call *call, json_t *params, size_t i,
 /* A required address ("address" of getprovider/getstake). */
 static int mk_param_address(struct rpc_call *call, json_t *params, uint8_t pub[32])
 {
-	int got = mk_param_addr(call, params, 0, "address", pub);
+	int got = rpc_param_addr(call, params, 0, "address", pub);
 	if (got == 0)
 		rpc_error(call, RPC_INVALID_PARAMS, "parameter 'address' is required");
 	return got == 1 ? 0 : -1;
@@ -276,7 +216,7 @@ static int mk_param_address(struct rpc_call *call, json_t *params, uint8_t pub[3
 static int mk_param_id(struct rpc_call *call, json_t *params, const char *what,
                        uint64_t *id)
 {
-	int got = mk_param_u64(call, params, 0, "id", id);
+	int got = rpc_param_u64(call, params, 0, "id", id);
 	if (got == 0)
 		rpc_error(call, RPC_INVALID_PARAMS, "parameter 'id' (the %s id) is required",
 		          what);
@@ -652,10 +592,10 @@ static void m_listproviders(struct rpc_call *call, json_t *params, void *ctx)
 		          "parameter 'class' must be a class id or name");
 		goto out;
 	}
-	if ((L.have_region = mk_param_str(call, params, 1, "region", &L.region)) < 0 ||
+	if ((L.have_region = rpc_param_str(call, params, 1, "region", &L.region)) < 0 ||
 	    mk_param_status(call, params, 2, ember_prov_status_parse,
 	                    "active or retired", &L.status) < 0 ||
-	    (rc = mk_param_addr(call, params, 3, "after", after)) < 0 ||
+	    (rc = rpc_param_addr(call, params, 3, "after", after)) < 0 ||
 	    mk_param_limit(call, params, 4, &L.limit) < 0)
 		goto out;
 	if (rc == 1)
@@ -886,10 +826,10 @@ static void m_listorders(struct rpc_call *call, json_t *params, void *ctx)
 	int have_tenant;
 
 	memset(&w, 0, sizeof w);
-	if ((have_tenant = mk_param_addr(call, params, 0, "tenant", tenant)) < 0 ||
+	if ((have_tenant = rpc_param_addr(call, params, 0, "tenant", tenant)) < 0 ||
 	    mk_param_status(call, params, 1, ember_order_status_parse,
 	                    "open, leased or expired", &f.status) < 0 ||
-	    mk_param_u64(call, params, 2, "after", &w.after) < 0 ||
+	    rpc_param_u64(call, params, 2, "after", &w.after) < 0 ||
 	    mk_param_limit(call, params, 3, &w.limit) < 0)
 		return;
 	if (mk_begin(call, ctx, &r))
@@ -976,11 +916,11 @@ static void m_listleases(struct rpc_call *call, json_t *params, void *ctx)
 	int have_tenant, have_provider;
 
 	memset(&w, 0, sizeof w);
-	if ((have_tenant = mk_param_addr(call, params, 0, "tenant", tenant)) < 0 ||
-	    (have_provider = mk_param_addr(call, params, 1, "provider", provider)) < 0 ||
+	if ((have_tenant = rpc_param_addr(call, params, 0, "tenant", tenant)) < 0 ||
+	    (have_provider = rpc_param_addr(call, params, 1, "provider", provider)) < 0 ||
 	    mk_param_status(call, params, 2, ember_lease_status_parse,
 	                    "open or closed", &f.status) < 0 ||
-	    mk_param_u64(call, params, 3, "after", &w.after) < 0 ||
+	    rpc_param_u64(call, params, 3, "after", &w.after) < 0 ||
 	    mk_param_limit(call, params, 4, &w.limit) < 0)
 		return;
 	if (mk_begin(call, ctx, &r))
@@ -1104,7 +1044,7 @@ static void m_getsupply(struct rpc_call *call, json_t *params, void *ctx)
 	json_t *o, *ep = NULL;
 	int have_epoch, rc;
 
-	if ((have_epoch = mk_param_u64(call, params, 0, "epoch", &want)) < 0)
+	if ((have_epoch = rpc_param_u64(call, params, 0, "epoch", &want)) < 0)
 		return;
 	if (mk_begin(call, ctx, &r))
 		return;

@@ -259,56 +259,6 @@ static json_t *pf_judged_json(const struct pf_chal *c)
 
 /* --- params ------------------------------------------------------------- */
 
-/* 1 given, 0 absent or null, -1 answered with -32602. */
-static int pf_param_u64(struct rpc_call *call, json_t *params, size_t i,
-                        const char *name, uint64_t *out)
-{
-	json_t *v = json_array_get(params, i);
-	const char *s;
-
-	if (!v || json_is_null(v))
-		return 0;
-	if (json_is_integer(v) && json_integer_value(v) >= 0) {
-		*out = (uint64_t)json_integer_value(v);
-		return 1;
-	}
-	s = json_string_value(v);
-	if (s && s[0] && strlen(s) <= 20 && strspn(s, "0123456789") == strlen(s)) {
-		unsigned __int128 acc = 0;
-		for (const char *q = s; *q; q++)
-			acc = acc * 10 + (unsigned)(*q - '0');
-		if (acc <= UINT64_MAX) {
-			*out = (uint64_t)acc;
-			return 1;
-		}
-	}
-	rpc_error(call, RPC_INVALID_PARAMS,
-	          "parameter '%s' must be a whole number (integer or decimal string)",
-	          name);
-	return -1;
-}
-
-static int pf_param_addr(struct rpc_call *call, json_t *params, size_t i,
-                         const char *name, uint8_t pub[32])
-{
-	json_t *v = json_array_get(params, i);
-	const char *s;
-	int rc;
-
-	if (!v || json_is_null(v))
-		return 0;
-	if (!(s = json_string_value(v))) {
-		rpc_error(call, RPC_INVALID_PARAMS, "parameter '%s' must be a string", name);
-		return -1;
-	}
-	if ((rc = ember_addr_decode(s, pub))) {
-		rpc_error(call, RPC_INVALID_PARAMS, "invalid %s '%.90s': %s", name, s,
-		          ember_strerror(rc));
-		return -1;
-	}
-	return 1;
-}
-
 /* --- getchallenge ------------------------------------------------------- */
 
 static void m_getchallenge(struct rpc_call *call, json_t *params, void *ctx)
@@ -322,12 +272,12 @@ static void m_getchallenge(struct rpc_call *call, json_t *params, void *ctx)
 	json_t *o = NULL, *seed;
 	int got, rc;
 
-	if ((got = pf_param_addr(call, params, 0, "address", pub)) <= 0) {
+	if ((got = rpc_param_addr(call, params, 0, "address", pub)) <= 0) {
 		if (got == 0)
 			rpc_error(call, RPC_INVALID_PARAMS, "parameter 'address' is required");
 		return;
 	}
-	if ((got = pf_param_u64(call, params, 1, "epoch", &e)) < 0)
+	if ((got = rpc_param_u64(call, params, 1, "epoch", &e)) < 0)
 		return;
 	if (pf_begin(call, ctx, &r))
 		return;
@@ -453,9 +403,9 @@ static void m_listchallenges(struct rpc_call *call, json_t *params, void *ctx)
 	int got, rc;
 
 	memset(&L, 0, sizeof L);
-	if ((got = pf_param_u64(call, params, 0, "epoch", &e)) < 0 ||
-	    (rc = pf_param_addr(call, params, 1, "after", after)) < 0 ||
-	    pf_param_u64(call, params, 2, "limit", &limit) < 0)
+	if ((got = rpc_param_u64(call, params, 0, "epoch", &e)) < 0 ||
+	    (rc = rpc_param_addr(call, params, 1, "after", after)) < 0 ||
+	    rpc_param_u64(call, params, 2, "limit", &limit) < 0)
 		return;
 	if (limit < 1 || limit > PF_LIMIT_MAX) {
 		rpc_error(call, RPC_INVALID_PARAMS,

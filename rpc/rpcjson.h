@@ -17,4 +17,21 @@ json_t *rpc_json_addr(const uint8_t pub[32]);
 /* A u64 as a decimal string: a JSON number cannot carry every u64. */
 json_t *rpc_json_u64(uint64_t v);
 
+/*
+ * Optional positional params.  Each returns 1 when param i is given, 0 when
+ * it is absent or null (by-name calls fill gaps with null), and -1 after
+ * answering the call with -32602 and a message naming the param.
+ *   u64:  a JSON integer >= 0 or a decimal string (a JSON number cannot
+ *         carry every u64)
+ *   str:  a string (*out points into params)
+ *   addr: a bech32m address
+ */
+struct rpc_call;
+int rpc_param_u64(struct rpc_call *call, json_t *params, size_t i,
+                  const char *name, uint64_t *out);
+int rpc_param_str(struct rpc_call *call, json_t *params, size_t i,
+                  const char *name, const char **out);
+int rpc_param_addr(struct rpc_call *call, json_t *params, size_t i,
+                   const char *name, uint8_t pub[32]);
+
 #endif
