@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "ember/addr.h"
+#include "ember/chain.h"
 #include "ember/codec.h"
 #include "ember/rpc.h"
 
@@ -98,4 +99,44 @@ int rpc_param_addr(struct rpc_call *call, json_t *params, size_t i,
 		return -1;
 	}
 	return 1;
+}
+
+/* --- reads ---------------------------------------------------------------- */
+
+int rpc_read_tip(struct rpc_call *call, struct ember_store *store,
+                 struct ember_txn **t, struct ember_tip *tip)
+{
+	int rc;
+
+	if ((rc = ember_store_read(store, t))) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read the ledger: %s",
+		          ember_strerror(rc));
+		return -1;
+	}
+	if ((rc = ember_chain_get_tip(*t, tip))) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read the chain tip: %s",
+		          ember_strerror(rc));
+		ember_txn_abort(*t);
+		*t = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void rpc_read_fail(struct rpc_call *call, const char *what, int rc)
+{
+	if (rc == EMBER_ENOMEM)
+		rpc_error(call, RPC_INTERNAL_ERROR, "node out of memory reading %s", what);
+	else
+		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read %s: %s", what,
+		          ember_strerror(rc));
+}
+
+void rpc_reply(struct rpc_call *call, json_t *o)
+{
+	if (!o) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "node out of memory building the answer");
+		return;
+	}
+	rpc_result(call, o);
 }

@@ -105,22 +105,12 @@ struct mk_read {
 static int mk_begin(struct rpc_call *call, void *ctx, struct mk_read *r)
 {
 	struct rpc_node *n = ctx;
-	int rc;
 
 	memset(r, 0, sizeof *r);
 	r->g = rpc_node_genesis(n);
 	r->model = ember_genesis_model(r->g);
-	if ((rc = ember_store_read(rpc_node_store(n), &r->t))) {
-		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read the ledger: %s",
-		          ember_strerror(rc));
+	if (rpc_read_tip(call, rpc_node_store(n), &r->t, &r->tip))
 		return -1;
-	}
-	if ((rc = ember_chain_get_tip(r->t, &r->tip))) {
-		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read the chain tip: %s",
-		          ember_strerror(rc));
-		ember_txn_abort(r->t);
-		return -1;
-	}
 	r->epoch = tok_epoch_of(r->g, r->tip.height);
 	r->tx_epoch = tok_epoch_of(r->g, r->tip.height + 1);
 	return 0;
@@ -132,24 +122,6 @@ static void mk_end(struct mk_read *r)
 	r->t = NULL;
 }
 
-static void mk_fail(struct rpc_call *call, const char *what, int rc)
-{
-	if (rc == EMBER_ENOMEM)
-		rpc_error(call, RPC_INTERNAL_ERROR, "node out of memory reading %s", what);
-	else
-		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read %s: %s", what,
-		          ember_strerror(rc));
-}
-
-/* Answer with o, which NULL means memory ran out while building it. */
-static void mk_reply(struct rpc_call *call, json_t *o)
-{
-	if (!o) {
-		rpc_error(call, RPC_INTERNAL_ERROR, "node out of memory building the answer");
-		return;
-	}
-	rpc_result(call, o);
-}
 
 /* A list's page: items (taken) as `name`, and next (taken), the cursor of
  * the following page or null. */
@@ -481,16 +453,16 @@ static void m_getprovider(struct rpc_call *call, json_t *params, void *ctx)
 			rpc_error(call, RPC_ERR_NOT_FOUND, "account '%s' is not a registered provider",
 			          json_string_value(json_array_get(params, 0)));
 		else
-			mk_fail(call, "the provider", rc);
+			rpc_read_fail(call, "the provider", rc);
 		goto out;
 	}
 	if ((rc = tok_stake_get(r.t, pub, &s))) {
-		mk_fail(call, "the provider's stake", rc);
+		rpc_read_fail(call, "the provider's stake", rc);
 		goto out;
 	}
 	bad = prov_ineligible(&r, &p, &s, &need, why, sizeof why);
 	if (!(o = provider_json(&r, &p, &rc)) && rc) {
-		mk_fail(call, "the provider's leases", rc);
+		rpc_read_fail(call, "the provider's leases", rc);
 		goto out;
 	}
 	if (o) {
@@ -507,7 +479,7 @@ static void m_getprovider(struct rpc_call *call, json_t *params, void *ctx)
 			"last_7", uptime_window(&p, 7),
 			"last_30", uptime_window(&p, 30)));
 	}
-	mk_reply(call, o);
+	rpc_reply(call, o);
 out:
 	mk_end(&r);
 }
@@ -601,17 +573,17 @@ static void m_listproviders(struct rpc_call *call, json_t *params, void *ctx)
 	if (rc == 1)
 		L.after = after;
 	if (!(L.items = json_array())) {
-		mk_reply(call, NULL);
+		rpc_reply(call, NULL);
 		goto out;
 	}
 	rc = ember_store_iter(r.t, EMBER_DB_PROVIDERS, L.after, L.after ? 32 : 0,
 	                      provlist_cb, &L);
 	if (rc) {
 		json_decref(L.items);
-		mk_fail(call, "the providers", rc);
+		rpc_read_fail(call, "the providers", rc);
 		goto out;
 	}
-	mk_reply(call, mk_page(&r, "providers", L.items,
+	rpc_reply(call, mk_page(&r, "providers", L.items,
 	                       L.more ? rpc_json_addr(L.last) : json_null()));
 out:
 	mk_end(&r);
@@ -661,18 +633,18 @@ static void m_getorder(struct rpc_call *call, json_t *params, void *ctx)
 		if (rc == EMBER_TOK_NO_ORDER || rc == EMBER_ENOTFOUND)
 			rpc_error(call, RPC_ERR_NOT_FOUND, "no order with id %" PRIu64, id);
 		else
-			mk_fail(call, "the order", rc);
+			rpc_read_fail(call, "the order", rc);
 		goto out;
 	}
 	B.order_id = id;
 	if (!(B.items = json_array())) {
-		mk_reply(call, NULL);
+		rpc_reply(call, NULL);
 		goto out;
 	}
 	ember_key_id(start, id);
 	if ((rc = ember_store_iter(r.t, EMBER_DB_BIDS, start, sizeof start, bids_cb, &B))) {
 		json_decref(B.items);
-		mk_fail(call, "the order's bids", rc);
+		rpc_read_fail(call, "the order's bids", rc);
 		goto out;
 	}
 	o = order_json(&r, &ord);
@@ -683,7 +655,7 @@ static void m_getorder(struct rpc_call *call, json_t *params, void *ctx)
 	} else {
 		json_decref(B.items);
 	}
-	mk_reply(call, o);
+	rpc_reply(call, o);
 out:
 	mk_end(&r);
 }
@@ -783,16 +755,16 @@ static void mk_walk_reply(struct rpc_call *call, struct mk_walk *w, const char *
 	int rc;
 
 	if (!(w->items = json_array())) {
-		mk_reply(call, NULL);
+		rpc_reply(call, NULL);
 		return;
 	}
 	if ((rc = mk_walk_run(w))) {
 		json_decref(w->items);
 		snprintf(what, sizeof what, "the %s", name);
-		mk_fail(call, what, rc);
+		rpc_read_fail(call, what, rc);
 		return;
 	}
-	mk_reply(call, mk_page(w->r, name, w->items,
+	rpc_reply(call, mk_page(w->r, name, w->items,
 	                       w->more ? mk_int(w->last) : json_null()));
 }
 
@@ -867,7 +839,7 @@ static void m_getlease(struct rpc_call *call, json_t *params, void *ctx)
 		if (rc == EMBER_TOK_NO_LEASE || rc == EMBER_ENOTFOUND)
 			rpc_error(call, RPC_ERR_NOT_FOUND, "no lease with id %" PRIu64, id);
 		else
-			mk_fail(call, "the lease", rc);
+			rpc_read_fail(call, "the lease", rc);
 		goto out;
 	}
 	o = lease_json(&r, &l);
@@ -875,7 +847,7 @@ static void m_getlease(struct rpc_call *call, json_t *params, void *ctx)
 		json_object_set_new(o, "height", mk_int(r.tip.height));
 		json_object_set_new(o, "price_unit", json_string(mk_price_unit(r.model)));
 	}
-	mk_reply(call, o);
+	rpc_reply(call, o);
 out:
 	mk_end(&r);
 }
@@ -991,7 +963,7 @@ static void m_getstake(struct rpc_call *call, json_t *params, void *ctx)
 		return;
 	U.acct = pub;
 	if (!(U.items = json_array())) {
-		mk_reply(call, NULL);
+		rpc_reply(call, NULL);
 		goto out;
 	}
 	ember_key_unbond(start, pub, 0);
@@ -999,7 +971,7 @@ static void m_getstake(struct rpc_call *call, json_t *params, void *ctx)
 	    (rc = ember_store_iter(r.t, EMBER_DB_UNBONDING, start, sizeof start,
 	                           unbond_cb, &U))) {
 		json_decref(U.items);
-		mk_fail(call, "the stake", rc);
+		rpc_read_fail(call, "the stake", rc);
 		goto out;
 	}
 	o = stake_json(&s);
@@ -1010,7 +982,7 @@ static void m_getstake(struct rpc_call *call, json_t *params, void *ctx)
 	} else {
 		json_decref(U.items);
 	}
-	mk_reply(call, o);
+	rpc_reply(call, o);
 out:
 	mk_end(&r);
 }
@@ -1049,7 +1021,7 @@ static void m_getsupply(struct rpc_call *call, json_t *params, void *ctx)
 	if (mk_begin(call, ctx, &r))
 		return;
 	if ((rc = tok_totals_get(r.t, &tot))) {
-		mk_fail(call, "the supply totals", rc);
+		rpc_read_fail(call, "the supply totals", rc);
 		goto out;
 	}
 	if (have_epoch && want == tot.epoch) {
@@ -1064,7 +1036,7 @@ static void m_getsupply(struct rpc_call *call, json_t *params, void *ctx)
 				          "no record of epoch %" PRIu64 "; the current epoch is %" PRIu64,
 				          want, tot.epoch);
 			else
-				mk_fail(call, "the epoch record", rc);
+				rpc_read_fail(call, "the epoch record", rc);
 			goto out;
 		}
 		ep = epoch_rec_json(&er);
@@ -1101,7 +1073,7 @@ static void m_getsupply(struct rpc_call *call, json_t *params, void *ctx)
 		json_object_set_new(o, "requested_epoch", ep);
 	else
 		json_decref(ep);
-	mk_reply(call, o);
+	rpc_reply(call, o);
 out:
 	mk_end(&r);
 }
@@ -1221,7 +1193,7 @@ static void m_getnetworkstats(struct rpc_call *call, json_t *params, void *ctx)
 		                      stats_lease_cb, &S);
 	}
 	if (rc) {
-		mk_fail(call, "the market", rc);
+		rpc_read_fail(call, "the market", rc);
 		goto out;
 	}
 	if (S.nasks)
@@ -1278,7 +1250,7 @@ static void m_getnetworkstats(struct rpc_call *call, json_t *params, void *ctx)
 		"open_orders", (json_int_t)tot.open_orders,
 		"open_leases", (json_int_t)S.open_leases);
 reply:
-	mk_reply(call, o);
+	rpc_reply(call, o);
 out:
 	free(S.cs);
 	free(S.asks);
@@ -1323,7 +1295,7 @@ static void m_getparams(struct rpc_call *call, json_t *params, void *ctx)
 	if (mk_begin(call, ctx, &r))
 		return;
 	if ((rc = tok_totals_get(r.t, &tot))) {
-		mk_fail(call, "the oracle price", rc);
+		rpc_read_fail(call, "the oracle price", rc);
 		goto out;
 	}
 	if (!(classes = json_array()))
@@ -1358,7 +1330,7 @@ static void m_getparams(struct rpc_call *call, json_t *params, void *ctx)
 		"fresh", tok_oracle_fresh(&tot, r.g, r.tx_epoch),
 		"max_age_epochs", (json_int_t)r.g->params.oracle_max_age_epochs);
 reply:
-	mk_reply(call, o);
+	rpc_reply(call, o);
 out:
 	mk_end(&r);
 }

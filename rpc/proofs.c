@@ -67,22 +67,10 @@ struct pf_read {
 static int pf_begin(struct rpc_call *call, void *ctx, struct pf_read *r)
 {
 	struct rpc_node *n = ctx;
-	int rc;
 
 	memset(r, 0, sizeof *r);
 	r->g = rpc_node_genesis(n);
-	if ((rc = ember_store_read(rpc_node_store(n), &r->t))) {
-		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read the ledger: %s",
-		          ember_strerror(rc));
-		return -1;
-	}
-	if ((rc = ember_chain_get_tip(r->t, &r->tip))) {
-		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read the chain tip: %s",
-		          ember_strerror(rc));
-		ember_txn_abort(r->t);
-		return -1;
-	}
-	return 0;
+	return rpc_read_tip(call, rpc_node_store(n), &r->t, &r->tip);
 }
 
 static void pf_end(struct pf_read *r)
@@ -91,23 +79,6 @@ static void pf_end(struct pf_read *r)
 	r->t = NULL;
 }
 
-static void pf_fail(struct rpc_call *call, const char *what, int rc)
-{
-	if (rc == EMBER_ENOMEM)
-		rpc_error(call, RPC_INTERNAL_ERROR, "node out of memory reading %s", what);
-	else
-		rpc_error(call, RPC_INTERNAL_ERROR, "cannot read %s: %s", what,
-		          ember_strerror(rc));
-}
-
-static void pf_reply(struct rpc_call *call, json_t *o)
-{
-	if (!o) {
-		rpc_error(call, RPC_INTERNAL_ERROR, "node out of memory building the answer");
-		return;
-	}
-	rpc_result(call, o);
-}
 
 /* The hash of the block at height h. */
 static int pf_block_hash(struct ember_txn *t, uint64_t h, uint8_t out[32])
@@ -156,7 +127,7 @@ static int pf_epoch(struct rpc_call *call, struct pf_read *r, int given,
 	if (rc == EMBER_ENOTFOUND)
 		rc = pf_block_hash(r->t, r->issued_height, r->epoch_hash);
 	if (rc) {
-		pf_fail(call, "the epoch's challenge hash", rc);
+		rpc_read_fail(call, "the epoch's challenge hash", rc);
 		return -1;
 	}
 	return 0;
@@ -284,7 +255,7 @@ static void m_getchallenge(struct rpc_call *call, json_t *params, void *ctx)
 	if (pf_epoch(call, &r, got, e))
 		goto out;
 	if ((rc = pf_chal_get(&r, pub, NULL, &c))) {
-		pf_fail(call, "the challenge", rc);
+		rpc_read_fail(call, "the challenge", rc);
 		goto out;
 	}
 	pp = &r.g->params;
@@ -325,7 +296,7 @@ static void m_getchallenge(struct rpc_call *call, json_t *params, void *ctx)
 	if (o && r.issued && !strcmp(c.status, "pending"))
 		json_object_set_new(o, "blocks_left",
 		                    pf_int(r.deadline_height - r.tip.height));
-	pf_reply(call, o);
+	rpc_reply(call, o);
 out:
 	pf_end(&r);
 }
@@ -422,12 +393,12 @@ static void m_listchallenges(struct rpc_call *call, json_t *params, void *ctx)
 		goto out;
 	L.r = &r;
 	if (!(L.items = json_array())) {
-		pf_reply(call, NULL);
+		rpc_reply(call, NULL);
 		goto out;
 	}
 	if ((rc = ember_store_iter(r.t, EMBER_DB_PROVIDERS, NULL, 0, pf_list_cb, &L))) {
 		json_decref(L.items);
-		pf_fail(call, "the challenges", rc);
+		rpc_read_fail(call, "the challenges", rc);
 		goto out;
 	}
 	o = json_pack("{s:I, s:I, s:b, s:b, s:b, s:I, s:I, s:I,"
@@ -448,7 +419,7 @@ static void m_listchallenges(struct rpc_call *call, json_t *params, void *ctx)
 		"pending", (json_int_t)L.pending,
 		"challenges", L.items,
 		"next", L.more ? rpc_json_addr(L.last) : json_null());
-	pf_reply(call, o);
+	rpc_reply(call, o);
 out:
 	pf_end(&r);
 }

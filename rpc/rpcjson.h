@@ -34,4 +34,19 @@ int rpc_param_str(struct rpc_call *call, json_t *params, size_t i,
 int rpc_param_addr(struct rpc_call *call, json_t *params, size_t i,
                    const char *name, uint8_t pub[32]);
 
+/*
+ * A read at the tip: begin a read txn on store and read the chain tip.
+ * Returns 0, or -1 after answering the call (-32603 naming what failed;
+ * no txn is left open).  The caller ends *t with ember_txn_abort().
+ */
+struct ember_store;
+struct ember_txn;
+struct ember_tip;
+int rpc_read_tip(struct rpc_call *call, struct ember_store *store,
+                 struct ember_txn **t, struct ember_tip *tip);
+/* Answer -32603 "cannot read <what>: <reason>" (or out of memory). */
+void rpc_read_fail(struct rpc_call *call, const char *what, int rc);
+/* Answer with o; NULL means memory ran out while building it. */
+void rpc_reply(struct rpc_call *call, json_t *o);
+
 #endif
