@@ -61,9 +61,10 @@ uint8_t ember_tx_kind_parse(const char *name)
 	return 0;
 }
 
-int ember_chain_id_valid(const char *s, size_t len)
+/* 1..max characters of [a-z0-9-]: chain ids and regions. */
+static int slug_valid(const char *s, size_t len, size_t max)
 {
-	if (!s || len == 0 || len > EMBER_CHAIN_ID_MAX)
+	if (!s || len == 0 || len > max)
 		return 0;
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
@@ -73,16 +74,14 @@ int ember_chain_id_valid(const char *s, size_t len)
 	return 1;
 }
 
+int ember_chain_id_valid(const char *s, size_t len)
+{
+	return slug_valid(s, len, EMBER_CHAIN_ID_MAX);
+}
+
 int ember_region_valid(const char *s, size_t len)
 {
-	if (!s || len == 0 || len > EMBER_REGION_MAX)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-			return 0;
-	}
-	return 1;
+	return slug_valid(s, len, EMBER_REGION_MAX);
 }
 
 /* Printable and space-free, so an endpoint can be shown, logged and split

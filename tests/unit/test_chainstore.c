@@ -18,32 +18,14 @@
 #include "ember/hash.h"
 #include "ember/store.h"
 
-struct fixture {
-	char dir[64];
-	struct ember_store *s;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	if (test_tmpdir(f->dir, sizeof(f->dir), "chain") != 0 ||
-	    ember_store_open(&f->s, f->dir, 0) != 0)
-		return -1;
-	*state = f;
-	return 0;
+	return test_ledger_setup(state, "chain", 0);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	ember_store_close(f->s);
-	test_rm_store_dir(f->dir);
-	free(f);
-	return 0;
+	return test_ledger_teardown(state);
 }
 
 /* A block at height h with ntx fake txs; the caller frees *enc. */
@@ -89,7 +71,7 @@ static void make_block(struct test_block *b, uint64_t height, size_t ntx,
 
 static void test_empty(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 	struct ember_tip tip;
 	uint8_t hash[32] = { 0 };
@@ -111,7 +93,7 @@ static void test_empty(void **state)
 
 static void test_genesis_record(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 	uint8_t h[32], got[32];
 	const void *v;
@@ -133,7 +115,7 @@ static void test_genesis_record(void **state)
 
 static void test_blocks(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct test_block b[3];
 	struct ember_cert cert;
 	uint8_t certenc[256], gen[32], unknown[32];
@@ -251,7 +233,7 @@ static int height_cb(void *ctx, const void *key, size_t klen, const void *val,
 
 static void test_height_order(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 	struct test_block b;
 	uint8_t prev[32] = { 0 };
@@ -279,7 +261,7 @@ static void test_height_order(void **state)
 
 static void test_corrupt_tip(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 	struct ember_tip tip;
 	uint8_t hash[32], h8[8] = { 0 };

@@ -957,49 +957,25 @@ static void test_names(void **state)
 
 /* --- access and audit on a real ledger ----------------------------------- */
 
-struct fixture {
-	char dir[64];
-	struct ember_store *s;
-	struct ember_state *st;
-	struct ember_txn *t;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f || test_tmpdir(f->dir, sizeof(f->dir), "records") ||
-	    ember_store_open(&f->s, f->dir, 0) || ember_state_new(&f->st) ||
-	    ember_store_write(f->s, &f->t))
-		return -1;
-	ember_state_begin(f->st, f->t);
-	*state = f;
-	return 0;
+	return test_ledger_setup(state, "records", 1);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	ember_txn_abort(f->t);
-	ember_state_free(f->st);
-	ember_store_close(f->s);
-	test_rm_store_dir(f->dir);
-	free(f);
-	return 0;
+	return test_ledger_teardown(state);
 }
 
 /* Throw the block away and start an empty one. */
-static void fresh(struct fixture *f)
+static void fresh(struct test_ledger *f)
 {
-	ember_txn_abort(f->t);
-	assert_int_equal(ember_store_write(f->s, &f->t), 0);
-	ember_state_begin(f->st, f->t);
+	assert_int_equal(test_ledger_fresh(f), 0);
 }
 
 static void test_access(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_provider p = small_provider(), pb;
 	struct ember_stake s, sb;
 	struct ember_order o = max_order(), ob;
@@ -1134,7 +1110,7 @@ static struct tok_totals au_totals(void)
 	return x;
 }
 
-static void au_put_totals(struct fixture *f, const struct tok_totals *x)
+static void au_put_totals(struct test_ledger *f, const struct tok_totals *x)
 {
 	uint8_t buf[TOK_TOTALS_ENC_LEN];
 
@@ -1143,7 +1119,7 @@ static void au_put_totals(struct fixture *f, const struct tok_totals *x)
 	                                 sizeof(buf)), 0);
 }
 
-static void au_build(struct fixture *f)
+static void au_build(struct test_ledger *f)
 {
 	struct tok_totals x = au_totals();
 	struct ember_account a = { 700, 4 };
@@ -1196,7 +1172,7 @@ static void au_build(struct fixture *f)
 	assert_int_equal(tk_put_provider(f->st, &p), 0);
 }
 
-static void au_expect(struct fixture *f, const char *why_has)
+static void au_expect(struct test_ledger *f, const char *why_has)
 {
 	char why[256] = "";
 	uint64_t sum = 12345;
@@ -1212,7 +1188,7 @@ static void au_expect(struct fixture *f, const char *why_has)
 
 static void test_audit(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct tok_totals x, y;
 	struct ember_lease l;
 	struct ember_account a;
@@ -1332,7 +1308,7 @@ static void test_audit(void **state)
 
 static void test_epoch_get(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct tok_epoch_rec e, back;
 	uint8_t key[9], buf[TOK_EPOCH_ENC_LEN];
 
@@ -1358,7 +1334,7 @@ static void test_epoch_get(void **state)
  * stored; nothing is written either way. */
 static void test_lease_view(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_genesis g;
 	struct ember_lease l, v, stored;
 	size_t nch;

@@ -17,66 +17,40 @@
 #include "ember/state.h"
 #include "ember/store.h"
 
-struct fixture {
-	char dir[64];
-	struct ember_store *s;
-	struct ember_state *st;
-	struct ember_txn *t;     /* open write txn, begun in st */
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	strcpy(f->dir, "/tmp/ember-test-state-XXXXXX");
-	if (!mkdtemp(f->dir) || ember_store_open(&f->s, f->dir, 0) != 0 ||
-	    ember_state_new(&f->st) != 0 || ember_store_write(f->s, &f->t) != 0)
-		return -1;
-	ember_state_begin(f->st, f->t);
-	*state = f;
-	return 0;
+	return test_ledger_setup(state, "state", 1);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	ember_txn_abort(f->t);
-	ember_state_free(f->st);
-	ember_store_close(f->s);
-	test_rm_store_dir(f->dir);
-	free(f);
-	return 0;
+	return test_ledger_teardown(state);
 }
 
 /* Start a fresh block: abort the current txn (discarding its writes) and
  * begin a new one, so each variant starts from the same (empty) state. */
-static void fresh_block(struct fixture *f)
+static void fresh_block(struct test_ledger *f)
 {
-	ember_txn_abort(f->t);
-	assert_int_equal(ember_store_write(f->s, &f->t), 0);
-	ember_state_begin(f->st, f->t);
+	assert_int_equal(test_ledger_fresh(f), 0);
 	assert_int_equal(ember_state_nchanges(f->st), 0);
 }
 
 static const uint8_t parent_a[32] = { 0xaa, 1, 2, 3 };
 static const uint8_t parent_b[32] = { 0xbb, 1, 2, 3 };
 
-static void root_of(struct fixture *f, const uint8_t parent[32],
+static void root_of(struct test_ledger *f, const uint8_t parent[32],
                     uint8_t out[32])
 {
 	assert_int_equal(ember_state_root(f->st, parent, out), 0);
 }
 
-static void put(struct fixture *f, enum ember_db db, const char *k,
+static void put(struct test_ledger *f, enum ember_db db, const char *k,
                 const char *v)
 {
 	assert_int_equal(ember_state_put(f->st, db, k, strlen(k), v, strlen(v)), 0);
 }
 
-static void del(struct fixture *f, enum ember_db db, const char *k)
+static void del(struct test_ledger *f, enum ember_db db, const char *k)
 {
 	assert_int_equal(ember_state_del(f->st, db, k, strlen(k)), 0);
 }
@@ -94,7 +68,7 @@ static void expected_root(const uint8_t parent[32],
 
 static void test_empty_root(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	uint8_t empty[32], want[32], got[32];
 
 	ember_sha256("", 0, empty);
@@ -123,7 +97,7 @@ static size_t leaf_data(uint8_t *out, enum ember_db db, const char *k,
 
 static void test_two_change_root(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	uint8_t d[128], l0[32], l1[32], cr[32], want[32], got[32];
 
 	/* Written out of order, with an overwrite and a re-put of a deleted
@@ -150,7 +124,7 @@ static void test_two_change_root(void **state)
 /* Keys that are prefixes of each other and equal keys in different dbs. */
 static void test_key_order(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	uint8_t d[128], l[3][32], n01[32], cr[32], want[32], got[32];
 
 	put(f, EMBER_DB_ACCOUNTS, "ab", "2");
@@ -172,7 +146,7 @@ struct op {
 	const char *k, *v;   /* v NULL: delete */
 };
 
-static void apply_ops(struct fixture *f, const struct op *ops, size_t n,
+static void apply_ops(struct test_ledger *f, const struct op *ops, size_t n,
                       const uint8_t parent[32], uint8_t out[32])
 {
 	fresh_block(f);
@@ -187,7 +161,7 @@ static void apply_ops(struct fixture *f, const struct op *ops, size_t n,
 
 static void test_order_independent(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	uint8_t r1[32], r2[32], r3[32];
 	const struct op a[] = {
 		{ EMBER_DB_ACCOUNTS, "alice", "10" },
@@ -221,7 +195,7 @@ static void test_order_independent(void **state)
 
 static void test_changes_change_root(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	const struct op base[] = {
 		{ EMBER_DB_ACCOUNTS, "alice", "10" },
 		{ EMBER_DB_ACCOUNTS, "bob", "20" },
@@ -289,7 +263,7 @@ static void test_changes_change_root(void **state)
  * once. */
 static void test_many_writes(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	uint8_t r1[32], r2[32];
 	char k[8], v[16];
 
@@ -316,7 +290,7 @@ static void test_many_writes(void **state)
 
 static void test_misuse(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	uint8_t key[EMBER_STATE_KEY_MAX + 1] = { 0 };
 
 	assert_int_equal(ember_state_put(f->st, EMBER_DB_META, key, 0, "v", 1),
@@ -335,7 +309,7 @@ static void test_misuse(void **state)
 
 static void test_accounts(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	uint8_t alice[32], bob[32];
 	struct ember_account a = { 123456789012345ULL, 7 }, got;
 	struct ember_txn *r;
@@ -373,7 +347,7 @@ static void test_accounts(void **state)
 
 static void test_account_corrupt(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	uint8_t pub[32];
 	struct ember_account got;
 

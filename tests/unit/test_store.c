@@ -18,34 +18,14 @@
 #include "ember/codec.h"
 #include "ember/store.h"
 
-struct fixture {
-	char dir[64];
-	struct ember_store *s;
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	if (test_tmpdir(f->dir, sizeof(f->dir), "store") != 0 ||
-	    ember_store_open(&f->s, f->dir, 0) != 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return test_ledger_setup(state, "store", 0);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	ember_store_close(f->s);
-	test_rm_store_dir(f->dir);
-	free(f);
-	return 0;
+	return test_ledger_teardown(state);
 }
 
 static void put_str(struct ember_txn *t, enum ember_db db, const char *k,
@@ -86,7 +66,7 @@ static void commit(struct ember_store *s, enum ember_db db, const char *k,
 
 static void test_crud(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 	uint64_t n;
 
@@ -123,7 +103,7 @@ static void test_crud(void **state)
 
 static void test_abort_discards(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 
 	commit(f->s, EMBER_DB_META, "k", "kept");
@@ -178,7 +158,7 @@ static void run_iter(struct ember_txn *t, int rev, int start, size_t stop,
 
 static void test_iter(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 	/* Heights 1, 3, 5, 7, 9 inserted out of order; big-endian keys must
 	 * come back in numeric order. */
@@ -216,7 +196,7 @@ static void test_iter(void **state)
  * seeing the old value after the writer commits. */
 static void test_snapshot(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *r, *w, *r2;
 
 	commit(f->s, EMBER_DB_META, "k", "old");
@@ -266,7 +246,7 @@ static void *snapshot_reader(void *p)
 
 static void test_reader_thread(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct reader_arg a = { .s = f->s };
 	pthread_t th;
 
@@ -285,7 +265,7 @@ static void test_reader_thread(void **state)
 
 static void test_reopen(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 
 	commit(f->s, EMBER_DB_ACCOUNTS, "acct", "balance");
@@ -364,7 +344,7 @@ static void check_batch(struct ember_store *s, int round, int nkeys)
 	ember_txn_abort(t);
 }
 
-static void open_small(struct fixture *f)
+static void open_small(struct test_ledger *f)
 {
 	ember_store_close(f->s);
 	test_rm_store_dir(f->dir);
@@ -375,7 +355,7 @@ static void open_small(struct fixture *f)
 
 static void test_grow(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct ember_txn *t;
 	size_t before;
 	int rc, i;
@@ -443,7 +423,7 @@ static void *churn_reader(void *p)
 
 static void test_grow_with_readers(void **state)
 {
-	struct fixture *f = *state;
+	struct test_ledger *f = *state;
 	struct churn_arg a[3];
 	pthread_t th[3];
 	int grows = 0;

@@ -14,6 +14,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ember/state.h"
+#include "ember/store.h"
+
 /* Returns: decoded byte count, or -1 on a bad digit, odd length or overflow. */
 static inline int test_unhex(const char *s, uint8_t *out, size_t cap)
 {
@@ -50,6 +53,69 @@ static inline void test_rm_store_dir(const char *dir)
 	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
 	unlink(p);
 	rmdir(dir);
+}
+
+/*
+ * A throwaway ledger for cmocka fixtures: an LMDB store in a fresh temp
+ * dir and, with_state, a state context with a write txn begun in it.
+ * test_ledger_setup/_teardown have cmocka's setup/teardown shape once the
+ * tag and with_state are bound by a one-line wrapper.
+ */
+struct test_ledger {
+	char dir[64];
+	struct ember_store *s;
+	struct ember_state *st;         /* with_state only */
+	struct ember_txn *t;            /* open write txn, begun in st */
+};
+
+static inline int test_ledger_teardown(void **state)
+{
+	struct test_ledger *l = *state;
+
+	if (!l)
+		return 0;
+	ember_txn_abort(l->t);
+	ember_state_free(l->st);
+	ember_store_close(l->s);
+	if (l->dir[0])
+		test_rm_store_dir(l->dir);
+	free(l);
+	*state = NULL;
+	return 0;
+}
+
+static inline int test_ledger_setup(void **state, const char *tag, int with_state)
+{
+	struct test_ledger *l = calloc(1, sizeof(*l));
+
+	*state = l;
+	if (!l)
+		return -1;
+	if (test_tmpdir(l->dir, sizeof(l->dir), tag) != 0) {
+		l->dir[0] = '\0';
+		test_ledger_teardown(state);
+		return -1;
+	}
+	if (ember_store_open(&l->s, l->dir, 0) != 0 ||
+	    (with_state && (ember_state_new(&l->st) != 0 ||
+	                    ember_store_write(l->s, &l->t) != 0))) {
+		test_ledger_teardown(state);
+		return -1;
+	}
+	if (with_state)
+		ember_state_begin(l->st, l->t);
+	return 0;
+}
+
+/* Throw the open block away and begin an empty one.  Returns 0 or -1. */
+static inline int test_ledger_fresh(struct test_ledger *l)
+{
+	ember_txn_abort(l->t);
+	l->t = NULL;
+	if (ember_store_write(l->s, &l->t) != 0)
+		return -1;
+	ember_state_begin(l->st, l->t);
+	return 0;
 }
 
 #endif
