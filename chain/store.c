@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "store_internal.h"
+
 #define STORE_DEFAULT_MAPSIZE ((size_t)1 << 30)
 
 /* Named databases, indexed by enum ember_db. */
@@ -56,6 +58,7 @@ struct ember_txn {
 	struct ember_store *s;  /* not owned */
 	int write;
 	int failed;             /* latched EMBER_STORE_MAP_FULL: txn unusable */
+	struct store_overlay *ov;  /* owned; overlay txns only (a read txn) */
 };
 
 /* Every LMDB failure is logged here, where it happens, and nowhere else. */
@@ -260,11 +263,25 @@ int ember_store_write(struct ember_store *s, struct ember_txn **out)
 	return store_begin(s, 1, out);
 }
 
+int ember_store_overlay(struct ember_store *s, struct ember_txn **out)
+{
+	int rc = store_begin(s, 0, out);
+	if (rc)
+		return rc;
+	if (!((*out)->ov = store_ov_new())) {
+		ember_txn_abort(*out);
+		*out = NULL;
+		return EMBER_ENOMEM;
+	}
+	return 0;
+}
+
 /* Ends t (which must have been committed or aborted in LMDB) and frees it. */
 static void store_txn_release(struct ember_txn *t)
 {
 	if (!t->write)
 		store_gate_leave(t->s);
+	store_ov_free(t->ov);
 	free(t);
 }
 
@@ -274,6 +291,11 @@ int ember_txn_commit(struct ember_txn *t)
 
 	if (!t)
 		return EMBER_EINVAL;
+	if (t->ov) {
+		/* An overlay has nothing to commit: its writes are a dry run. */
+		ember_txn_abort(t);
+		return EMBER_EINVAL;
+	}
 	if (t->failed) {
 		rc = t->failed;
 		mdb_txn_abort(t->txn);
@@ -310,6 +332,16 @@ int ember_store_get(struct ember_txn *t, enum ember_db db, const void *key,
 		return EMBER_EINVAL;
 	if (t->failed)
 		return t->failed;
+	if (t->ov) {
+		const struct store_ov_entry *e = store_ov_get(t->ov, (uint8_t)db, key, klen);
+		if (e && !e->present)
+			return EMBER_ENOTFOUND;
+		if (e) {
+			*val = e->val;
+			*vlen = e->vlen;
+			return 0;
+		}
+	}
 	rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return EMBER_ENOTFOUND;
@@ -326,8 +358,10 @@ int ember_store_put(struct ember_txn *t, enum ember_db db, const void *key,
 	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
 	int rc;
 
-	if (!store_args_ok(t, db, key, klen) || !t->write || (!val && vlen))
+	if (!store_args_ok(t, db, key, klen) || !(t->write || t->ov) || (!val && vlen))
 		return EMBER_EINVAL;
+	if (t->ov)
+		return store_ov_set(t->ov, (uint8_t)db, key, klen, 1, val, vlen);
 	if (t->failed)
 		return t->failed;
 	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, 0);
@@ -345,8 +379,10 @@ int ember_store_del(struct ember_txn *t, enum ember_db db, const void *key,
 	MDB_val k = { klen, (void *)key };
 	int rc;
 
-	if (!store_args_ok(t, db, key, klen) || !t->write)
+	if (!store_args_ok(t, db, key, klen) || !(t->write || t->ov))
 		return EMBER_EINVAL;
+	if (t->ov)
+		return store_ov_set(t->ov, (uint8_t)db, key, klen, 0, NULL, 0);
 	if (t->failed)
 		return t->failed;
 	rc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
@@ -358,16 +394,66 @@ int ember_store_del(struct ember_txn *t, enum ember_db db, const void *key,
 	return rc;
 }
 
+/* Position a cursor for a walk: the first key >= start (forward) or the
+ * last key <= start (reverse); start NULL: the first or last key. */
+static int store_cursor_start(MDB_cursor *c, const void *start, size_t slen,
+                              int rev, MDB_val *k, MDB_val *v)
+{
+	int rc;
+	if (!start)
+		return mdb_cursor_get(c, k, v, rev ? MDB_LAST : MDB_FIRST);
+	k->mv_size = slen;
+	k->mv_data = (void *)start;
+	rc = mdb_cursor_get(c, k, v, MDB_SET_RANGE);
+	if (rev) {
+		/* SET_RANGE gives the first key >= start; reverse wants the
+		 * last key <= start. */
+		if (rc == MDB_NOTFOUND)
+			rc = mdb_cursor_get(c, k, v, MDB_LAST);
+		else if (rc == 0 && (k->mv_size != slen ||
+		                     memcmp(k->mv_data, start, slen) != 0))
+			rc = mdb_cursor_get(c, k, v, MDB_PREV);
+	}
+	return rc;
+}
+
+/*
+ * The overlay's next candidate for a walk after the key last (NULL: from
+ * start): forward, the first entry of db above last; reverse, one past
+ * the last entry below it.  Recomputed after every callback, because a
+ * callback may write to the overlay and move its entries.
+ */
+static size_t store_ov_next(const struct store_overlay *ov, uint8_t db,
+                            const void *key, size_t klen, int rev, int after,
+                            size_t *bound)
+{
+	size_t lo, hi, i = store_ov_lower(ov, db, key, klen, &hi);
+	store_ov_upper(ov, db, NULL, 0, &lo);
+	if (!rev) {
+		*bound = hi;
+		return after && key ? store_ov_upper(ov, db, key, klen, &lo) : i;
+	}
+	*bound = lo;
+	if (after)
+		return i;   /* entries before the first >= key are below it */
+	return key ? store_ov_upper(ov, db, key, klen, &lo) : hi;
+}
+
 /*
  * Shared walk for iter and iter_rev: position the cursor, then step with
- * MDB_NEXT or MDB_PREV until the end, the callback stops, or an error.
+ * MDB_NEXT or MDB_PREV until the end, the callback stops, or an error.  On
+ * an overlay txn the overlay's entries of db are merged in key order: an
+ * overlay entry hides the stored one with its key, and a deletion hides
+ * it altogether.
  */
 static int store_walk(struct ember_txn *t, enum ember_db db, const void *start,
                       size_t slen, int rev, ember_store_iter_cb cb, void *ctx)
 {
 	MDB_cursor *c;
-	MDB_val k = { slen, (void *)start }, v;
+	MDB_val k, v;
 	MDB_cursor_op step = rev ? MDB_PREV : MDB_NEXT;
+	uint8_t last[512];
+	size_t lastlen = 0, oi = 0, ob = 0;
 	int rc, ret = 0;
 
 	if (!t || (unsigned)db >= EMBER_DB_COUNT || !cb || (start && !slen))
@@ -376,31 +462,60 @@ static int store_walk(struct ember_txn *t, enum ember_db db, const void *start,
 		return t->failed;
 	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
 		return store_lmdb_err("open cursor", rc);
-
-	if (!start) {
-		rc = mdb_cursor_get(c, &k, &v, rev ? MDB_LAST : MDB_FIRST);
-	} else {
-		rc = mdb_cursor_get(c, &k, &v, MDB_SET_RANGE);
-		if (rev) {
-			/* SET_RANGE gives the first key >= start; reverse
-			 * wants the last key <= start. */
-			if (rc == MDB_NOTFOUND)
-				rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
-			else if (rc == 0 && (k.mv_size != slen ||
-			                     memcmp(k.mv_data, start, slen) != 0))
-				rc = mdb_cursor_get(c, &k, &v, MDB_PREV);
+	rc = store_cursor_start(c, start, slen, rev, &k, &v);
+	if (t->ov)
+		oi = store_ov_next(t->ov, (uint8_t)db, start, slen, rev, 0, &ob);
+	for (;;) {
+		const struct store_ov_entry *e = NULL;
+		int have_c = rc == 0, cmp;
+		if (t->ov && (rev ? oi > ob : oi < ob))
+			e = store_ov_at(t->ov, rev ? oi - 1 : oi);
+		if (!have_c && !e)
+			break;
+		if (!e)
+			cmp = rev ? -1 : 1;        /* take the cursor's key */
+		else if (!have_c)
+			cmp = rev ? 1 : -1;        /* take the overlay's */
+		else
+			cmp = store_key_cmp(e->key, e->klen, k.mv_data, k.mv_size);
+		if (rev ? cmp < 0 : cmp > 0) {
+			/* The stored key comes first and the overlay leaves it. */
+			if (t->ov) {
+				if (k.mv_size > sizeof(last)) {
+					ret = EMBER_EINVAL;
+					break;
+				}
+				memcpy(last, k.mv_data, k.mv_size);
+				lastlen = k.mv_size;
+			}
+			ret = cb(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+			if (ret != 0)
+				break;
+			rc = mdb_cursor_get(c, &k, &v, step);
+			if (t->ov)
+				oi = store_ov_next(t->ov, (uint8_t)db, last, lastlen,
+				                   rev, 1, &ob);
+			continue;
 		}
-	}
-	while (rc == 0) {
-		ret = cb(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
+		/* The overlay's key comes first, or hides the stored one. */
+		if (e->klen > sizeof(last)) {
+			ret = EMBER_EINVAL;
+			break;
+		}
+		memcpy(last, e->key, e->klen);
+		lastlen = e->klen;
+		if (e->present)
+			ret = cb(ctx, e->key, e->klen, e->val, e->vlen);
 		if (ret != 0)
 			break;
-		rc = mdb_cursor_get(c, &k, &v, step);
+		if (cmp == 0)
+			rc = mdb_cursor_get(c, &k, &v, step);
+		oi = store_ov_next(t->ov, (uint8_t)db, last, lastlen, rev, 1, &ob);
 	}
 	mdb_cursor_close(c);
 	if (ret != 0)
 		return ret > 0 ? 0 : ret;
-	if (rc != MDB_NOTFOUND)
+	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_lmdb_err("cursor step", rc);
 	return 0;
 }
@@ -430,5 +545,20 @@ int ember_store_count(struct ember_txn *t, enum ember_db db, uint64_t *out)
 	if ((rc = mdb_stat(t->txn, t->s->dbi[db], &st)) != 0)
 		return store_lmdb_err("stat", rc);
 	*out = st.ms_entries;
+	if (t->ov) {
+		/* Adjust by the overlay's entries of db that add or hide keys. */
+		size_t hi, i = store_ov_lower(t->ov, (uint8_t)db, NULL, 0, &hi);
+		for (; i < hi; i++) {
+			const struct store_ov_entry *e = store_ov_at(t->ov, i);
+			MDB_val k = { e->klen, (void *)e->key }, v;
+			int stored = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+			if (stored != 0 && stored != MDB_NOTFOUND)
+				return store_lmdb_err("get", stored);
+			if (e->present && stored == MDB_NOTFOUND)
+				(*out)++;
+			else if (!e->present && stored == 0)
+				(*out)--;
+		}
+	}
 	return 0;
 }

@@ -3,7 +3,7 @@
 # Uses sudo when not root.  Safe to run again and again.
 set -e
 PKGS="build-essential pkg-config libsecp256k1-dev libsodium-dev liblmdb-dev \
-libevent-dev libssl-dev libjansson-dev libcmocka-dev jq curl"
+libevent-dev libssl-dev libjansson-dev libcmocka-dev jq curl python3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -68,6 +68,16 @@ EMBER_WUR int ember_store_read(struct ember_store *s, struct ember_txn **out);
 /* Begin the write transaction (one at a time; the block applier's thread).
  * Returns: 0, EMBER_STORE_LMDB, EMBER_ENOMEM. */
 EMBER_WUR int ember_store_write(struct ember_store *s, struct ember_txn **out);
+/*
+ * Begin an overlay transaction (any thread): a read transaction whose puts
+ * and deletes are kept in memory, seen by its own gets, walks and counts,
+ * and dropped when it ends with ember_txn_abort() (commit refuses it with
+ * EMBER_EINVAL).  It never takes LMDB's write lock, so a dry run of a
+ * block's worth of txs can run beside the block writer.  Values returned
+ * by its gets stay valid until the transaction ends.
+ * Returns: 0, EMBER_STORE_LMDB, EMBER_ENOMEM.
+ */
+EMBER_WUR int ember_store_overlay(struct ember_store *s, struct ember_txn **out);
 /* Commit (write txn) and free.  Returns: 0, EMBER_STORE_LMDB,
  * EMBER_STORE_MAP_FULL.  The txn is freed either way. */
 EMBER_WUR int ember_txn_commit(struct ember_txn *t);
@@ -78,7 +88,8 @@ void ember_txn_abort(struct ember_txn *t);
 EMBER_WUR int ember_store_get(struct ember_txn *t, enum ember_db db,
                               const void *key, size_t klen, const void **val,
                               size_t *vlen);
-/* Returns: 0, EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB, EMBER_EINVAL (read txn). */
+/* Returns: 0, EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB, EMBER_EINVAL (read txn),
+ * EMBER_ENOMEM (overlay). */
 EMBER_WUR int ember_store_put(struct ember_txn *t, enum ember_db db,
                               const void *key, size_t klen, const void *val,
                               size_t vlen);

@@ -446,10 +446,170 @@ static void test_grow_with_readers(void **state)
 		check_batch(f->s, round, 100);
 }
 
+
+/* --- overlay transactions ------------------------------------------------ */
+
+/* A walk's output, flattened: klen key vlen val ... */
+struct walk_log {
+	uint8_t buf[1 << 16];
+	size_t len;
+	size_t n;
+};
+
+static int log_cb(void *ctx, const void *key, size_t klen, const void *val,
+                  size_t vlen)
+{
+	struct walk_log *w = ctx;
+	assert_true(w->len + 2 + klen + vlen <= sizeof(w->buf));
+	w->buf[w->len++] = (uint8_t)klen;
+	memcpy(w->buf + w->len, key, klen);
+	w->len += klen;
+	w->buf[w->len++] = (uint8_t)vlen;
+	memcpy(w->buf + w->len, val, vlen);
+	w->len += vlen;
+	w->n++;
+	return w->n >= 40;    /* stop early now and then */
+}
+
+/* Keys from a tiny alphabet with lengths 1..3, so prefixes and equal
+ * keys are common. */
+static size_t rand_key(uint64_t *x, uint8_t *k)
+{
+	size_t len;
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	len = 1 + (size_t)((*x >> 33) % 3);
+	for (size_t i = 0; i < len; i++)
+		k[i] = (uint8_t)('a' + ((*x >> (40 + 3 * i)) % 4));
+	return len;
+}
+
+static void compare_views(struct ember_txn *a, struct ember_txn *b,
+                          uint64_t *x)
+{
+	static struct walk_log wa, wb;
+	static const enum ember_db dbs[2] = { EMBER_DB_ACCOUNTS, EMBER_DB_ORDERS };
+	uint8_t k[4];
+
+	for (int d = 0; d < 2; d++) {
+		uint64_t ca, cb;
+		for (int i = 0; i < 30; i++) {
+			const void *va, *vb;
+			size_t la, lb, klen = rand_key(x, k);
+			int ra = ember_store_get(a, dbs[d], k, klen, &va, &la);
+			int rb = ember_store_get(b, dbs[d], k, klen, &vb, &lb);
+			assert_int_equal(ra, rb);
+			if (ra == 0) {
+				assert_int_equal(la, lb);
+				assert_memory_equal(va, vb, la);
+			}
+		}
+		for (int rev = 0; rev < 2; rev++)
+			for (int i = 0; i < 6; i++) {
+				size_t klen = rand_key(x, k);
+				int (*walk)(struct ember_txn *, enum ember_db, const void *,
+				            size_t, ember_store_iter_cb, void *) =
+					rev ? ember_store_iter_rev : ember_store_iter;
+				wa.len = wa.n = wb.len = wb.n = 0;
+				assert_int_equal(walk(a, dbs[d], i ? k : NULL, i ? klen : 0,
+				                      log_cb, &wa), 0);
+				assert_int_equal(walk(b, dbs[d], i ? k : NULL, i ? klen : 0,
+				                      log_cb, &wb), 0);
+				assert_int_equal(wa.n, wb.n);
+				assert_int_equal(wa.len, wb.len);
+				assert_memory_equal(wa.buf, wb.buf, wa.len);
+			}
+		assert_int_equal(ember_store_count(a, dbs[d], &ca), 0);
+		assert_int_equal(ember_store_count(b, dbs[d], &cb), 0);
+		assert_int_equal(ca, cb);
+	}
+}
+
+/*
+ * An overlay must read exactly like a write transaction that made the
+ * same writes: random puts and deletes over a committed base, then every
+ * get, walk (both ways, from random starts) and count compared.  Ending
+ * the overlay leaves the ledger as it was.
+ */
+static void test_overlay_matches_write_txn(void **state)
+{
+	struct test_ledger *l = *state;
+	static const enum ember_db dbs[2] = { EMBER_DB_ACCOUNTS, EMBER_DB_ORDERS };
+	struct ember_txn *w, *o, *r;
+	uint64_t x = 42, before, after;
+	uint8_t k[4], v[8];
+
+	assert_int_equal(ember_store_write(l->s, &w), 0);
+	for (int i = 0; i < 40; i++) {
+		size_t klen = rand_key(&x, k);
+		ember_le64_put(v, x);
+		assert_int_equal(ember_store_put(w, dbs[i % 2], k, klen, v, 1 + x % 8), 0);
+	}
+	assert_int_equal(ember_txn_commit(w), 0);
+	assert_int_equal(ember_store_read(l->s, &r), 0);
+	assert_int_equal(ember_store_count(r, EMBER_DB_ACCOUNTS, &before), 0);
+	ember_txn_abort(r);
+
+	for (int round = 0; round < 20; round++) {
+		assert_int_equal(ember_store_write(l->s, &w), 0);
+		assert_int_equal(ember_store_overlay(l->s, &o), 0);
+		for (int i = 0; i < 60; i++) {
+			size_t klen = rand_key(&x, k);
+			enum ember_db db = dbs[(x >> 20) & 1];
+			if ((x >> 24) % 3 == 0) {
+				assert_int_equal(ember_store_del(w, db, k, klen), 0);
+				assert_int_equal(ember_store_del(o, db, k, klen), 0);
+			} else {
+				ember_le64_put(v, x * 31);
+				assert_int_equal(ember_store_put(w, db, k, klen, v, x % 9), 0);
+				assert_int_equal(ember_store_put(o, db, k, klen, v, x % 9), 0);
+			}
+			if (i % 15 == 14)
+				compare_views(w, o, &x);
+		}
+		ember_txn_abort(w);
+		ember_txn_abort(o);
+	}
+	/* Nothing reached the ledger, and an overlay cannot be committed. */
+	assert_int_equal(ember_store_read(l->s, &r), 0);
+	assert_int_equal(ember_store_count(r, EMBER_DB_ACCOUNTS, &after), 0);
+	ember_txn_abort(r);
+	assert_int_equal(after, before);
+	assert_int_equal(ember_store_overlay(l->s, &o), 0);
+	put_str(o, EMBER_DB_META, "k", "v");
+	assert_int_equal(ember_txn_commit(o), EMBER_EINVAL);
+	assert_int_equal(ember_store_read(l->s, &r), 0);
+	expect(r, EMBER_DB_META, "k", NULL);
+	ember_txn_abort(r);
+}
+
+/* A value read from an overlay stays valid after its key is rewritten,
+ * and an overlay runs while the write txn is open (no write lock). */
+static void test_overlay_value_lifetime(void **state)
+{
+	struct test_ledger *l = *state;
+	struct ember_txn *w, *o;
+	const void *val;
+	size_t vlen;
+
+	assert_int_equal(ember_store_write(l->s, &w), 0);
+	assert_int_equal(ember_store_overlay(l->s, &o), 0);
+	put_str(o, EMBER_DB_META, "key", "first");
+	assert_int_equal(ember_store_get(o, EMBER_DB_META, "key", 3, &val, &vlen), 0);
+	put_str(o, EMBER_DB_META, "key", "second value");
+	assert_int_equal(vlen, 5);
+	assert_memory_equal(val, "first", 5);
+	expect(o, EMBER_DB_META, "key", "second value");
+	expect(w, EMBER_DB_META, "key", NULL);
+	ember_txn_abort(o);
+	ember_txn_abort(w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_crud, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlay_matches_write_txn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_overlay_value_lifetime, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_abort_discards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_iter, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_snapshot, setup, teardown),
