@@ -792,6 +792,23 @@ uint64_t ember_mempool_next_nonce(const struct ember_mempool *mp,
 	return end > committed_nonce ? end : committed_nonce;
 }
 
+size_t ember_mempool_sender_run(const struct ember_mempool *mp,
+                                const uint8_t sender[32], uint64_t before,
+                                const struct ember_mp_entry *const **out)
+{
+	const struct mp_sender *s;
+	uint64_t first;
+
+	*out = NULL;
+	if (!mp || !sender || !(s = sender_get(mp, sender)))
+		return 0;
+	first = s->run[0]->tx.nonce;
+	*out = (const struct ember_mp_entry *const *)s->run;
+	if (before <= first)
+		return 0;
+	return before - first < s->n ? (size_t)(before - first) : s->n;
+}
+
 uint64_t ember_mempool_pending_cost(const struct ember_mempool *mp,
                                     const uint8_t sender[32])
 {

@@ -20,6 +20,7 @@
 
 #define DEFAULT_MAX_TXS 50000
 #define DEFAULT_MAX_BYTES (16u * 1024 * 1024)
+#define CONS_SELECT_WINDOW 4    /* candidates per block slot, at most */
 
 struct cons {
 	struct cons_cfg cfg;
@@ -283,7 +284,11 @@ static int finish_block(struct cons *c, const uint8_t proposer[32],
 
 /*
  * Proposer execution: run the candidates in order, skipping (and noting)
- * any that fail; the write txn stays open in *tp on success.  Candidates
+ * any that fail, until the block holds max_block_txs txs or the next would
+ * pass max_block_bytes; the write txn stays open in *tp on success.  A
+ * candidate that fails takes no room: the selection window is wider than
+ * the block (cons_produce), so txs that pay nothing cannot crowd out
+ * those that pay.  Candidates
  * are mempool entries, whose proof bodies point into the entry's own copy
  * of the encoding (the mempool rebinds them), valid until after commit.
  */
@@ -302,8 +307,11 @@ static int exec_propose(struct cons *c, size_t ncand, uint64_t time_ms,
 	tok_block_set_parent(&tb, c->tip.hash);
 	c->ntx = 0;
 	c->ndropped = 0;
-	for (size_t i = 0; i < ncand; i++) {
+	for (size_t i = 0, bytes = 0; i < ncand; i++) {
 		const struct ember_mp_entry *e = c->cands[i];
+		if (c->ntx == c->cfg.max_block_txs ||
+		    e->len > c->cfg.max_block_bytes - bytes)
+			break;      /* the block is full; the rest stay pending */
 		if (!sig_ok(c, &e->tx, e->txid)) {
 			memcpy(c->dropped[c->ndropped++], e->txid, 32);
 			continue;
@@ -321,6 +329,7 @@ static int exec_propose(struct cons *c, size_t ncand, uint64_t time_ms,
 		c->refs[c->ntx].p = e->enc;
 		c->refs[c->ntx].len = e->len;
 		c->ntx++;
+		bytes += e->len;
 	}
 	if ((rc = tok_block_end(&tb, c->st)))
 		goto fail;
@@ -567,13 +576,16 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 
 	t0 = now_us();
 	if (c->cfg.mp) {
+		/* A window of candidates wider than the block, so the ones that
+		 * fail at execution are replaced by the next (exec_propose). */
 		size_t want = ember_mempool_count(c->cfg.mp);
-		if (want > c->cfg.max_block_txs)
-			want = c->cfg.max_block_txs;
+		if (want > CONS_SELECT_WINDOW * c->cfg.max_block_txs)
+			want = CONS_SELECT_WINDOW * c->cfg.max_block_txs;
 		if ((rc = grow_arrays(c, want + 1)))
 			return rc;
-		rc = ember_mempool_select(c->cfg.mp, c->cfg.max_block_txs,
-		                          c->cfg.max_block_bytes, c->cands, &ncand);
+		rc = ember_mempool_select(c->cfg.mp, want,
+		                          CONS_SELECT_WINDOW * c->cfg.max_block_bytes,
+		                          c->cands, &ncand);
 		if (rc)
 			return rc;
 	}

@@ -443,27 +443,6 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 		tx_reject(n, call, rc, msg);
 		goto out;
 	}
-	/*
-	 * Market txs are checked against the committed state now, so "bid
-	 * above the order's max price" comes back to the caller instead of the
-	 * tx being dropped at block time.  Only when the sender has nothing
-	 * pending: otherwise its earlier txs (an order, then its accept) may
-	 * be what makes this one valid.  Transfers skip this (the mempool's
-	 * nonce and balance checks are all they need, at full speed).
-	 */
-	if (p->tx.kind != EMBER_TX_TRANSFER && ember_mempool_pending_cost(n->cfg.mp, p->tx.from) == 0) {
-		char why[256] = "";
-		rc = tok_dry_run(n->cfg.store, g, &p->tx, why, sizeof(why));
-		if (rc && rc != EMBER_TX_NONCE_USED && rc != EMBER_TX_NONCE_GAP &&
-		    rc != EMBER_TX_INSUFFICIENT) {
-			if (rc <= EMBER_STORE_LMDB && rc > EMBER_STORE_LMDB - 100)
-				rpc_error(call, RPC_INTERNAL_ERROR, "cannot check tx: %s",
-				          ember_strerror(rc));
-			else
-				tx_reject(n, call, rc, why[0] ? why : ember_strerror(rc));
-			goto out;
-		}
-	}
 	ember_txid(buf, len, txid);
 	if (ember_mempool_get(n->cfg.mp, txid)) {
 		/* Resubmitting a pending tx is harmless: answer with its id. */
@@ -479,6 +458,45 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 		event_active(n->flush_ev, EV_WRITE, 0);
 out:
 	free(buf);
+}
+
+/*
+ * The token rules' verdict on p against the committed state plus the
+ * sender's pending txs before it (tok_dry_run, in an overlay txn), so a tx
+ * that would be dropped at block time, paying nothing, is refused here
+ * with the reason ("bid above the order's max price", "unstake beyond
+ * stake").  Transfers need only the mempool's nonce and balance checks.
+ * Returns 1 if p may go on to the mempool, 0 if it was answered.
+ */
+static int tx_would_apply(struct rpc_node *n, struct pending_tx *p)
+{
+	const struct ember_mp_entry *const *run;
+	const struct ember_tx **pend = NULL;
+	char why[256] = "";
+	size_t np;
+	int rc;
+
+	if (p->tx.kind == EMBER_TX_TRANSFER)
+		return 1;
+	np = ember_mempool_sender_run(n->cfg.mp, p->tx.from, p->tx.nonce, &run);
+	if (np && !(pend = malloc(np * sizeof(*pend)))) {
+		rpc_error(p->call, RPC_ERR_BUSY, "node out of memory; try again");
+		return 0;
+	}
+	for (size_t i = 0; i < np; i++)
+		pend[i] = &run[i]->tx;
+	rc = tok_dry_run(n->cfg.store, n->cfg.g, pend, np, &p->tx, why, sizeof(why));
+	free(pend);
+	/* Nonce and balance refusals are the mempool's to word. */
+	if (!rc || rc == EMBER_TX_NONCE_USED || rc == EMBER_TX_NONCE_GAP ||
+	    rc == EMBER_TX_INSUFFICIENT)
+		return 1;
+	if (rc <= EMBER_STORE_LMDB && rc > EMBER_STORE_LMDB - 100)
+		rpc_error(p->call, RPC_INTERNAL_ERROR, "cannot check tx: %s",
+		          ember_strerror(rc));
+	else
+		tx_reject(n, p->call, rc, why[0] ? why : ember_strerror(rc));
+	return 0;
 }
 
 int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b)
@@ -511,7 +529,7 @@ int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b)
 		} else if ((rc = ember_account_get(t, p->tx.from, &a))) {
 			rpc_error(p->call, RPC_INTERNAL_ERROR, "cannot read account: %s",
 			          ember_strerror(rc));
-		} else {
+		} else if (tx_would_apply(n, p)) {
 			why[0] = 0;
 			rc = ember_mempool_add(n->cfg.mp, &p->tx, p->enc, p->len,
 			                       b->jobs[i].txid, &a, why, sizeof(why));

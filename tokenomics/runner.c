@@ -182,41 +182,64 @@ void tok_runner_root(const struct tok_runner *r, uint8_t out[32])
 	memcpy(out, r->root, 32);
 }
 
-/* --- sendtx dry run ------------------------------------------------------ */
+/* --- admission dry run ------------------------------------------------- */
+
+/*
+ * Applies each tx with its nonce rewritten to the sender's next one, so a
+ * pending tx that no longer applies does not make every later one fail on
+ * its nonce (nonces are the mempool's business, not this check's).
+ */
+static int dry_apply(struct tok_block *b, struct ember_state *st,
+                     const struct ember_tx *tx, char *why, size_t whylen)
+{
+	struct ember_account a;
+	struct ember_tx copy;
+	int rc;
+
+	if ((rc = ember_account_get(ember_state_txn(st), tx->from, &a)))
+		return rc;
+	copy = *tx;
+	copy.nonce = a.nonce;
+	return tok_apply_tx(b, st, &copy, why, whylen);
+}
 
 int tok_dry_run(struct ember_store *s, const struct ember_genesis *g,
+                const struct ember_tx *const *pending, size_t npending,
                 const struct ember_tx *tx, char *why, size_t whylen)
 {
 	struct ember_state *st;
 	struct ember_txn *t;
 	struct ember_tip tip;
-	struct ember_account a;
-	struct ember_tx copy;
 	struct tok_block b;
 	static const uint8_t nobody[32];
 	int rc;
 
-	if (!s || !g || !tx)
+	if (!s || !g || !tx || (npending && !pending))
 		return EMBER_EINVAL;
 	if ((rc = ember_state_new(&st)))
 		return rc;
-	if ((rc = ember_store_write(s, &t))) {
+	/* An overlay: writes stay in memory, LMDB's write lock is never
+	 * taken, and ending the txn drops everything (store.h). */
+	if ((rc = ember_store_overlay(s, &t))) {
 		ember_state_free(st);
 		return rc;
 	}
 	ember_state_begin(st, t);
-	if ((rc = ember_chain_get_tip(t, &tip)) ||
-	    (rc = ember_account_get(t, tx->from, &a)))
+	if ((rc = ember_chain_get_tip(t, &tip)))
 		goto out;
-	copy = *tx;
-	copy.nonce = a.nonce;
 	tok_block_begin(&b, g, nobody, tip.height + 1);
 	/* A proof in the epoch's first block reads its challenge hash from
 	 * the parent (proof.c), which here is the tip. */
 	tok_block_set_parent(&b, tip.hash);
-	rc = tok_apply_tx(&b, st, &copy, why, whylen);
+	for (size_t i = 0; i < npending; i++) {
+		/* A pending tx that would now fail is dropped at block time:
+		 * its effects are simply absent here too. */
+		rc = dry_apply(&b, st, pending[i], NULL, 0);
+		if (is_fatal(rc))
+			goto out;
+	}
+	rc = dry_apply(&b, st, tx, why, whylen);
 out:
-	/* Abort: a dry run never writes, whatever happened. */
 	ember_txn_abort(t);
 	ember_state_free(st);
 	return rc;

@@ -90,6 +90,12 @@ const struct ember_mp_entry *ember_mempool_get(const struct ember_mempool *mp,
 uint64_t ember_mempool_next_nonce(const struct ember_mempool *mp,
                                   const uint8_t sender[32],
                                   uint64_t committed_nonce);
+/* The sender's pending txs with nonce below before (UINT64_MAX: all), in
+ * nonce order: *out points at the pool's own array (valid until the pool
+ * is next modified).  Returns their count (0: none, *out may be NULL). */
+size_t ember_mempool_sender_run(const struct ember_mempool *mp,
+                                const uint8_t sender[32], uint64_t before,
+                                const struct ember_mp_entry *const **out);
 /* Sum of costs (amount + fee) of sender's pending txs (saturating). */
 uint64_t ember_mempool_pending_cost(const struct ember_mempool *mp,
                                     const uint8_t sender[32]);

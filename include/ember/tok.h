@@ -177,18 +177,22 @@ EMBER_WUR int tok_challenge_result(struct tok_block *b, struct ember_state *st,
                                    uint8_t result);
 
 /*
- * Would the token rules refuse tx against the committed state now?  Runs
- * tok_apply_tx as the first tx of a block at tip + 1 inside a write
- * transaction that is then aborted (nothing is written), with the tx's
- * nonce taken as the sender's committed next nonce (nonces are the
- * mempool's business).  Must run on the thread that writes blocks (it
- * takes LMDB's write lock).  Used by sendtx to answer "bid above max
- * price" at once instead of dropping the tx at block time.
+ * Would the token rules refuse tx if it were included after the sender's
+ * pending txs?  Runs, as txs of a block at tip + 1, pending[0..npending)
+ * (the sender's mempool run before tx, in nonce order) and then tx, each
+ * with its nonce taken as the sender's next (nonces are the mempool's
+ * business), in an overlay transaction (store.h): nothing is written, the
+ * write lock is never taken, and any thread may call it.  A pending tx
+ * that no longer applies is skipped, as a proposer would.  Used at
+ * admission so a tx that would be dropped at block time (and so pay
+ * nothing) is refused at the door with the reason.
  * Returns: 0 (would apply), the refusal code with why set, store codes.
  */
 struct ember_store;
 EMBER_WUR int tok_dry_run(struct ember_store *s, const struct ember_genesis *g,
-                          const struct ember_tx *tx, char *why, size_t whylen);
+                          const struct ember_tx *const *pending,
+                          size_t npending, const struct ember_tx *tx,
+                          char *why, size_t whylen);
 
 /* Total supply check kept from the walking skeleton: 1 if the recorded
  * supply equals every place a token can be (tok_audit() == 0), 0 if not,

@@ -44,6 +44,7 @@ struct node {
 
 static struct ember_keypair acc[NACC], val;
 static struct ember_genesis gen;
+static size_t block_txs;    /* cons_cfg.max_block_txs of the next node_open */
 
 static void make_genesis(uint64_t last_balance)
 {
@@ -85,6 +86,7 @@ static void node_open(struct node *n, size_t mapsize, int validator)
 	cfg.mp = n->mp;
 	cfg.cache = n->cache;
 	cfg.key = validator ? &val : NULL;
+	cfg.max_block_txs = block_txs;
 	assert_int_equal(cons_new(&n->cons, &cfg, err, sizeof(err)), 0);
 }
 
@@ -397,6 +399,63 @@ static void test_proposer_drops_failing(void **state)
 	ember_genesis_release(&gen);
 }
 
+/* Overwrite an account behind the mempool's back (its pending txs then
+ * fail at execution). */
+static void drain(struct node *n, int who)
+{
+	struct ember_txn *t;
+	struct ember_state *st;
+	struct ember_account acct = { 1, 0 };
+	assert_int_equal(ember_state_new(&st), 0);
+	assert_int_equal(ember_store_write(n->store, &t), 0);
+	ember_state_begin(st, t);
+	assert_int_equal(ember_account_put(st, acc[who].pub, &acct), 0);
+	assert_int_equal(ember_txn_commit(t), 0);
+	ember_state_free(st);
+}
+
+/*
+ * Txs that fail at execution take no room in the block: with room for two
+ * txs and three failing ones first in line, the two that pay still make
+ * the first block (the proposer's window is wider than the block), and the
+ * failing ones are dropped.
+ */
+static void test_failing_txs_take_no_room(void **state)
+{
+	struct node a;
+	struct cons_stats cs;
+	int committed;
+	(void)state;
+	make_genesis(START);
+	block_txs = 2;
+	node_open(&a, 0, 1);
+	block_txs = 0;
+	for (int i = 0; i < 3; i++)
+		submit(&a, i, 5, 0, 5);
+	submit(&a, 3, 5, 0, 7);
+	submit(&a, 4, 5, 0, 7);
+	for (int i = 0; i < 3; i++)
+		drain(&a, i);
+	assert_int_equal(cons_produce(a.cons, 3000, &committed), 0);
+	assert_int_equal(committed, 1);
+	cons_stats(a.cons, &cs);
+	assert_true(cs.txs == 2);
+	assert_true(cs.dropped == 3);
+	assert_true(balance(&a, acc[3].pub, NULL) == START - 7 - FEE);
+	assert_true(balance(&a, acc[4].pub, NULL) == START - 7 - FEE);
+	assert_int_equal(ember_mempool_count(a.mp), 0);
+	/* A full block leaves the rest pending, not dropped. */
+	for (int i = 5; i < 8; i++)
+		submit(&a, i, 0, 0, 1);
+	assert_int_equal(cons_produce(a.cons, 4000, &committed), 0);
+	cons_stats(a.cons, &cs);
+	assert_true(cs.txs == 4);
+	assert_true(cs.dropped == 3);
+	assert_int_equal(ember_mempool_count(a.mp), 1);
+	node_close(&a);
+	ember_genesis_release(&gen);
+}
+
 /* A small map fills up; blocks keep committing because the map grows. */
 static void test_map_growth(void **state)
 {
@@ -579,6 +638,7 @@ int main(void)
 		cmocka_unit_test(test_tampered_blocks),
 		cmocka_unit_test(test_state_rejections),
 		cmocka_unit_test(test_proposer_drops_failing),
+		cmocka_unit_test(test_failing_txs_take_no_room),
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_proof_block_hash),
