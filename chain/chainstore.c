@@ -54,12 +54,16 @@ int ember_chain_put_block(struct ember_txn *t, const struct ember_header *h,
 		return EMBER_EINVAL;
 	ember_be64_put(hkey, h->height);
 
-	if ((rc = ember_store_put(t, EMBER_DB_BLOCKS, hkey, 8, enc, len)) != 0)
+	/* A stored height is never overwritten: a second writer on the same
+	 * ledger, or a bug, gets EMBER_STORE_EXISTS instead of replacing a
+	 * committed block.  Heights only grow, so blocks and certificates are
+	 * appends (MDB_APPEND), which also keeps their pages sequential. */
+	if ((rc = ember_store_append(t, EMBER_DB_BLOCKS, hkey, 8, enc, len)) != 0)
 		return rc;
 	if (certlen &&
-	    (rc = ember_store_put(t, EMBER_DB_CERTS, hkey, 8, cert, certlen)) != 0)
+	    (rc = ember_store_append(t, EMBER_DB_CERTS, hkey, 8, cert, certlen)) != 0)
 		return rc;
-	if ((rc = ember_store_put(t, EMBER_DB_BLOCK_INDEX, hash, 32, hkey, 8)) != 0)
+	if ((rc = ember_store_put_new(t, EMBER_DB_BLOCK_INDEX, hash, 32, hkey, 8)) != 0)
 		return rc;
 	memcpy(loc, hkey, 8);
 	for (size_t i = 0; i < ntx; i++) {

@@ -64,6 +64,11 @@ static const struct err_entry err_table[] = {
 	{ EMBER_STORE_CORRUPT, "stored data is corrupt" },
 	{ EMBER_STORE_MAP_FULL, "database map full and cannot grow" },
 	{ EMBER_STORE_GENESIS, "data directory belongs to another genesis" },
+	{ EMBER_STORE_DISK_FULL, "disk full" },
+	{ EMBER_STORE_EXISTS, "already stored" },
+	{ EMBER_STORE_DAMAGED, "ledger is damaged" },
+	{ EMBER_STORE_LOCKED, "ledger is in use by another process" },
+	{ EMBER_STORE_GUARD, "signing guard refuses a conflicting signature" },
 
 	{ EMBER_MP_DUP, "transaction already in mempool" },
 	{ EMBER_MP_FULL, "mempool full" },
@@ -73,6 +78,7 @@ static const struct err_entry err_table[] = {
 
 	{ EMBER_KS_PASSPHRASE, "wrong passphrase or corrupted keystore" },
 	{ EMBER_KS_FORMAT, "malformed keystore file" },
+	{ EMBER_KS_MODE, "key file is accessible by group or others" },
 
 	{ EMBER_GEN_FORMAT, "malformed genesis" },
 

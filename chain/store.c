@@ -13,12 +13,15 @@
  */
 #include "ember/store.h"
 
+#include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 
 #include "store_internal.h"
 
@@ -74,7 +77,39 @@ static int store_map_err(const char *what, int rc)
 {
 	if (rc == MDB_MAP_FULL || rc == MDB_TXN_FULL)
 		return EMBER_STORE_MAP_FULL;
+	/* No space is the operator's to fix: the caller says so once and
+	 * retries; logging it here would repeat it every block. */
+	if (rc == ENOSPC || rc == EDQUOT || rc == EFBIG)
+		return EMBER_STORE_DISK_FULL;
 	return store_lmdb_err(what, rc);
+}
+
+/*
+ * Is the data file whole?  LMDB maps the file and trusts its meta page:
+ * a file cut shorter than the meta page's last page makes the first read
+ * of a missing page a SIGBUS, and an empty file is taken for a new
+ * ledger.  Both are refused here, before any page is read.  (LMDB checks
+ * the meta pages themselves at open.)
+ */
+static int store_check_size(MDB_env *env, const char *dir)
+{
+	MDB_envinfo info;
+	MDB_stat st;
+	struct stat fst;
+	mdb_filehandle_t fd;
+	unsigned long long need;
+
+	if (mdb_env_info(env, &info) != 0 || mdb_env_stat(env, &st) != 0 ||
+	    mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &fst) != 0)
+		return EMBER_STORE_LMDB;
+	need = ((unsigned long long)info.me_last_pgno + 1) * st.ms_psize;
+	if ((unsigned long long)fst.st_size < need) {
+		fprintf(stderr, "store: ledger file '%s/data.mdb' is %lld bytes but its "
+		        "pages end at %llu: the file was truncated\n", dir,
+		        (long long)fst.st_size, need);
+		return EMBER_STORE_DAMAGED;
+	}
+	return 0;
 }
 
 static void store_gate_enter(struct ember_store *s)
@@ -145,10 +180,25 @@ int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 		store_lmdb_err("configure environment", rc);
 		goto fail;
 	}
-	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0644)) != 0) {
+	{
+		char path[4096];
+		struct stat fst;
+		snprintf(path, sizeof(path), "%s/data.mdb", dir);
+		if (stat(path, &fst) == 0 && fst.st_size == 0) {
+			fprintf(stderr, "store: ledger file '%s' is empty: it was "
+			        "truncated, or created by a start that died at once\n", path);
+			ember_store_close(s);
+			return EMBER_STORE_DAMAGED;
+		}
+	}
+	if ((rc = mdb_env_open(s->env, dir, MDB_NOTLS, 0600)) != 0) {
 		fprintf(stderr, "store: cannot open '%s': %s\n", dir,
 		        mdb_strerror(rc));
 		goto fail;
+	}
+	if ((rc = store_check_size(s->env, dir)) != 0) {
+		ember_store_close(s);
+		return rc;
 	}
 	/* The size in effect may exceed the request (existing data, or a
 	 * larger size recorded in the file). */
@@ -192,6 +242,19 @@ void ember_store_close(struct ember_store *s)
 	pthread_cond_destroy(&s->gate_cv);
 	pthread_mutex_destroy(&s->gate_mu);
 	free(s);
+}
+
+int ember_store_lock(struct ember_store *s)
+{
+	mdb_filehandle_t fd;
+
+	if (!s || mdb_env_get_fd(s->env, &fd) != 0)
+		return EMBER_EINVAL;
+	/* flock is per open file description: LMDB's own fcntl locks on
+	 * lock.mdb are untouched, and the lock ends with the env's fd. */
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
+		return errno == EWOULDBLOCK ? EMBER_STORE_LOCKED : EMBER_EIO;
+	return 0;
 }
 
 size_t ember_store_mapsize(const struct ember_store *s)
@@ -352,25 +415,50 @@ int ember_store_get(struct ember_txn *t, enum ember_db db, const void *key,
 	return 0;
 }
 
-int ember_store_put(struct ember_txn *t, enum ember_db db, const void *key,
-                    size_t klen, const void *val, size_t vlen)
+/* put with LMDB flags (0, MDB_NOOVERWRITE, MDB_APPEND). */
+static int store_put_flags(struct ember_txn *t, enum ember_db db,
+                           const void *key, size_t klen, const void *val,
+                           size_t vlen, unsigned flags)
 {
 	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
 	int rc;
 
 	if (!store_args_ok(t, db, key, klen) || !(t->write || t->ov) || (!val && vlen))
 		return EMBER_EINVAL;
-	if (t->ov)
+	if (t->ov) {
+		if (flags && store_ov_get(t->ov, (uint8_t)db, key, klen))
+			return EMBER_STORE_EXISTS;
 		return store_ov_set(t->ov, (uint8_t)db, key, klen, 1, val, vlen);
+	}
 	if (t->failed)
 		return t->failed;
-	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, 0);
+	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, flags);
 	if (rc == 0)
 		return 0;
+	if (rc == MDB_KEYEXIST)
+		return EMBER_STORE_EXISTS;
 	rc = store_map_err("put", rc);
 	if (rc == EMBER_STORE_MAP_FULL)
 		t->failed = rc;    /* LMDB has poisoned the txn */
 	return rc;
+}
+
+int ember_store_put(struct ember_txn *t, enum ember_db db, const void *key,
+                    size_t klen, const void *val, size_t vlen)
+{
+	return store_put_flags(t, db, key, klen, val, vlen, 0);
+}
+
+int ember_store_put_new(struct ember_txn *t, enum ember_db db, const void *key,
+                        size_t klen, const void *val, size_t vlen)
+{
+	return store_put_flags(t, db, key, klen, val, vlen, MDB_NOOVERWRITE);
+}
+
+int ember_store_append(struct ember_txn *t, enum ember_db db, const void *key,
+                       size_t klen, const void *val, size_t vlen)
+{
+	return store_put_flags(t, db, key, klen, val, vlen, MDB_APPEND);
 }
 
 int ember_store_del(struct ember_txn *t, enum ember_db db, const void *key,

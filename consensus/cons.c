@@ -48,6 +48,7 @@ struct cons {
 	struct ember_cert cert;
 	uint8_t *certbuf;
 	size_t certlen;
+	char guard_why[256];               /* the guard's last refusal */
 };
 
 /* Monotonic microseconds, for statistics only (never for state). */
@@ -120,6 +121,59 @@ static int load_tip(struct cons *c)
 }
 
 /*
+ * Is the stored tip whole?  Its block must be there, hash to the tip's
+ * hash, and link to its parent (block 0 to the genesis hash).  A ledger
+ * damaged under LMDB's feet (a file restored from another node's copy, a
+ * half-copied directory) is refused here rather than built upon.
+ */
+static int check_tip(struct cons *c, char *err, size_t errlen)
+{
+	struct ember_txn *t;
+	struct ember_header h, ph;
+	const uint8_t *enc;
+	uint8_t hash[32];
+	size_t len;
+	int rc;
+
+	if ((rc = ember_store_read(c->cfg.store, &t)))
+		return rc;
+	rc = ember_chain_get_block(t, c->tip.height, &enc, &len);
+	if (!rc && len >= EMBER_HEADER_SIZE)
+		rc = ember_header_decode(&h, enc, EMBER_HEADER_SIZE);
+	else if (!rc)
+		rc = EMBER_STORE_CORRUPT;
+	if (rc) {
+		ember_errf(err, errlen, "the ledger's tip block %llu is missing or unreadable (%s)",
+		    (unsigned long long)c->tip.height, ember_strerror(rc));
+		goto damaged;
+	}
+	ember_header_hash(&h, hash);
+	if (h.height != c->tip.height || memcmp(hash, c->tip.hash, 32) != 0) {
+		ember_errf(err, errlen, "the ledger's tip block %llu does not hash to the "
+		    "recorded tip", (unsigned long long)c->tip.height);
+		goto damaged;
+	}
+	if (h.height == 0) {
+		if (memcmp(h.prev_hash, c->cfg.g->hash, 32) != 0) {
+			ember_errf(err, errlen, "the ledger's block 0 is not this genesis's");
+			goto damaged;
+		}
+	} else if (ember_chain_get_block(t, h.height - 1, &enc, &len) ||
+	           len < EMBER_HEADER_SIZE ||
+	           ember_header_decode(&ph, enc, EMBER_HEADER_SIZE) ||
+	           (ember_header_hash(&ph, hash), memcmp(hash, h.prev_hash, 32) != 0)) {
+		ember_errf(err, errlen, "the ledger's tip block %llu does not link to block %llu",
+		    (unsigned long long)h.height, (unsigned long long)h.height - 1);
+		goto damaged;
+	}
+	ember_txn_abort(t);
+	return 0;
+damaged:
+	ember_txn_abort(t);
+	return EMBER_STORE_DAMAGED;
+}
+
+/*
  * Genesis: allocations into state, block 0 with prev_hash = genesis hash,
  * no txs, no certificate (the genesis document is its own authority).
  */
@@ -169,6 +223,7 @@ int cons_new(struct cons **out, const struct cons_cfg *cfg, char *err,
 {
 	struct cons *c = calloc(1, sizeof(*c));
 	struct ember_txn *t = NULL;
+	struct cons_guard_rec rec;
 	uint8_t gh[32];
 	int rc;
 
@@ -205,6 +260,18 @@ int cons_new(struct cons **out, const struct cons_cfg *cfg, char *err,
 	}
 	if ((rc = load_tip(c))) {
 		ember_errf(err, errlen, "cannot read the chain tip: %s", ember_strerror(rc));
+		goto fail;
+	}
+	if ((rc = check_tip(c, err, errlen)))
+		goto fail;
+	if (cfg->guard && cons_guard_last(cfg->guard, &rec) &&
+	    rec.height > c->tip.height + 1) {
+		ember_errf(err, errlen, "the ledger ends at block %llu but this validator "
+		    "already signed block %llu: committed blocks were lost, and signing "
+		    "again could sign a different block at a signed height; restore the "
+		    "ledger from a backup",
+		    (unsigned long long)c->tip.height, (unsigned long long)rec.height);
+		rc = EMBER_STORE_GUARD;
 		goto fail;
 	}
 	*out = c;
@@ -556,14 +623,114 @@ static int commit_own(struct cons *c, struct ember_txn *t)
 	return rc;
 }
 
+/*
+ * Vote for the executed block c->hdr / c->hash / c->blk as this validator
+ * and fill the certificate.  The signing guard makes the vote durable
+ * first.  Our prevote and precommit are signed exactly as they would be
+ * sent to peers; with one validator our own precommit is the quorum.  One
+ * guard record (the precommit) covers both: they are for the same block
+ * at the same (height, round).
+ */
+static int vote_own(struct cons *c)
+{
+	const struct ember_genesis *g = c->cfg.g;
+	struct cons_guard_rec rec;
+	uint8_t sig[64];
+	int rc;
+
+	if (c->cfg.guard) {
+		rec.height = c->hdr.height;
+		rec.round = 0;
+		rec.step = EMBER_VOTE_PRECOMMIT;
+		memcpy(rec.block_id, c->hash, 32);
+		if ((rc = cons_guard_sign(c->cfg.guard, &rec, c->blk, c->blklen,
+		                          c->guard_why, sizeof(c->guard_why))))
+			return rc;
+	}
+	if ((rc = cons_vote_sign(c->cfg.key, g->chain_id, EMBER_VOTE_PREVOTE,
+	                         c->hdr.height, 0, c->hash, sig)) ||
+	    (rc = cons_vote_sign(c->cfg.key, g->chain_id, EMBER_VOTE_PRECOMMIT,
+	                         c->hdr.height, 0, c->hash, sig)))
+		return rc;
+	c->cert.round = 0;
+	c->cert.nsig = 1;
+	memcpy(c->cert.sigs[0].validator, c->cfg.key->pub, 32);
+	memcpy(c->cert.sigs[0].sig, sig, 64);
+	/* Not enough power on our own: multi-validator rounds wait for P2P
+	 * votes (later issue); nothing is committed. */
+	if ((rc = cons_cert_verify(g, c->hdr.height, c->hash, &c->cert)))
+		return rc;
+	return ember_cert_encode(&c->cert, c->certbuf,
+	                         8 + 10 + EMBER_CERT_MAX_SIGS * 96, &c->certlen);
+}
+
+/*
+ * Commit the block the signing guard holds: this validator signed it for
+ * height tip + 1 and stopped (or failed, e.g. on a full disk) before its
+ * commit.  Building another block there would be refused by the guard; the
+ * signed one is executed strictly from its bytes and committed.
+ */
+static int commit_signed(struct cons *c)
+{
+	struct cons_guard_rec rec;
+	struct ember_txn *t = NULL;
+	const uint8_t *b;
+	uint8_t *copy;
+	size_t len;
+	int rc;
+
+	cons_guard_last(c->cfg.guard, &rec);
+	if (!(b = cons_guard_block(c->cfg.guard, &len))) {
+		ember_errf(c->guard_why, sizeof(c->guard_why), "the signing guard records "
+		    "block %llu but does not hold it", (unsigned long long)rec.height);
+		return EMBER_STORE_GUARD;
+	}
+	if (!(copy = malloc(len)))
+		return EMBER_ENOMEM;
+	memcpy(copy, b, len);
+	for (;;) {
+		rc = exec_strict(c, copy, len, &t, c->guard_why, sizeof(c->guard_why));
+		if (rc == EMBER_STORE_MAP_FULL && !(rc = grow_map(c)))
+			continue;
+		if (rc)
+			break;
+		if (memcmp(c->hash, rec.block_id, 32) != 0) {
+			ember_errf(c->guard_why, sizeof(c->guard_why), "the block the signing "
+			    "guard holds does not hash to the block id it signed");
+			ember_txn_abort(t);
+			rc = EMBER_STORE_GUARD;
+			break;
+		}
+		if ((rc = vote_own(c))) {
+			ember_txn_abort(t);
+			break;
+		}
+		rc = commit_txn(c, t, copy, len);
+		if (rc == EMBER_STORE_MAP_FULL && !(rc = grow_map(c)))
+			continue;
+		break;
+	}
+	free(copy);
+	if (!rc) {
+		c->ndropped = 0;
+		after_commit(c, 0, 0);
+	}
+	return rc;
+}
+
+const char *cons_guard_why(const struct cons *c)
+{
+	return c->guard_why;
+}
+
 int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 {
 	const struct ember_genesis *g = c->cfg.g;
 	const uint8_t *proposer;
 	struct ember_txn *t = NULL;
+	struct cons_guard_rec rec;
 	uint64_t time_ms, t0, t1;
 	size_t ncand = 0;
-	uint8_t sig[64];
 	int rc;
 
 	*committed = 0;
@@ -572,6 +739,13 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 	proposer = cons_proposer(g, c->tip.height + 1, 0);
 	if (!proposer || memcmp(proposer, c->cfg.key->pub, 32) != 0)
 		return EMBER_BLK_PROPOSER;
+	if (c->cfg.guard && cons_guard_last(c->cfg.guard, &rec) &&
+	    rec.height == c->tip.height + 1) {
+		if ((rc = commit_signed(c)))
+			return rc;
+		*committed = 1;
+		return 0;
+	}
 	time_ms = now_ms > c->tip.time_ms ? now_ms : c->tip.time_ms + 1;
 
 	t0 = now_us();
@@ -596,29 +770,7 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 		return rc;
 	t1 = now_us();
 
-	/*
-	 * Vote.  Our prevote and precommit are signed exactly as they would be
-	 * sent to peers; with one validator our own precommit is the quorum.
-	 */
-	if ((rc = cons_vote_sign(c->cfg.key, g->chain_id, EMBER_VOTE_PREVOTE,
-	                         c->hdr.height, 0, c->hash, sig)) ||
-	    (rc = cons_vote_sign(c->cfg.key, g->chain_id, EMBER_VOTE_PRECOMMIT,
-	                         c->hdr.height, 0, c->hash, sig))) {
-		ember_txn_abort(t);
-		return rc;
-	}
-	c->cert.round = 0;
-	c->cert.nsig = 1;
-	memcpy(c->cert.sigs[0].validator, c->cfg.key->pub, 32);
-	memcpy(c->cert.sigs[0].sig, sig, 64);
-	if ((rc = cons_cert_verify(g, c->hdr.height, c->hash, &c->cert))) {
-		/* Not enough power on our own: multi-validator rounds wait for
-		 * P2P votes (later issue); nothing is committed. */
-		ember_txn_abort(t);
-		return rc;
-	}
-	if ((rc = ember_cert_encode(&c->cert, c->certbuf,
-	                            8 + 10 + EMBER_CERT_MAX_SIGS * 96, &c->certlen))) {
+	if ((rc = vote_own(c))) {
 		ember_txn_abort(t);
 		return rc;
 	}

@@ -49,6 +49,7 @@ struct rpc_node {
 	struct pending_tx *acc;     /* txs waiting for the next flush */
 	size_t nacc, capacc;
 	uint64_t accepted, rejected;
+	const char *refusal;        /* static; set: sendtx refuses every tx */
 };
 
 /* --- helpers ----------------------------------------------------------- */
@@ -389,6 +390,10 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 		rpc_error(call, RPC_INVALID_PARAMS, "hex must be a string");
 		return;
 	}
+	if (n->refusal) {
+		rpc_error(call, RPC_ERR_BUSY, "%s", n->refusal);
+		return;
+	}
 	hlen = strlen(hex);
 	/* The largest kind bounds the allocation; the kind's own limit is
 	 * checked once its kind byte is known. */
@@ -611,6 +616,11 @@ void rpc_node_free(struct rpc_node *n)
 	free(n->acc);
 	event_free(n->flush_ev);
 	free(n);
+}
+
+void rpc_node_set_refusal(struct rpc_node *n, const char *why)
+{
+	n->refusal = why;
 }
 
 void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s)

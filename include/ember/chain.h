@@ -31,7 +31,10 @@ EMBER_WUR int ember_chain_get_tip(struct ember_txn *t, struct ember_tip *out);
  * Store a committed block in write txn t: the block bytes, its certificate
  * (may be NULL/0 for genesis), hash -> height, every txid -> (height, index),
  * and the new tip.  h must be the decoded header of enc.
- * Returns: 0, EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB.
+ * Refuses a height at or below a stored one (heights are appended) and a
+ * block hash already stored.
+ * Returns: 0, EMBER_STORE_EXISTS, EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB,
+ * EMBER_STORE_DISK_FULL.
  */
 EMBER_WUR int ember_chain_put_block(struct ember_txn *t,
                                     const struct ember_header *h,

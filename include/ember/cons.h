@@ -31,6 +31,7 @@
 #include "block.h"
 #include "chain.h"
 #include "genesis.h"
+#include "guard.h"
 #include "key.h"
 #include "mempool.h"
 #include "store.h"
@@ -43,6 +44,7 @@ struct cons_cfg {
 	struct ember_sigcache *cache;      /* may be NULL */
 	struct ember_vpool *vpool;         /* may be NULL: verify inline */
 	const struct ember_keypair *key;   /* validator key or NULL */
+	struct cons_guard *guard;          /* not owned; NULL: no guard (tests) */
 	size_t max_block_txs;              /* 0: 50000 */
 	size_t max_block_bytes;            /* 0: 16 MiB */
 };
@@ -61,8 +63,15 @@ struct cons;
 /*
  * Open consensus over store: when the store is empty, execute the genesis
  * state and store block 0; otherwise check that the stored genesis hash is
- * g's (EMBER_STORE_GENESIS otherwise) and load the tip.  err gets a message.
- * Returns: 0, EMBER_STORE_GENESIS, EMBER_ENOMEM, store codes.
+ * g's (EMBER_STORE_GENESIS otherwise) and load the tip.  The tip must be
+ * whole: its block stored, hashing to the tip's hash and linked to its
+ * parent (EMBER_STORE_DAMAGED otherwise).  With a signing guard, a ledger
+ * one block behind the guard's last signature commits that signed block
+ * now (the node died between signing and committing it); further behind is
+ * refused (EMBER_STORE_GUARD: blocks were lost, and signing again could
+ * equivocate).  err gets a message for a person.
+ * Returns: 0, EMBER_STORE_GENESIS, EMBER_STORE_DAMAGED, EMBER_STORE_GUARD,
+ * EMBER_ENOMEM, store codes.
  */
 EMBER_WUR int cons_new(struct cons **out, const struct cons_cfg *cfg,
                        char *err, size_t errlen);
@@ -81,12 +90,16 @@ const uint8_t *cons_proposer(const struct ember_genesis *g, uint64_t height,
  * execute, vote, and commit once the tally holds +2/3 of the power (always,
  * with a single validator).  now_ms is stamped on the block (raised to
  * parent time + 1 if the clock went backwards).  *committed is set to 1 when
- * a block was committed.
+ * a block was committed.  If the signing guard holds a block signed for
+ * tip + 1 that never committed, that block is committed instead.
  * Returns: 0, EMBER_EINVAL (no validator key), EMBER_BLK_PROPOSER (not our
  * turn), EMBER_BLK_CERT (our vote alone is not +2/3), store codes, and any
  * other code when a block cannot be built (a bug worth a log line).
  */
 EMBER_WUR int cons_produce(struct cons *c, uint64_t now_ms, int *committed);
+/* After cons_produce returned EMBER_STORE_GUARD or a guard's EMBER_EIO:
+ * what the signing guard said (empty when it said nothing). */
+const char *cons_guard_why(const struct cons *c);
 
 /*
  * Apply a block made elsewhere, with its certificate: strict execution,

@@ -86,6 +86,11 @@ enum ember_err {
 	EMBER_STORE_CORRUPT = -501,    /* stored bytes do not decode */
 	EMBER_STORE_MAP_FULL = -502,   /* map could not be grown */
 	EMBER_STORE_GENESIS = -503,    /* datadir belongs to another genesis */
+	EMBER_STORE_DISK_FULL = -504,  /* no space left for the ledger */
+	EMBER_STORE_EXISTS = -505,     /* key already stored (no-overwrite put) */
+	EMBER_STORE_DAMAGED = -506,    /* ledger file truncated or its chain broken */
+	EMBER_STORE_LOCKED = -507,     /* ledger in use by another process */
+	EMBER_STORE_GUARD = -508,      /* signing guard forbids this signature */
 
 	/* mempool: -600 .. -699 */
 	EMBER_MP_DUP = -600,           /* txid already in the pool */
@@ -97,6 +102,7 @@ enum ember_err {
 	/* keystore and wallet: -700 .. -799 */
 	EMBER_KS_PASSPHRASE = -700,    /* wrong passphrase or tampered file */
 	EMBER_KS_FORMAT = -701,
+	EMBER_KS_MODE = -702,          /* key file open to group or others */
 
 	/* genesis and config: -800 .. -899 */
 	EMBER_GEN_FORMAT = -800,

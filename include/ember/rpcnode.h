@@ -73,6 +73,9 @@ const struct rpc_method *rpc_proof_methods(size_t *count);
 struct ember_tx;
 json_t *rpc_tx_payload_json(const struct ember_tx *tx);
 
+/* While why (a static string) is set, sendtx refuses every tx with
+ * RPC_ERR_BUSY and that message (e.g. the disk is full); NULL ends it. */
+void rpc_node_set_refusal(struct rpc_node *n, const char *why);
 /* Set the server (for /metrics counters). */
 void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s);
 

@@ -13,6 +13,8 @@
  *
  * Durability: commits are synchronous (no MDB_NOSYNC), so after
  * ember_txn_commit() returns, a kill -9 or power loss keeps the block.
+ * A full disk is EMBER_STORE_DISK_FULL from a put or the commit: nothing
+ * of the txn is kept, and the same work succeeds once space is back.
  *
  * Memory returned by get/iter points into the map and is valid only until
  * the transaction ends (LMDB's rule); copy what must outlive it.
@@ -49,12 +51,24 @@ struct ember_txn;
 /*
  * Open (creating if needed) the environment in directory dir, which must
  * exist.  mapsize 0 means the default (1 GiB); tests pass small sizes to
- * exercise growth.  Returns: 0, EMBER_STORE_LMDB, EMBER_ENOMEM.
+ * exercise growth.  A data file that is empty, or shorter than the pages
+ * its meta page counts (truncated), is refused before any page is read
+ * (it would otherwise be a new ledger, or a SIGBUS).
+ * Returns: 0, EMBER_STORE_LMDB, EMBER_STORE_DAMAGED, EMBER_ENOMEM.
  * The caller owns *out and releases it with ember_store_close().
  */
 EMBER_WUR int ember_store_open(struct ember_store **out, const char *dir,
                                size_t mapsize);
 void ember_store_close(struct ember_store *s);
+
+/*
+ * Lock the ledger for this process: an exclusive flock on the LMDB data
+ * file itself, which cannot be removed without removing the ledger (a
+ * separate LOCK file can be deleted, letting a second node in).  Held
+ * until ember_store_close().  Returns: 0, EMBER_STORE_LOCKED (another
+ * process holds it), EMBER_EIO.
+ */
+EMBER_WUR int ember_store_lock(struct ember_store *s);
 
 /* Current map size in bytes. */
 size_t ember_store_mapsize(const struct ember_store *s);
@@ -93,6 +107,17 @@ EMBER_WUR int ember_store_get(struct ember_txn *t, enum ember_db db,
 EMBER_WUR int ember_store_put(struct ember_txn *t, enum ember_db db,
                               const void *key, size_t klen, const void *val,
                               size_t vlen);
+/* Same, but refuse a key that is already stored (MDB_NOOVERWRITE).
+ * Returns: as ember_store_put, and EMBER_STORE_EXISTS. */
+EMBER_WUR int ember_store_put_new(struct ember_txn *t, enum ember_db db,
+                                  const void *key, size_t klen,
+                                  const void *val, size_t vlen);
+/* Put a key above every key of db (MDB_APPEND: no tree search, pages
+ * filled left to right, for height-ordered keys).  Returns: as
+ * ember_store_put, and EMBER_STORE_EXISTS when a key >= it is stored. */
+EMBER_WUR int ember_store_append(struct ember_txn *t, enum ember_db db,
+                                 const void *key, size_t klen,
+                                 const void *val, size_t vlen);
 /* Returns: 0 (deleted or absent), EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB. */
 EMBER_WUR int ember_store_del(struct ember_txn *t, enum ember_db db,
                               const void *key, size_t klen);

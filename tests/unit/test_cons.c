@@ -45,6 +45,7 @@ struct node {
 static struct ember_keypair acc[NACC], val;
 static struct ember_genesis gen;
 static size_t block_txs;    /* cons_cfg.max_block_txs of the next node_open */
+static struct cons_guard *guard_next;   /* cons_cfg.guard of the next node_open */
 
 static void make_genesis(uint64_t last_balance)
 {
@@ -87,6 +88,7 @@ static void node_open(struct node *n, size_t mapsize, int validator)
 	cfg.cache = n->cache;
 	cfg.key = validator ? &val : NULL;
 	cfg.max_block_txs = block_txs;
+	cfg.guard = guard_next;
 	assert_int_equal(cons_new(&n->cons, &cfg, err, sizeof(err)), 0);
 }
 
@@ -456,6 +458,134 @@ static void test_failing_txs_take_no_room(void **state)
 	ember_genesis_release(&gen);
 }
 
+/* The guard's rules, its durability across reopen, and a damaged file. */
+static void test_guard_rules(void **state)
+{
+	struct cons_guard *g;
+	struct cons_guard_rec r = { 5, 0, EMBER_VOTE_PRECOMMIT, { 1 } }, got;
+	char dir[64] = "/tmp/ember-guard-XXXXXX", path[128], why[256], cmd[128];
+	const uint8_t blk[3] = { 7, 8, 9 };
+	const uint8_t *kept;
+	size_t len;
+	FILE *f;
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(cons_guard_open(&g, dir, why, sizeof(why)), 0);
+	assert_int_equal(cons_guard_last(g, &got), 0);
+	assert_int_equal(cons_guard_sign(g, &r, blk, sizeof(blk), why, sizeof(why)), 0);
+	/* The same block again is fine; another block at (5, 0) is not, at
+	 * the same step or an earlier one; a later round or height is. */
+	assert_int_equal(cons_guard_sign(g, &r, blk, sizeof(blk), why, sizeof(why)), 0);
+	r.block_id[0] = 2;
+	assert_int_equal(cons_guard_sign(g, &r, NULL, 0, why, sizeof(why)), EMBER_STORE_GUARD);
+	assert_non_null(strstr(why, "already signed height 5"));
+	r.step = EMBER_VOTE_PREVOTE;
+	assert_int_equal(cons_guard_sign(g, &r, NULL, 0, why, sizeof(why)), EMBER_STORE_GUARD);
+	r.height = 4;
+	r.step = EMBER_VOTE_PRECOMMIT;
+	assert_int_equal(cons_guard_sign(g, &r, NULL, 0, why, sizeof(why)), EMBER_STORE_GUARD);
+	cons_guard_free(g);
+
+	/* Durable: a reopened guard remembers (5, 0, precommit, block 1). */
+	assert_int_equal(cons_guard_open(&g, dir, why, sizeof(why)), 0);
+	assert_int_equal(cons_guard_last(g, &got), 1);
+	assert_true(got.height == 5 && got.round == 0 && got.block_id[0] == 1);
+	kept = cons_guard_block(g, &len);
+	assert_int_equal(len, sizeof(blk));
+	assert_memory_equal(kept, blk, sizeof(blk));
+	r.height = 5;
+	r.round = 1;
+	assert_int_equal(cons_guard_sign(g, &r, NULL, 0, why, sizeof(why)), 0);
+	cons_guard_free(g);
+
+	/* One flipped byte and the guard refuses to open. */
+	snprintf(path, sizeof(path), "%s/" CONS_GUARD_FILE, dir);
+	assert_non_null(f = fopen(path, "r+b"));
+	assert_int_equal(fseek(f, 13, SEEK_SET), 0);
+	assert_int_equal(fputc(0x55, f), 0x55);
+	fclose(f);
+	assert_int_equal(cons_guard_open(&g, dir, why, sizeof(why)), EMBER_STORE_DAMAGED);
+	assert_non_null(strstr(why, "damaged"));
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * A validator killed between signing block 3 and committing it: its guard
+ * holds the signed block, so the next cons_produce commits exactly that
+ * block, not a new one with a different time.  A ledger two blocks behind
+ * its guard is refused at open.  Node a (no guard) makes the block that b
+ * "signed before it died".
+ */
+static void test_guard_recommits_signed_block(void **state)
+{
+	struct node a, b;
+	struct ember_tip ta, tb;
+	struct cons_guard *g;
+	struct cons_guard_rec r;
+	struct cons *c2;
+	struct cons_cfg cfg;
+	char gdir[64] = "/tmp/ember-guard-XXXXXX", why[256], cmd[128];
+	uint8_t *blk, *cert;
+	size_t blen, clen;
+	int committed;
+	(void)state;
+	make_genesis(START);
+	assert_non_null(mkdtemp(gdir));
+	assert_int_equal(cons_guard_open(&g, gdir, why, sizeof(why)), 0);
+	node_open(&a, 0, 1);
+	guard_next = g;
+	node_open(&b, 0, 1);
+	guard_next = NULL;
+	produce(&a, 2000);
+	produce(&b, 2000);
+	produce(&a, 3000);
+	produce(&b, 3000);
+	cons_tip(b.cons, &tb);
+	assert_int_equal(cons_guard_last(g, &r), 1);
+	assert_true(r.height == 2);
+	assert_memory_equal(r.block_id, tb.hash, 32);
+
+	submit(&a, 0, 1, 0, 9);
+	produce(&a, 4000);
+	cons_tip(a.cons, &ta);
+	fetch(&a, 3, &blk, &blen, &cert, &clen);
+	r.height = 3;
+	r.round = 0;
+	r.step = EMBER_VOTE_PRECOMMIT;
+	memcpy(r.block_id, ta.hash, 32);
+	assert_int_equal(cons_guard_sign(g, &r, blk, blen, why, sizeof(why)), 0);
+
+	/* b's mempool is empty and its clock says 9000: its own block 3 would
+	 * differ.  It commits the signed one. */
+	assert_int_equal(cons_produce(b.cons, 9000, &committed), 0);
+	assert_int_equal(committed, 1);
+	cons_tip(b.cons, &tb);
+	assert_true(tb.height == 3);
+	assert_memory_equal(tb.hash, ta.hash, 32);
+	assert_true(balance(&b, acc[1].pub, NULL) == START + 9);
+
+	/* A guard two blocks ahead of the ledger: refused at open. */
+	r.height = 5;
+	memset(r.block_id, 0xee, 32);
+	assert_int_equal(cons_guard_sign(g, &r, NULL, 0, why, sizeof(why)), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.g = &gen;
+	cfg.store = b.store;
+	cfg.key = &val;
+	cfg.guard = g;
+	assert_int_equal(cons_new(&c2, &cfg, why, sizeof(why)), EMBER_STORE_GUARD);
+	assert_non_null(strstr(why, "already signed block 5"));
+	free(blk);
+	free(cert);
+	node_close(&a);
+	node_close(&b);
+	cons_guard_free(g);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", gdir);
+	assert_int_equal(system(cmd), 0);
+	ember_genesis_release(&gen);
+}
+
 /* A small map fills up; blocks keep committing because the map grows. */
 static void test_map_growth(void **state)
 {
@@ -639,6 +769,8 @@ int main(void)
 		cmocka_unit_test(test_state_rejections),
 		cmocka_unit_test(test_proposer_drops_failing),
 		cmocka_unit_test(test_failing_txs_take_no_room),
+		cmocka_unit_test(test_guard_rules),
+		cmocka_unit_test(test_guard_recommits_signed_block),
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_proof_block_hash),
