@@ -11,7 +11,6 @@ set -eu
 BIN=${BIN:-bin}
 . "$(dirname "$0")/lib/node.sh"
 it_setup flood
-height() { cli status | field .height; }
 nonce() { cli balance --json "$1" | field .nonce; }
 
 start_node --quiet --max-block-txs 4

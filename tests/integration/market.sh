@@ -16,18 +16,10 @@ set -eu
 BIN=${BIN:-bin}
 . "$(dirname "$0")/lib/node.sh"
 it_setup market
-height() { cli status | field .height; }
 # Epoch of block h (epoch e is blocks e*E+1 .. (e+1)*E) and its last block.
 epoch_of() { if [ "$1" -eq 0 ]; then echo 0; else echo $(( ($1 - 1) / EPOCH_BLOCKS )); fi; }
 epoch_end() { echo $(( ($1 + 1) * EPOCH_BLOCKS )); }
 committed_at() { awk '/committed in block/ {print $NF}'; }
-wait_height() {
-	for i in $(seq 1 300); do
-		[ "$(height)" -ge "$1" ] && return 0
-		sleep 0.1
-	done
-	fail "chain did not reach height $1"
-}
 # refused WHAT PATTERN CMD...: CMD must fail with a message matching
 # PATTERN, and the node must still answer.
 refused() {

@@ -13,6 +13,8 @@
 #   field FILTER         jq -r FILTER on stdin
 #   check FILTER         stdin must be JSON for which FILTER is true
 #   balance ADDRESS      an account's balance in base units
+#   height               the node's tip height
+#   wait_height H        wait (30 s at most) until the tip reaches H
 #
 # The scripts run with "set -eu" and BIN naming the binaries' directory.
 
@@ -56,3 +58,11 @@ field() { jq -r "$1"; }
 # the test for non-empty input first.
 check() { _in=$(cat); [ -n "$_in" ] && printf '%s' "$_in" | jq -e "$1" >/dev/null; }
 balance() { cli balance --json "$1" | field .balance; }
+height() { cli status | field .height; }
+wait_height() {
+	for i in $(seq 1 300); do
+		[ "$(height 2>/dev/null || echo 0)" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	fail "chain did not reach height $1"
+}
