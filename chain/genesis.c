@@ -40,9 +40,32 @@
 #include "ember/key.h"
 
 #define GEN_VERSION 2
-#define GEN_BLOCK_TIME_MIN 10
-#define GEN_BLOCK_TIME_MAX 600000
 #define GEN_FILE_MAX (64u * 1024 * 1024)
+
+/*
+ * The horizon of genesis.h: every bound below keeps the chain's numbers
+ * inside their types for 100 Julian years of blocks.  Times are Unix ms.
+ */
+#define GEN_HORIZON_MS 3155760000000ULL         /* 100 x 365.25 days */
+#define GEN_TIME_MIN_MS 1577836800000ULL        /* 2020-01-01T00:00:00Z */
+#define GEN_TIME_MAX_MS 7258118400000ULL        /* 2200-01-01T00:00:00Z */
+#define GEN_BLOCK_TIME_MIN 10
+#define GEN_BLOCK_TIME_MAX 600000               /* 10 minutes */
+#define GEN_EPOCH_BLOCKS_MAX 1000000
+#define GEN_BPS_ONE 10000
+/* A provider may claim up to EMBER_GPUS_MAX GPUs; its SFA minimum is
+ * min_stake_per_gpu times that, and must be a u64 amount. */
+#define GEN_CLASS_STAKE_MAX (UINT64_MAX / EMBER_GPUS_MAX)
+#define GEN_STR_(x) #x
+#define GEN_STR(x) GEN_STR_(x)
+
+/* Block times (JSON, RPC) are signed 64-bit: the last block of the horizon
+ * must still be one. */
+_Static_assert(GEN_TIME_MAX_MS + GEN_HORIZON_MS <= (uint64_t)INT64_MAX,
+               "the horizon's last block time must fit in int64");
+/* gen_horizon_epochs() multiplies these two. */
+_Static_assert((uint64_t)GEN_BLOCK_TIME_MAX * GEN_EPOCH_BLOCKS_MAX <
+               UINT64_MAX / 2, "epoch length in ms must fit in u64");
 
 static const char *const gen_top_keys[] = {
 	"chain_id", "genesis_time_ms", "block_time_ms", "min_fee",
@@ -85,10 +108,18 @@ struct gen_param {
 #define GEN_P64(f, t, lo, hi) \
 	{ #f, offsetof(struct ember_params, f) + GEN_WIDTH_IS(f, 8), \
 	  (t), (lo), (hi) }
-#define GEN_BPS(f) GEN_P32(f, 0, 10000)
+#define GEN_BPS(f) GEN_P32(f, 0, GEN_BPS_ONE)
 
+/*
+ * emission_initial's real bound depends on the supply, the block time and
+ * the decay (gen_check_doc); the table only says it is a u64.
+ * oracle_initial_uusd takes the range of a validator's price report (0:
+ * no price at genesis).  challenge_deadline_blocks must also be below
+ * epoch_blocks (gen_check_params), so its top is one below epoch_blocks'.
+ */
 static const struct gen_param gen_params[] = {
-	GEN_P64(epoch_blocks, GEN_P_U64, 1, 1000000),
+	/* >= 2: a challenge's deadline (>= 1 block) falls inside its epoch */
+	GEN_P64(epoch_blocks, GEN_P_U64, 2, GEN_EPOCH_BLOCKS_MAX),
 	GEN_P64(unbonding_blocks, GEN_P_U64, 1, 100000000),
 	GEN_P64(order_ttl_blocks, GEN_P_U64, 1, 100000000),
 	GEN_P32(max_bids_per_order, 1, 256),
@@ -97,7 +128,7 @@ static const struct gen_param gen_params[] = {
 	GEN_P64(emission_initial, GEN_P_AMOUNT, 0, UINT64_MAX),
 	GEN_BPS(emission_decay_bps),
 	GEN_BPS(hybrid_work_share_bps),
-	GEN_P64(oracle_initial_uusd, GEN_P_AMOUNT, 0, UINT64_MAX),
+	GEN_P64(oracle_initial_uusd, GEN_P_AMOUNT, 0, EMBER_PRICE_MAX),
 	GEN_P32(oracle_max_age_epochs, 1, UINT32_MAX),
 	GEN_BPS(slash_fault_bps),
 	GEN_BPS(slash_declared_bps),
@@ -105,7 +136,8 @@ static const struct gen_param gen_params[] = {
 	GEN_BPS(slash_cap_bps),
 	GEN_P32(jail_epochs, 0, 100000),
 	GEN_P32(challenges_enabled, 0, 1),
-	GEN_P64(challenge_deadline_blocks, GEN_P_U64, 1, 1000000),
+	GEN_P64(challenge_deadline_blocks, GEN_P_U64, 1,
+	        GEN_EPOCH_BLOCKS_MAX - 1),
 	GEN_P32(proof_openings, 16, 4096),
 	GEN_P32(proof_pow_bits, 0, 40),
 };
@@ -145,6 +177,20 @@ static int gen_fail(struct gen_ctx *c, const char *fmt, ...)
 		snprintf(c->err, c->errlen, "genesis: %s%s", c->where, msg);
 	}
 	return EMBER_GEN_FORMAT;
+}
+
+/*
+ * The one message for a number outside its range: the field, its value and
+ * the range, and why the range is what it is (why may be NULL).
+ */
+static int gen_range(struct gen_ctx *c, const char *name, uint64_t v,
+                     uint64_t lo, uint64_t hi, const char *why)
+{
+	if (v >= lo && v <= hi)
+		return 0;
+	return gen_fail(c, "field \"%s\" is %" PRIu64 "; allowed %" PRIu64 "..%"
+	                   PRIu64 "%s%s%s", name, v, lo, hi, why ? " (" : "",
+	                why ? why : "", why ? ")" : "");
 }
 
 /* Render untrusted text for quoting in a message: printable ASCII only,
@@ -459,22 +505,10 @@ static void gen_param_set(struct ember_params *p, const struct gen_param *d,
 		memcpy(b, &v, sizeof(v));
 }
 
-/* The range half of the message, phrased for how the range is bounded. */
 static int gen_param_range(struct gen_ctx *c, const struct gen_param *d,
                            uint64_t v)
 {
-	uint64_t top = d->type == GEN_P_U32 ? UINT32_MAX : UINT64_MAX;
-
-	if (v >= d->min && v <= d->max)
-		return 0;
-	if (d->min == 0)
-		return gen_fail(c, "%s must be at most %" PRIu64 ", not %" PRIu64,
-		                d->name, d->max, v);
-	if (d->max == top)
-		return gen_fail(c, "%s must be at least %" PRIu64 ", not %" PRIu64,
-		                d->name, d->min, v);
-	return gen_fail(c, "%s must be %" PRIu64 "..%" PRIu64 ", not %" PRIu64,
-	                d->name, d->min, d->max, v);
+	return gen_range(c, d->name, v, d->min, d->max, NULL);
 }
 
 /* Every range, then the rules that tie fields together. */
@@ -498,6 +532,81 @@ static int gen_check_params(struct gen_ctx *c, const struct ember_params *p)
 		return gen_fail(c, "challenge_deadline_blocks %" PRIu64 " must be "
 		                   "below epoch_blocks %" PRIu64,
 		                p->challenge_deadline_blocks, p->epoch_blocks);
+	c->where[0] = '\0';
+	return 0;
+}
+
+/* Epochs in the horizon, rounded up (at least 6: an epoch is at most
+ * GEN_BLOCK_TIME_MAX x GEN_EPOCH_BLOCKS_MAX ms). */
+static uint64_t gen_horizon_epochs(uint64_t block_time_ms,
+                                   uint64_t epoch_blocks)
+{
+	uint64_t epoch_ms = block_time_ms * epoch_blocks;
+
+	return (GEN_HORIZON_MS + epoch_ms - 1) / epoch_ms;
+}
+
+/*
+ * The most the emission over the horizon can be, as a multiple of
+ * emission_initial.  tokenomics/epoch.c emits e_0 = emission_initial and
+ * e_{k+1} = floor(e_k * (10000 - d) / 10000), and mints at most e_k in
+ * epoch k, so over N epochs it mints at most e_0 * N, and with a decay
+ * d > 0 also at most e_0 * 10000 / d (the geometric sum; the floor only
+ * lowers it).  The factor is the smaller, with 10000 / d rounded up.
+ */
+static uint64_t gen_emission_factor(uint64_t block_time_ms,
+                                    const struct ember_params *p)
+{
+	uint64_t n = gen_horizon_epochs(block_time_ms, p->epoch_blocks);
+	uint64_t d = p->emission_decay_bps;
+
+	if (d > 0 && (GEN_BPS_ONE + d - 1) / d < n)
+		n = (GEN_BPS_ONE + d - 1) / d;
+	return n;
+}
+
+/*
+ * The document's bounds that tie fields together, on top of each field's
+ * own range: times, min_fee against the allocations, every param, and the
+ * emission against the supply.  Parse and save both end here.  Ranges
+ * must already hold for block_time_ms before the emission can be judged,
+ * hence the order.
+ */
+static int gen_check_doc(struct gen_ctx *c, const struct ember_genesis *g)
+{
+	uint64_t supply = 0, largest = 0, cap;
+	int rc;
+
+	c->where[0] = '\0';
+	if ((rc = gen_range(c, "genesis_time_ms", g->genesis_time_ms,
+	                    GEN_TIME_MIN_MS, GEN_TIME_MAX_MS,
+	                    "2020-01-01 to 2200-01-01 UTC")) != 0 ||
+	    (rc = gen_range(c, "block_time_ms", g->block_time_ms,
+	                    GEN_BLOCK_TIME_MIN, GEN_BLOCK_TIME_MAX,
+	                    "10 ms to 10 minutes")) != 0)
+		return rc;
+	for (size_t i = 0; i < g->nalloc; i++) {
+		if (!ember_add_u64(supply, g->allocs[i].amount, &supply))
+			return gen_fail(c, "total supply exceeds 64 bits");
+		if (g->allocs[i].amount > largest)
+			largest = g->allocs[i].amount;
+	}
+	/* Every transaction pays min_fee from a balance: with none that
+	 * large, no transaction could ever be made. */
+	if ((rc = gen_range(c, "min_fee", g->min_fee, 0, largest,
+	                    "the largest allocation must pay one fee")) != 0)
+		return rc;
+	if ((rc = gen_check_params(c, &g->params)) != 0)
+		return rc;
+	/* supply + minted is the most that ever exists (tok_mint adds with a
+	 * check and aborts the block on overflow: the chain would halt). */
+	cap = (UINT64_MAX - supply) /
+	      gen_emission_factor(g->block_time_ms, &g->params);
+	snprintf(c->where, sizeof(c->where), "params: ");
+	if ((rc = gen_range(c, "emission_initial", g->params.emission_initial, 0,
+	                    cap, "supply plus 100 years of emission must fit in "
+	                         "64 bits")) != 0)
+		return rc;
 	c->where[0] = '\0';
 	return 0;
 }
@@ -536,7 +645,8 @@ static int gen_parse_params(struct gen_ctx *c, struct ember_genesis *g,
 			return rc;
 		gen_param_set(&g->params, d, val);
 	}
-	return gen_check_params(c, &g->params);
+	c->where[0] = '\0';
+	return 0;      /* the rules between fields: gen_check_doc */
 }
 
 /* Class names go into messages, URLs and CLI arguments: keep them plain. */
@@ -599,8 +709,8 @@ static int gen_parse_classes(struct gen_ctx *c, struct ember_genesis *g,
 		if ((rc = gen_check_keys(c, e, gen_class_keys)) != 0 ||
 		    (rc = gen_get_uint(c, e, "id", &id)) != 0)
 			return rc;
-		if (id < 1 || id > UINT16_MAX)
-			return gen_fail(c, "id must be 1..65535, not %" PRIu64, id);
+		if ((rc = gen_range(c, "id", id, 1, UINT16_MAX, NULL)) != 0)
+			return rc;
 		cl->id = (uint16_t)id;
 		if ((rc = gen_get_str(c, e, "name", &s, &len)) != 0)
 			return rc;
@@ -612,19 +722,22 @@ static int gen_parse_classes(struct gen_ctx *c, struct ember_genesis *g,
 		cl->name[len] = '\0';
 		if ((rc = gen_get_uint(c, e, "vram_gib", &vram)) != 0)
 			return rc;
-		if (vram < 1 || vram > UINT32_MAX)
-			return gen_fail(c, "vram_gib must be 1..%" PRIu32 ", not %"
-			                   PRIu64, UINT32_MAX, vram);
+		if ((rc = gen_range(c, "vram_gib", vram, 1, UINT32_MAX, NULL)) != 0)
+			return rc;
 		cl->vram_gib = (uint32_t)vram;
 		if ((rc = gen_get_amount(c, e, "min_stake_per_gpu",
 		                         &cl->min_stake_per_gpu)) != 0 ||
+		    (rc = gen_range(c, "min_stake_per_gpu", cl->min_stake_per_gpu,
+		                    0, GEN_CLASS_STAKE_MAX, "the stake of "
+		                    GEN_STR(EMBER_GPUS_MAX) " GPUs must fit in "
+		                    "64 bits")) != 0 ||
 		    (rc = gen_get_uint(c, e, "challenge_n", &chal)) != 0)
 			return rc;
 		if (!gen_class_challenge_ok(chal))
-			return gen_fail(c, "challenge_n must be a power of two in "
-			                   "%d..%d, not %" PRIu64,
+			return gen_fail(c, "field \"challenge_n\" is %" PRIu64 "; "
+			                   "allowed a power of two in %d..%d", chal,
 			                GEN_CLASS_CHALLENGE_MIN,
-			                GEN_CLASS_CHALLENGE_MAX, chal);
+			                GEN_CLASS_CHALLENGE_MAX);
 		cl->challenge_n = (uint32_t)chal;
 		for (size_t j = 0; j < i; j++) {
 			if (g->classes[j].id == cl->id)
@@ -648,7 +761,7 @@ static int gen_struct_ok(const struct ember_genesis *g)
 {
 	struct gen_ctx c = { NULL, 0, "" };
 
-	if (gen_check_params(&c, &g->params) != 0 || g->nclass == 0 ||
+	if (gen_check_doc(&c, g) != 0 || g->nclass == 0 ||
 	    g->nclass > EMBER_GEN_MAX_CLASSES)
 		return 0;
 	for (size_t i = 0; i < g->nclass; i++) {
@@ -657,7 +770,9 @@ static int gen_struct_ok(const struct ember_genesis *g)
 		if (cl->id == 0 || (i > 0 && cl->id <= g->classes[i - 1].id) ||
 		    !gen_class_name_ok(cl->name, strnlen(cl->name,
 		                                         sizeof(cl->name))) ||
-		    cl->vram_gib == 0 || !gen_class_challenge_ok(cl->challenge_n))
+		    cl->vram_gib == 0 ||
+		    cl->min_stake_per_gpu > GEN_CLASS_STAKE_MAX ||
+		    !gen_class_challenge_ok(cl->challenge_n))
 			return 0;
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(g->classes[j].name, cl->name) == 0)
@@ -692,11 +807,6 @@ static int gen_parse_root(struct gen_ctx *c, struct ember_genesis *g,
 	                       &g->genesis_time_ms)) != 0 ||
 	    (rc = gen_get_uint(c, root, "block_time_ms", &g->block_time_ms)) != 0)
 		return rc;
-	if (g->block_time_ms < GEN_BLOCK_TIME_MIN ||
-	    g->block_time_ms > GEN_BLOCK_TIME_MAX)
-		return gen_fail(c, "block_time_ms %" PRIu64 " is out of range "
-		                   "(%d to %d)", g->block_time_ms,
-		                GEN_BLOCK_TIME_MIN, GEN_BLOCK_TIME_MAX);
 	if ((rc = gen_get_amount(c, root, "min_fee", &g->min_fee)) != 0)
 		return rc;
 
@@ -720,6 +830,8 @@ static int gen_parse_root(struct gen_ctx *c, struct ember_genesis *g,
 	ember_params_default(&g->params);
 	if (json_object_get(root, "params") &&
 	    (rc = gen_parse_params(c, g, json_object_get(root, "params"))))
+		return rc;
+	if ((rc = gen_check_doc(c, g)) != 0)
 		return rc;
 	if (!json_object_get(root, "gpu_classes"))
 		return ember_genesis_default_classes(g);
@@ -963,9 +1075,8 @@ int ember_genesis_save(const struct ember_genesis *g, const char *path)
 	 * JSON integers. */
 	if (!gen_struct_ok(g))
 		return EMBER_EINVAL;
-	/* JSON integers are signed 64-bit in jansson (and the parser). */
-	if (g->genesis_time_ms > INT64_MAX || g->block_time_ms > INT64_MAX)
-		return EMBER_ERANGE;
+	/* JSON integers are signed 64-bit in jansson (and the parser); the
+	 * times' ranges already keep them there. */
 	for (size_t i = 0; i < g->nval; i++)
 		if (g->vals[i].power > INT64_MAX)
 			return EMBER_ERANGE;

@@ -2,6 +2,10 @@
  * devnet.c - `emberd --dev` set-up: like a local Ethereum dev node, a fresh
  * data directory gets a validator key, a few funded accounts whose keystores
  * (empty passphrase) are written to dev-keys/, and a genesis naming them.
+ *
+ * Each devnet gets its own chain id, "ember-devnet-" and 8 random hex
+ * digits: the signing payload covers the chain id, so a transaction signed
+ * for one devnet is refused as wrong-chain by every other.
  */
 #include "ember/node.h"
 
@@ -13,14 +17,22 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "ember/addr.h"
 #include "ember/amount.h"
+#include "ember/codec.h"
 #include "ember/genesis.h"
 #include "ember/key.h"
 #include "ember/keystore.h"
 
 #define DEV_BALANCE (1000000ULL * EMBER_COIN)
 #define DEV_MIN_FEE 1000ULL
+#define DEV_CHAIN_ID_PREFIX "ember-devnet-"
+#define DEV_CHAIN_ID_RANDOM 4      /* bytes, printed as 8 hex digits */
+
+_Static_assert(sizeof(DEV_CHAIN_ID_PREFIX) - 1 + 2 * DEV_CHAIN_ID_RANDOM <=
+               EMBER_CHAIN_ID_MAX, "a devnet chain id must fit");
 
 static int exists(const char *path)
 {
@@ -45,7 +57,9 @@ int ember_devnet_prepare(const char *datadir, unsigned naccounts,
 {
 	struct ember_genesis g;
 	struct ember_keypair kp;
-	char path[4096];
+	uint8_t rnd[DEV_CHAIN_ID_RANDOM];
+	char path[4096], hex[2 * DEV_CHAIN_ID_RANDOM + 1];
+	char chain_id[EMBER_CHAIN_ID_MAX + 1];
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/genesis.json", datadir);
@@ -53,8 +67,15 @@ int ember_devnet_prepare(const char *datadir, unsigned naccounts,
 		print_accounts(datadir, 64);
 		return 0;
 	}
+	if (sodium_init() < 0) {
+		fprintf(stderr, "emberd: cannot initialise libsodium\n");
+		return EMBER_EINTERNAL;
+	}
+	randombytes_buf(rnd, sizeof(rnd));
+	ember_hex_encode(rnd, sizeof(rnd), hex);
+	snprintf(chain_id, sizeof(chain_id), "%s%s", DEV_CHAIN_ID_PREFIX, hex);
 	memset(&g, 0, sizeof(g));
-	snprintf(g.chain_id, sizeof(g.chain_id), "ember-devnet");
+	memcpy(g.chain_id, chain_id, sizeof(chain_id));
 	snprintf(g.token_model, sizeof(g.token_model), "bme");
 	g.genesis_time_ms = (uint64_t)time(NULL) * 1000;
 	g.block_time_ms = block_time_ms ? block_time_ms : 1000;
@@ -128,7 +149,7 @@ int ember_devnet_prepare(const char *datadir, unsigned naccounts,
 		return rc;
 	}
 	ember_genesis_release(&g);
-	fprintf(stderr, "emberd: created devnet '%s' in '%s'\n", "ember-devnet", datadir);
+	fprintf(stderr, "emberd: created devnet '%s' in '%s'\n", chain_id, datadir);
 	print_accounts(datadir, naccounts);
 	return 0;
 }

@@ -574,6 +574,15 @@ int cli_submit(struct cli *c, const struct cli_opts *o, struct ember_tx *tx,
 	uint8_t enc[EMBER_TX_MAX_SIZE];
 	char hex[2 * EMBER_TX_MAX_SIZE + 1];
 	size_t len = 0;
+	unsigned mode = 0;
+
+	/* Warn as ssh does, before the passphrase is asked, but go on: the
+	 * passphrase still guards the key (emberd refuses such a validator
+	 * key outright). */
+	if (ember_keystore_check_mode(o->from, &mode) == EMBER_KS_MODE)
+		cli_fail(0, "warning: permissions %04o for '%s' are too open: a "
+		         "keystore should not be accessible by group or others; "
+		         "run 'chmod 600 %s'", mode, o->from, o->from);
 
 	cli_pass_init(&pass);
 	if (cli_get_pass(&pass, o->passfile, 0) != 0) {

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -283,4 +284,17 @@ int ember_keystore_address(const char *path, char out[EMBER_ADDR_BUFLEN])
 	rc = wallet_get_address(o, out, pub);
 	json_decref(o);
 	return rc;
+}
+
+int ember_keystore_check_mode(const char *path, unsigned *mode)
+{
+	struct stat st;
+
+	if (path == NULL)
+		return EMBER_EINVAL;
+	if (stat(path, &st) != 0)
+		return EMBER_EIO;
+	if (mode)
+		*mode = (unsigned)(st.st_mode & 07777);
+	return (st.st_mode & 077) ? EMBER_KS_MODE : 0;
 }

@@ -25,6 +25,27 @@
  *
  * The genesis hash is SHA-256 over a canonical binary encoding of the parsed
  * document (not the JSON text), so whitespace and key order do not matter.
+ *
+ * Horizon rule.  Every number a genesis gives is bounded so that the chain
+ * it starts carries its numbers in their types for 100 years (100 x 365.25
+ * days) of blocks, and a value outside its range is refused with the
+ * field's name, its value and the range: 'genesis: params: field
+ * "emission_initial" is 18446744073709551615; allowed 0..N (supply plus
+ * 100 years of emission must fit in 64 bits)'.  In particular:
+ *  - genesis_time_ms is 2020-01-01..2200-01-01 UTC (Unix ms), so the last
+ *    block time of the horizon is still a signed 64-bit number (RPC, JSON);
+ *    block_time_ms is 10 ms..10 minutes.
+ *  - emission: with N = ceil(100 years / (block_time_ms x epoch_blocks))
+ *    epochs and decay d bps, tokenomics mints at most emission_initial x F
+ *    over the horizon, F = N if d is 0, else min(N, ceil(10000 / d)) (the
+ *    geometric sum).  total supply + emission_initial x F <= 2^64 - 1, so
+ *    supply + minted never overflows; with zero decay that is N epochs of
+ *    the full emission.
+ *  - min_fee is at most the largest allocation (someone can pay a fee).
+ *  - bps fields are 0..10000; counts and sizes are within what the code
+ *    allocates (EMBER_GEN_MAX_* below, the params' ranges in genesis.c);
+ *    oracle_initial_uusd is within a price report's range (EMBER_PRICE_MAX);
+ *    a class's min_stake_per_gpu x EMBER_GPUS_MAX fits in 64 bits.
  */
 #ifndef EMBER_GENESIS_H
 #define EMBER_GENESIS_H

@@ -31,5 +31,15 @@ EMBER_WUR int ember_keystore_load(const char *path, const char *pass,
 /* Read the address without decrypting. Returns 0, EMBER_KS_FORMAT, EMBER_EIO. */
 EMBER_WUR int ember_keystore_address(const char *path,
                                      char out[EMBER_ADDR_BUFLEN]);
+/*
+ * Is the key file at path closed to group and others (no bit of 077), as
+ * ssh asks of a private key?  The encryption protects the key only as well
+ * as its passphrase, and dev and validator keys often have none.  The one
+ * check behind ember-cli's warning and emberd's refusal.
+ * Out: *mode (may be NULL) the file's permission bits (07777), when stat
+ * succeeds.  Returns: 0 (private), EMBER_KS_MODE (group or others have
+ * some access), EMBER_EIO (stat failed; errno says why), EMBER_EINVAL.
+ */
+EMBER_WUR int ember_keystore_check_mode(const char *path, unsigned *mode);
 
 #endif

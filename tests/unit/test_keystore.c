@@ -163,6 +163,52 @@ static void test_mode_and_overwrite(void **state)
 	                                     "pw", 2), EMBER_EIO);
 }
 
+/* The permission check: any group or other bit is too open (as ssh
+ * judges a private key); the owner's bits do not matter. */
+static void test_check_mode(void **state)
+{
+	static const struct { unsigned mode; int want; } cases[] = {
+		{ 0600, 0 }, { 0400, 0 }, { 0700, 0 }, { 0200, 0 }, { 0000, 0 },
+		{ 0644, EMBER_KS_MODE }, { 0640, EMBER_KS_MODE },
+		{ 0604, EMBER_KS_MODE }, { 0660, EMBER_KS_MODE },
+		{ 0620, EMBER_KS_MODE }, { 0602, EMBER_KS_MODE },
+		{ 0610, EMBER_KS_MODE }, { 0601, EMBER_KS_MODE },
+		{ 0666, EMBER_KS_MODE }, { 0777, EMBER_KS_MODE },
+		{ 04600, 0 },
+	};
+	char p[128];
+	unsigned mode;
+
+	/* a new keystore is private whatever the umask */
+	mode_t old = umask(0);
+	tmp_path(p, sizeof p);
+	assert_int_equal(ember_keystore_save(p, &g_kp, "", 0), 0);
+	umask(old);
+	mode = 0xffff;
+	assert_int_equal(ember_keystore_check_mode(p, &mode), 0);
+	assert_int_equal(mode, 0600);
+
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(chmod(p, cases[i].mode), 0);
+		mode = 0xffff;
+		int rc = ember_keystore_check_mode(p, &mode);
+		if (rc != cases[i].want || mode != cases[i].mode)
+			fail_msg("mode %04o: rc %d mode %04o, wanted rc %d",
+			         cases[i].mode, rc, mode, cases[i].want);
+		/* mode may be NULL */
+		assert_int_equal(ember_keystore_check_mode(p, NULL), cases[i].want);
+	}
+	assert_int_equal(chmod(p, 0600), 0);
+
+	/* a file that is not there, and misuse */
+	char missing[128];
+	snprintf(missing, sizeof missing, "%s/does-not-exist.json", g_dir);
+	mode = 0xffff;
+	assert_int_equal(ember_keystore_check_mode(missing, &mode), EMBER_EIO);
+	assert_int_equal(mode, 0xffff);
+	assert_int_equal(ember_keystore_check_mode(NULL, &mode), EMBER_EINVAL);
+}
+
 /* Flip one hex digit of a field of the good file. */
 static json_t *flipped(const char *field)
 {
@@ -289,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_wrong_passphrase),
 		cmocka_unit_test(test_empty_passphrase),
 		cmocka_unit_test(test_mode_and_overwrite),
+		cmocka_unit_test(test_check_mode),
 		cmocka_unit_test(test_tampered),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_missing_and_misuse),
