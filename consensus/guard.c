@@ -234,11 +234,12 @@ int cons_guard_sign(struct cons_guard *g, const struct cons_guard_rec *r,
 		memcpy(buf + GUARD_HEAD, blk, blklen);
 	ember_sha256(buf, GUARD_HEAD + blklen, buf + GUARD_HEAD + blklen);
 	if (guard_write(g, buf, n) != 0) {
+		int full = errno == ENOSPC || errno == EDQUOT;
 		ember_errf(why, whylen, "cannot make signing guard '%s' durable: %s",
 		           g->path, strerror(errno));
 		free(buf);
 		free(copy);
-		return EMBER_EIO;
+		return full ? EMBER_STORE_DISK_FULL : EMBER_EIO;
 	}
 	free(buf);
 	if (blklen)

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,6 +25,7 @@
 #include "ember/codec.h"
 #include "ember/cons.h"
 #include "ember/genesis.h"
+#include "ember/guard.h"
 #include "ember/keystore.h"
 #include "ember/mempool.h"
 #include "ember/rpc.h"
@@ -44,12 +44,13 @@ struct node {
 	struct ember_vpool *vpool;
 	struct ember_mempool *mp;
 	struct cons *cons;
+	struct cons_guard *guard;    /* validators only */
 	struct rpc_node *rpcn;
 	struct rpc_server *rpc;
 	struct rpc_method *methods;  /* node, market and proof tables; outlives rpc */
 	struct event *tick_ev, *drain_ev, *sigint_ev, *sigterm_ev;
-	int lock_fd;
 	int warned_turn;
+	int disk_full;               /* the last block failed for want of space */
 	uint64_t empty_blocks;
 };
 
@@ -96,12 +97,30 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		n->warned_turn = 1;
 		return;
 	}
+	if (rc == EMBER_STORE_DISK_FULL) {
+		/* Said once; txs are refused until a block commits again.  The
+		 * next tick retries by itself (the block is rebuilt, or the
+		 * signed one recommitted: cons.h). */
+		if (!n->disk_full)
+			logf_("disk full: %s; block production paused and new txs refused "
+			      "until space is freed", n->cfg->datadir);
+		n->disk_full = 1;
+		rpc_node_set_refusal(n->rpcn, "disk full on the node; try again later");
+		return;
+	}
 	if (rc) {
-		logf_("block production failed: %s", ember_strerror(rc));
+		const char *why = cons_guard_why(n->cons);
+		logf_("block production failed: %s%s%s", ember_strerror(rc),
+		      why[0] ? ": " : "", why);
 		return;
 	}
 	if (!committed)
 		return;
+	if (n->disk_full) {
+		logf_("disk space is back: producing blocks and accepting txs again");
+		n->disk_full = 0;
+		rpc_node_set_refusal(n->rpcn, NULL);
+	}
 	cons_tip(n->cons, &tip);
 	cons_stats(n->cons, &cs);
 	if (cs.blocks && n->cfg->quiet && cs.txs == 0 && tip.height % 100 != 0)
@@ -151,22 +170,6 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	stop_node(arg);
 }
 
-static int lock_datadir(struct node *n, const char *dir)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/LOCK", dir);
-	n->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (n->lock_fd < 0) {
-		logf_("cannot open '%s': %s", path, strerror(errno));
-		return EMBER_EIO;
-	}
-	if (flock(n->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-		logf_("data directory '%s' is in use by another emberd", dir);
-		return EMBER_EBUSY;
-	}
-	return 0;
-}
-
 static int write_cookie(const char *dir, char token[65])
 {
 	uint8_t raw[32];
@@ -192,10 +195,19 @@ static int load_key(struct node *n, const char *dir)
 	char path[4096];
 	const char *pass = getenv("EMBER_VALIDATOR_PASSPHRASE");
 	struct stat st;
+	unsigned mode = 0;
 	int rc;
 	snprintf(path, sizeof(path), "%s/validator_key.json", dir);
 	if (stat(path, &st) != 0)
 		return 0;   /* a full node that does not validate */
+	/* A key others can read may have been copied, and a copy can double
+	 * sign: refuse it, as ssh refuses such a private key. */
+	if (ember_keystore_check_mode(path, &mode) == EMBER_KS_MODE) {
+		logf_("permissions %04o for '%s' are too open: a validator key must "
+		      "not be accessible by group or others; run 'chmod 600 %s'",
+		      mode, path, path);
+		return EMBER_KS_MODE;
+	}
 	rc = ember_keystore_load(path, pass ? pass : "", pass ? strlen(pass) : 0, &n->key);
 	if (rc) {
 		logf_("cannot open validator key '%s': %s (set EMBER_VALIDATOR_PASSPHRASE)",
@@ -222,6 +234,7 @@ static void node_release(struct node *n)
 	if (n->drain_ev)
 		event_free(n->drain_ev);
 	cons_free(n->cons);
+	cons_guard_free(n->guard);
 	ember_mempool_free(n->mp);
 	ember_sigcache_free(n->cache);
 	ember_store_close(n->store);
@@ -229,8 +242,6 @@ static void node_release(struct node *n)
 	ember_keypair_clear(&n->key);
 	if (n->base)
 		event_base_free(n->base);
-	if (n->lock_fd >= 0)
-		close(n->lock_fd);
 }
 
 int ember_node_run(const struct ember_node_cfg *cfg)
@@ -250,12 +261,9 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 
 	memset(&n, 0, sizeof(n));
 	n.cfg = cfg;
-	n.lock_fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0)
 		return EMBER_EINTERNAL;
-	if ((rc = lock_datadir(&n, cfg->datadir)))
-		goto out;
 
 	snprintf(path, sizeof(path), "%s/genesis.json", cfg->datadir);
 	if ((rc = ember_genesis_load(&n.g, path, err, sizeof(err)))) {
@@ -276,7 +284,22 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 		goto out;
 	}
 	if ((rc = ember_store_open(&n.store, path, 0))) {
-		logf_("cannot open the ledger in '%s': %s", path, ember_strerror(rc));
+		if (rc == EMBER_STORE_DAMAGED)
+			logf_("refusing to start: the ledger in '%s' is damaged (see above); "
+			      "restore it from a backup, or move it away to sync the chain "
+			      "again from genesis", path);
+		else
+			logf_("cannot open the ledger in '%s': %s", path, ember_strerror(rc));
+		goto out;
+	}
+	/* The lock is on the ledger's data file itself: it cannot be removed
+	 * without removing the ledger, so no second node gets in beside us. */
+	if ((rc = ember_store_lock(n.store))) {
+		logf_("the ledger in '%s' is in use by another emberd", path);
+		goto out;
+	}
+	if (n.have_key && (rc = cons_guard_open(&n.guard, cfg->datadir, err, sizeof(err)))) {
+		logf_("refusing to start: %s", err);
 		goto out;
 	}
 
@@ -307,9 +330,10 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	ccfg.cache = n.cache;
 	ccfg.vpool = n.vpool;
 	ccfg.key = n.have_key ? &n.key : NULL;
+	ccfg.guard = n.guard;
 	ccfg.max_block_txs = cfg->max_block_txs;
 	if ((rc = cons_new(&n.cons, &ccfg, err, sizeof(err)))) {
-		logf_("%s", err);
+		logf_("refusing to start: %s", err);
 		goto out;
 	}
 
@@ -331,6 +355,8 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	rcfg.auth_token = token;
 	rcfg.tls_cert = cfg->tls_cert;
 	rcfg.tls_key = cfg->tls_key;
+	rcfg.max_conns = cfg->rpc_max_conns;
+	rcfg.request_timeout_ms = cfg->rpc_request_timeout_ms;
 	/* The server takes one table; all three share the rpc_node as ctx. */
 	node_m = rpc_node_methods(&nnode);
 	market_m = rpc_market_methods(&nmarket);

@@ -71,7 +71,8 @@ const uint8_t *cons_guard_block(const struct cons_guard *g, size_t *len);
  * block it is for, blklen may be 0) before returning 0; the caller signs
  * only after 0.  why gets the reason on refusal.
  * Returns: 0, EMBER_STORE_GUARD (conflicts with the last record), EMBER_EIO
- * (the file could not be written and synced: do not sign), EMBER_ENOMEM.
+ * (the file could not be written and synced: do not sign),
+ * EMBER_STORE_DISK_FULL (the same, for want of space), EMBER_ENOMEM.
  */
 EMBER_WUR int cons_guard_sign(struct cons_guard *g,
                               const struct cons_guard_rec *r,

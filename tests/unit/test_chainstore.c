@@ -214,7 +214,8 @@ static void test_blocks(void **state)
 }
 
 /* Blocks are keyed big-endian, so a store iteration visits them in height
- * order even across a byte boundary (255 -> 256). */
+ * order even across a byte boundary (255 -> 256).  Heights are appended:
+ * a height at or below a stored one is refused, never overwritten. */
 static int height_cb(void *ctx, const void *key, size_t klen, const void *val,
                      size_t vlen)
 {
@@ -238,13 +239,20 @@ static void test_height_order(void **state)
 	struct test_block b;
 	uint8_t prev[32] = { 0 };
 	uint64_t last = UINT64_MAX;
-	const uint64_t hs[] = { 256, 1, 255, 257, 0 };
+	const uint64_t hs[] = { 0, 1, 255, 256, 257 };
+	const uint64_t again[] = { 257, 256, 3 };
 
 	assert_int_equal(ember_store_write(f->s, &t), 0);
 	for (size_t i = 0; i < 5; i++) {
 		make_block(&b, hs[i], 0, prev);
 		assert_int_equal(ember_chain_put_block(t, &b.h, b.hash, b.enc, b.len,
 		                                       NULL, 0, NULL, 0), 0);
+		free(b.enc);
+	}
+	for (size_t i = 0; i < 3; i++) {
+		make_block(&b, again[i], 1, prev);
+		assert_int_equal(ember_chain_put_block(t, &b.h, b.hash, b.enc, b.len,
+		                                       NULL, 0, NULL, 0), EMBER_STORE_EXISTS);
 		free(b.enc);
 	}
 	assert_int_equal(ember_txn_commit(t), 0);
