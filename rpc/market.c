@@ -213,7 +213,10 @@ static json_t *provider_json(const struct mk_read *r, const struct ember_provide
 	if (!(o = json_object()))
 		return NULL;
 	json_object_set_new(o, "address", rpc_json_addr(p->owner));
-	json_object_set_new(o, "status", mk_name_or_null(ember_prov_status_name(p->status)));
+	/* "jailed" while jailed at the epoch a tx sent now lands in, as
+	 * "jailed" and "eligible" below (market.h, ember_prov_state). */
+	json_object_set_new(o, "status", mk_name_or_null(ember_prov_state_name(
+	                    ember_prov_state(p, r->tx_epoch))));
 	json_object_set_new(o, "gpu_class", mk_int(p->gpu_class));
 	json_object_set_new(o, "class_name", mk_name_or_null(mk_class_name(r->g, p->gpu_class)));
 	json_object_set_new(o, "gpus", mk_int(p->gpus));
@@ -354,12 +357,14 @@ static const char *prov_ineligible(const struct mk_read *r,
 	if (c && r->model != EMBER_MODEL_BME &&
 	    !ember_mul_u64(c->min_stake_per_gpu, p->gpus, need))
 		*need = UINT64_MAX;
-	if (p->status != EMBER_PROV_ACTIVE) {
-		snprintf(why, whylen, "retired");
-		return why;
-	}
-	if (r->tx_epoch < p->jailed_until) {
+	switch (ember_prov_state(p, r->tx_epoch)) {
+	case EMBER_PROV_STATE_ACTIVE:
+		break;
+	case EMBER_PROV_STATE_JAILED:
 		snprintf(why, whylen, "jailed until epoch %" PRIu64, p->jailed_until);
+		return why;
+	default:
+		snprintf(why, whylen, "retired");
 		return why;
 	}
 	if (!c) {
@@ -491,7 +496,7 @@ struct mk_provlist {
 	int have_class, have_region;
 	uint16_t class_id;
 	const char *region;
-	uint8_t status;
+	uint8_t status;                  /* enum ember_prov_state, 0: any */
 	const uint8_t *after;            /* skip this key (the cursor) */
 	size_t limit;
 	json_t *items;
@@ -512,7 +517,7 @@ static int provlist_cb(void *ctx, const void *key, size_t klen, const void *val,
 	if ((rc = ember_provider_decode(&p, val, vlen)))
 		return rc;
 	if ((L->have_class && p.gpu_class != L->class_id) ||
-	    (L->status && p.status != L->status) ||
+	    (L->status && ember_prov_state(&p, L->r->tx_epoch) != L->status) ||
 	    (L->have_region && (strlen(L->region) != p.region_len ||
 	                        memcmp(L->region, p.region, p.region_len) != 0)))
 		return 0;
@@ -565,8 +570,8 @@ static void m_listproviders(struct rpc_call *call, json_t *params, void *ctx)
 		goto out;
 	}
 	if ((L.have_region = rpc_param_str(call, params, 1, "region", &L.region)) < 0 ||
-	    mk_param_status(call, params, 2, ember_prov_status_parse,
-	                    "active or retired", &L.status) < 0 ||
+	    mk_param_status(call, params, 2, ember_prov_state_parse,
+	                    "active, jailed or retired", &L.status) < 0 ||
 	    (rc = rpc_param_addr(call, params, 3, "after", after)) < 0 ||
 	    mk_param_limit(call, params, 4, &L.limit) < 0)
 		goto out;

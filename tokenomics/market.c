@@ -505,9 +505,11 @@ static int mk_need_oracle(struct tk_tx *c, const struct tok_totals *tot,
 	return EMBER_TOK_ORACLE_STALE;
 }
 
-/* Explain tk_provider_eligible's why_not for provider p. */
+/* Explain tk_provider_eligible's why_not for provider p, bidding on order
+ * o or (accepting) whose bid on o is being accepted. */
 static int mk_refuse_ineligible(struct tk_tx *c, const struct ember_provider *p,
-                                int why_not)
+                                int why_not, const struct ember_order *o,
+                                int accepting)
 {
 	const struct ember_gpu_class *cl = ember_genesis_class(c->g, p->gpu_class);
 	char addr[EMBER_ADDR_BUFLEN], have[EMBER_AMOUNT_BUFLEN];
@@ -524,10 +526,22 @@ static int mk_refuse_ineligible(struct tk_tx *c, const struct ember_provider *p,
 		    addr);
 		break;
 	case EMBER_TOK_JAILED:
-		ember_errf(c->why, c->whylen,
-		    "provider '%s' is jailed until epoch %llu (now epoch %llu)", addr,
-		    (unsigned long long)p->jailed_until,
-		    (unsigned long long)c->b->epoch);
+		/* jailed_until is the first epoch out of jail. */
+		if (accepting)
+			ember_errf(c->why, c->whylen,
+			    "provider '%s' is jailed until epoch %llu (now epoch %llu); "
+			    "its bid on order %llu cannot be accepted before epoch %llu, "
+			    "accept another bid",
+			    addr, (unsigned long long)p->jailed_until,
+			    (unsigned long long)c->b->epoch, (unsigned long long)o->id,
+			    (unsigned long long)p->jailed_until);
+		else
+			ember_errf(c->why, c->whylen,
+			    "provider '%s' is jailed until epoch %llu (now epoch %llu) "
+			    "and cannot bid on order %llu; it may bid again from epoch %llu",
+			    addr, (unsigned long long)p->jailed_until,
+			    (unsigned long long)c->b->epoch, (unsigned long long)o->id,
+			    (unsigned long long)p->jailed_until);
 		break;
 	case EMBER_TOK_STAKE_LOW:
 		if ((rc = tk_get_stake(c->t, p->owner, &s)))
@@ -713,7 +727,7 @@ int tk_bid(struct tk_tx *c)
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return mk_refuse_ineligible(c, &p, why_not);
+		return mk_refuse_ineligible(c, &p, why_not, &o, 0);
 	if (pb->price_per_gpu_hour > o.max_price_per_gpu_hour) {
 		ember_errf(c->why, c->whylen,
 		    "bid %s per gpu-hour is above order %llu's max price %s",
@@ -803,7 +817,7 @@ int tk_accept(struct tk_tx *c)
 	if (rc < 0)
 		return rc;
 	if (rc == 0)
-		return mk_refuse_ineligible(c, &p, why_not);
+		return mk_refuse_ineligible(c, &p, why_not, &o, 1);
 	if ((rc = mk_same_class(c, &p, &o)) || (rc = mk_capacity(c, &p, &o)))
 		return rc;
 	if ((rc = tk_totals(c->b, c->t, &tot)))

@@ -217,6 +217,26 @@ static int proof_epoch_hash(struct tk_tx *c, uint64_t e, uint8_t H[32])
 	return 1;
 }
 
+/* Refuse a proof for epoch e, whose record rec exists: already answered. */
+static int proof_refuse_dup(struct tk_tx *c, const char *addr, uint64_t e,
+                            const struct tok_challenge_rec *rec)
+{
+	ember_errf(c->why, c->whylen,
+	    "provider '%s' already answered epoch %llu's challenge: %s at height %llu",
+	    addr, (unsigned long long)e, ember_chal_result_name(rec->result),
+	    (unsigned long long)rec->height);
+	return EMBER_PROOF_DUP;
+}
+
+/*
+ * The order of the checks is part of the rule (docs/economics.md,
+ * "Proofs"): what the ledger records about the proof's own epoch comes
+ * before anything that depends on the height.  A proof for a challenge
+ * that already passed is a replay, refused as EMBER_PROOF_DUP in any later
+ * block, deadline or epoch change notwithstanding, so the same tx gets the
+ * same answer whenever it is sent; only then the status, the epoch, the
+ * registration and the deadline.
+ */
 int tk_proof(struct tk_tx *c)
 {
 	const struct ember_params *pp = &c->g->params;
@@ -228,7 +248,7 @@ int tk_proof(struct tk_tx *c)
 	char addr[EMBER_ADDR_BUFLEN];
 	uint64_t e = c->b->epoch, issued, deadline;
 	uint8_t H[32];
-	int rc;
+	int have_rec, rc;
 
 	if (!pp->challenges_enabled) {
 		ember_errf(c->why, c->whylen, "challenges are off on this chain");
@@ -237,6 +257,13 @@ int tk_proof(struct tk_tx *c)
 	if ((rc = tk_sender_provider(c, &p)))
 		return rc;
 	tk_addr(c->tx->from, addr);
+	rc = tok_challenge_get(c->t, pr->epoch, c->tx->from, &rec);
+	if (rc && rc != EMBER_ENOTFOUND)
+		return rc;
+	have_rec = rc == 0;
+	/* A pass is final: whatever the height, a second proof is a replay. */
+	if (have_rec && rec.result == EMBER_CHAL_PASS)
+		return proof_refuse_dup(c, addr, pr->epoch, &rec);
 	if (p.status != EMBER_PROV_ACTIVE) {
 		ember_errf(c->why, c->whylen,
 		    "provider '%s' is retired and not challenged; register again to reactivate it",
@@ -250,6 +277,10 @@ int tk_proof(struct tk_tx *c)
 		    (unsigned long long)pr->epoch, (unsigned long long)e);
 		return EMBER_PROOF_EPOCH;
 	}
+	/* This epoch's record (pr->epoch == e) is judged before the deadline
+	 * too: a result fed through tok_challenge_result stands. */
+	if (have_rec)
+		return proof_refuse_dup(c, addr, e, &rec);
 	/* e = (h-1)/E, so e*E < h and nothing here overflows. */
 	issued = e * pp->epoch_blocks;
 	if (p.registered_height > issued) {
@@ -270,16 +301,6 @@ int tk_proof(struct tk_tx *c)
 		    (unsigned long long)deadline);
 		return EMBER_PROOF_LATE;
 	}
-	rc = tok_challenge_get(c->t, e, c->tx->from, &rec);
-	if (rc == 0) {
-		ember_errf(c->why, c->whylen,
-		    "provider '%s' already answered epoch %llu's challenge: %s at height %llu",
-		    addr, (unsigned long long)e, ember_chal_result_name(rec.result),
-		    (unsigned long long)rec.height);
-		return EMBER_PROOF_DUP;
-	}
-	if (rc != EMBER_ENOTFOUND)
-		return rc;
 	if (!(cl = ember_genesis_class(c->g, p.gpu_class))) {
 		ember_errf(c->why, c->whylen,
 		    "provider '%s' has gpu class %u, which is not in the genesis",

@@ -244,12 +244,15 @@ int tk_provider_eligible(struct ember_txn *t, const struct ember_genesis *g,
 
 	if (!why_not)
 		why_not = &dummy;
-	if (p->status != EMBER_PROV_ACTIVE) {
-		*why_not = EMBER_TOK_PROVIDER_RETIRED;
-		return 0;
-	}
-	if (epoch < p->jailed_until) {
+	/* One definition of "jailed" for consensus and RPC (market.h). */
+	switch (ember_prov_state(p, epoch)) {
+	case EMBER_PROV_STATE_ACTIVE:
+		break;
+	case EMBER_PROV_STATE_JAILED:
 		*why_not = EMBER_TOK_JAILED;
+		return 0;
+	default:
+		*why_not = EMBER_TOK_PROVIDER_RETIRED;
 		return 0;
 	}
 	if (model != EMBER_MODEL_SFA && model != EMBER_MODEL_HYBRID)

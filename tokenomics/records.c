@@ -1,6 +1,7 @@
 /*
  * records.c - the market records' canonical encodings, the index and
- * primary key builders, and the JSON names of their enums (market.h).
+ * primary key builders, the JSON names of their enums, and a provider's
+ * market state at an epoch (active, retired or jailed; market.h).
  *
  * Layouts (version byte 1, then the struct's fields in declaration order,
  * integers little-endian at their declared width, strings as u8 len ||
@@ -419,6 +420,10 @@ size_t ember_key_epoch(uint8_t out[9], uint64_t epoch)
 static const char *const prov_status_names[] = {
 	NULL, "active", "retired"
 };
+/* ember_prov_state: the stored statuses, then the derived one. */
+static const char *const prov_state_names[] = {
+	NULL, "active", "retired", "jailed"
+};
 static const char *const order_status_names[] = {
 	NULL, "open", "leased", "expired"
 };
@@ -455,6 +460,11 @@ const char *ember_prov_status_name(uint8_t s)
 	return name_of(prov_status_names, NAMES_LEN(prov_status_names), s);
 }
 
+const char *ember_prov_state_name(uint8_t s)
+{
+	return name_of(prov_state_names, NAMES_LEN(prov_state_names), s);
+}
+
 const char *ember_order_status_name(uint8_t s)
 {
 	return name_of(order_status_names, NAMES_LEN(order_status_names), s);
@@ -480,6 +490,11 @@ uint8_t ember_prov_status_parse(const char *s)
 	return parse_of(prov_status_names, NAMES_LEN(prov_status_names), s);
 }
 
+uint8_t ember_prov_state_parse(const char *s)
+{
+	return parse_of(prov_state_names, NAMES_LEN(prov_state_names), s);
+}
+
 uint8_t ember_order_status_parse(const char *s)
 {
 	return parse_of(order_status_names, NAMES_LEN(order_status_names), s);
@@ -488,4 +503,16 @@ uint8_t ember_order_status_parse(const char *s)
 uint8_t ember_lease_status_parse(const char *s)
 {
 	return parse_of(lease_status_names, NAMES_LEN(lease_status_names), s);
+}
+
+/* --- derived state ------------------------------------------------------ */
+
+uint8_t ember_prov_state(const struct ember_provider *p, uint64_t epoch)
+{
+	if (p->status == EMBER_PROV_RETIRED)
+		return EMBER_PROV_STATE_RETIRED;
+	if (p->status != EMBER_PROV_ACTIVE)
+		return 0;
+	return epoch < p->jailed_until ? EMBER_PROV_STATE_JAILED
+	                               : EMBER_PROV_STATE_ACTIVE;
 }

@@ -1053,7 +1053,7 @@ static const struct cli_cmd cm_cmds[] = {
 	{ "providers", cmd_providers, 0, 0,
 	  CLI_O_JSON | CLI_O_CLASS | CLI_O_REGION | CLI_O_STATUS | CLI_O_AFTER | CLI_O_LIMIT,
 	  0, CLI_F_RPC,
-	  "providers [--class ID|NAME] [--region R] [--status active|retired]\n"
+	  "providers [--class ID|NAME] [--region R] [--status active|jailed|retired]\n"
 	  "          [--after ADDRESS] [--limit N] [--json]",
 	  "list providers" },
 	{ "orders", cmd_orders, 0, 0,

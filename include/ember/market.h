@@ -232,6 +232,25 @@ uint8_t ember_order_status_parse(const char *s);
 uint8_t ember_lease_status_parse(const char *s);
 
 /*
+ * A provider's market state at an epoch, what RPC shows as its "status"
+ * and filters on: the stored status, except that an active provider with
+ * epoch < jailed_until is jailed.  A jailed provider is out of the market
+ * (docs/economics.md, "Jail"): its bids are refused, its earlier bids
+ * cannot be accepted, and it earns no emission, until the jail ends.
+ * Jailed is derived, never stored, so it ends with the epoch without a
+ * write; a retired provider shows retired whatever its jail.  Consensus
+ * (tk_provider_eligible) and RPC both decide jail here.
+ * Returns: enum ember_prov_state; 0 for a status out of range.
+ */
+enum ember_prov_state { EMBER_PROV_STATE_ACTIVE = 1,
+                        EMBER_PROV_STATE_RETIRED = 2,
+                        EMBER_PROV_STATE_JAILED = 3 };
+uint8_t ember_prov_state(const struct ember_provider *p, uint64_t epoch);
+/* "active", "retired", "jailed"; NULL out of range.  _parse: 0 if unknown. */
+const char *ember_prov_state_name(uint8_t s);
+uint8_t ember_prov_state_parse(const char *s);
+
+/*
  * Settle lease l (copied to *out) to height h with the lease's current
  * segment rate: charges what blocks settled_height+1 .. min(h, end,
  * run-dry) cost, closing it (reason completed or insufficient_funds,

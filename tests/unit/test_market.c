@@ -5,9 +5,9 @@
  * code and shown to change nothing in the block it happens in, settlement
  * exact to the base unit at its boundaries (run dry mid-epoch, close in
  * the accepting block, completion, segments across epoch boundaries, bme
- * burns at the oracle price), the oracle, slashing and its cap, and the
- * reward pools.  tok_audit() and an independent recount run after every
- * block.
+ * burns at the oracle price), the oracle, slashing and its cap, jail (out
+ * of the market until it ends), and the reward pools.  tok_audit() and an
+ * independent recount run after every block.
  *
  * Units (tokharness.h): an hour is 100 blocks, so TH_SFA_UNIT per GPU-hour
  * (sfa) or TH_USD_UNIT at $1 per EMB (bme, hybrid) costs exactly 1 EMB per
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ember/addr.h"
 #include "tokharness.h"
 
 #define A(i) (h->acc[(i)].pub)
@@ -1581,6 +1582,194 @@ static void test_extremes(void **state)
 	assert_int_equal(th_balance(h, A(4)), S - E(40000) - 2 * F);
 }
 
+/* --- jail (docs/economics.md, "Jail") ---------------------------------------- */
+
+/* The probe i of the last block said `want`. */
+static void why_has(struct th *h, size_t i, const char *want)
+{
+	if (!strstr(h->probe[i].why, want))
+		fail_msg("probe %zu said '%s', which lacks '%s'", i, h->probe[i].why,
+		         want);
+}
+
+/*
+ * A provider jailed by a challenge fault is out of the market for the
+ * whole jail: its bids are refused and its earlier bid cannot be accepted
+ * (no lease), both with a reason naming it and the epoch the jail ends;
+ * its running lease goes on; other providers trade as usual; and from the
+ * jail's end it bids again and its earlier bid can be accepted.
+ */
+static void test_jail_market(void **state)
+{
+	struct th *h = mk(state, "sfa");
+	struct ember_tx txs[3];
+	struct ember_provider p;
+	struct ember_lease l;
+	char addr[EMBER_ADDR_BUFLEN], want[160];
+	uint64_t until;
+
+	h->g.params.order_ttl_blocks = 40;      /* orders outlive the jail */
+	th_open(h);
+	ember_addr_encode(A(1), addr);
+	provider(h, 1, 2, E(1000));                             /* block 1 */
+	provider(h, 2, 1, E(1000));                             /* block 2 */
+	txs[0] = th_order(h, A(0), TH_CLASS_A, 1, UNIT, 30, E(40));
+	txs[1] = th_order(h, A(0), TH_CLASS_A, 1, UNIT, 10, E(20));
+	txs[2] = th_order(h, A(3), TH_CLASS_A, 1, UNIT, 10, E(20));
+	th_ok(h, txs, 3);                                       /* block 3 */
+	txs[0] = th_bid(h, A(1), 1, UNIT);
+	txs[1] = th_bid(h, A(1), 2, UNIT);
+	th_ok(h, txs, 2);                                       /* block 4 */
+	th_ok1(h, th_accept(h, A(0), 1, A(1)));                 /* block 5 */
+	assert_memory_equal(th_lease_of(h, 1).provider, A(1), 32);
+
+	/* a fault in epoch 0, judged at block 10: jailed through epoch 2 */
+	until = th_jail(h, A(1));                               /* blocks 6-10 */
+	assert_int_equal(until, 3);
+	assert_int_equal(th_height(h), 10);
+	p = th_prov_of(h, A(1));
+	assert_int_equal(p.status, EMBER_PROV_ACTIVE);  /* stored: still active */
+	assert_int_equal(ember_prov_state(&p, 1), EMBER_PROV_STATE_JAILED);
+	assert_int_equal(ember_prov_state(&p, 2), EMBER_PROV_STATE_JAILED);
+	assert_int_equal(ember_prov_state(&p, 3), EMBER_PROV_STATE_ACTIVE);
+	p = th_prov_of(h, A(2));
+	assert_int_equal(ember_prov_state(&p, 1), EMBER_PROV_STATE_ACTIVE);
+
+	/* epoch 1: no bid, and no accept of the bid from before the jail */
+	th_probe(h, th_bid(h, A(1), 3, UNIT), EMBER_TOK_JAILED);
+	th_probe(h, th_accept(h, A(0), 2, A(1)), EMBER_TOK_JAILED);
+	th_empty(h);                                            /* block 11 */
+	snprintf(want, sizeof want, "provider '%s' is jailed until epoch 3 (now epoch 1)",
+	         addr);
+	why_has(h, 0, want);
+	why_has(h, 0, "cannot bid on order 3; it may bid again from epoch 3");
+	why_has(h, 1, want);
+	why_has(h, 1, "its bid on order 2 cannot be accepted before epoch 3");
+	assert_true(th_bid_of(h, 2, A(1), NULL));       /* the bid stays */
+	assert_int_equal(th_order_of(h, 2).status, EMBER_ORDER_OPEN);
+	assert_int_equal(th_totals_of(h).next_lease_id, 2);
+
+	/* the market goes on without it */
+	txs[0] = th_bid(h, A(2), 3, UNIT);
+	txs[1] = th_accept(h, A(3), 3, A(2));
+	th_ok(h, txs, 2);                                       /* block 12 */
+	assert_memory_equal(th_lease_of(h, 2).provider, A(2), 32);
+
+	/* its lease keeps running and being paid through the jail */
+	th_at(h, 21);
+	l = th_lease_of(h, 1);
+	assert_int_equal(l.status, EMBER_LEASE_OPEN);
+	assert_int_equal(l.settled_height, 20);
+	assert_int_equal(l.paid_total, E(15));
+
+	/* the jail's last block still refuses */
+	th_at(h, 30);
+	th_probe(h, th_accept(h, A(0), 2, A(1)), EMBER_TOK_JAILED);
+	th_probe(h, th_bid(h, A(1), 2, UNIT), EMBER_TOK_JAILED);
+	th_empty(h);                                            /* block 30 */
+
+	/* epoch 3: out of jail, it bids and its old bid is accepted */
+	p = th_prov_of(h, A(1));
+	assert_int_equal(ember_prov_state(&p, tok_epoch_of(&h->g, 31)),
+	                 EMBER_PROV_STATE_ACTIVE);
+	txs[0] = th_order(h, A(3), TH_CLASS_A, 1, UNIT, 10, E(20));
+	txs[1] = th_bid(h, A(1), 4, UNIT);
+	txs[2] = th_accept(h, A(0), 2, A(1));
+	th_ok(h, txs, 3);                                       /* block 31 */
+	l = th_lease_of(h, 3);
+	assert_int_equal(l.order_id, 2);
+	assert_memory_equal(l.provider, A(1), 32);
+	assert_true(th_bid_of(h, 4, A(1), NULL));
+
+	/* the lease from before the jail ran its full term */
+	th_at(h, 41);
+	l = th_lease_of(h, 1);
+	assert_int_equal(l.status, EMBER_LEASE_CLOSED);
+	assert_int_equal(l.close_reason, EMBER_CLOSE_COMPLETED);
+	assert_int_equal(l.close_height, 35);
+	assert_int_equal(l.paid_total, E(30));
+}
+
+/* Double-sign evidence jails at once, from its own block: the provider's
+ * bid placed just before cannot be accepted in the next block. */
+static void test_jail_evidence(void **state)
+{
+	struct th *h = mk(state, "sfa");
+	struct ember_tx txs[3];
+	struct ember_provider p;
+	char addr[EMBER_ADDR_BUFLEN], want[160];
+
+	th_open(h);
+	ember_addr_encode(V(1), addr);
+	txs[0] = th_transfer(h, A(0), V(1), E(1000));
+	txs[1] = th_register(h, V(1), TH_CLASS_A, 1);
+	txs[2] = th_stake(h, V(1), E(1000));
+	th_ok(h, txs, 3);                                       /* block 1 */
+	th_ok1(h, th_order(h, A(0), TH_CLASS_A, 1, UNIT, 10, E(20)));  /* 2 */
+	th_ok1(h, th_bid(h, V(1), 1, UNIT));                    /* block 3 */
+	th_ok1(h, th_evidence(h, A(2), V(1), &h->val[1], EMBER_VOTE_PREVOTE,
+	                      2, 0, 1, 2));                     /* block 4 */
+	p = th_prov_of(h, V(1));
+	assert_int_equal(p.jailed_until, 0 + 1 + h->g.params.jail_epochs);
+	assert_int_equal(ember_prov_state(&p, 0), EMBER_PROV_STATE_JAILED);
+
+	th_probe(h, th_accept(h, A(0), 1, V(1)), EMBER_TOK_JAILED);
+	th_probe(h, th_bid(h, V(1), 1, UNIT * 2), EMBER_TOK_JAILED);
+	th_empty(h);                                            /* block 5 */
+	snprintf(want, sizeof want, "provider '%s' is jailed until epoch 3 (now epoch 0)",
+	         addr);
+	why_has(h, 0, want);
+	why_has(h, 0, "its bid on order 1 cannot be accepted before epoch 3");
+	why_has(h, 1, want);
+	assert_int_equal(th_totals_of(h).open_leases, 0);
+	assert_int_equal(th_order_of(h, 1).status, EMBER_ORDER_OPEN);
+}
+
+/* ember_prov_state: jailed is derived from the record and the epoch,
+ * retired wins over jailed, and names and parse agree. */
+static void test_prov_state(void **state)
+{
+	static const struct { uint8_t v; const char *name; } names[] = {
+		{ EMBER_PROV_STATE_ACTIVE, "active" },
+		{ EMBER_PROV_STATE_RETIRED, "retired" },
+		{ EMBER_PROV_STATE_JAILED, "jailed" },
+	};
+	struct ember_provider p;
+
+	(void)state;
+	memset(&p, 0, sizeof(p));
+	p.status = EMBER_PROV_ACTIVE;
+	assert_int_equal(ember_prov_state(&p, 0), EMBER_PROV_STATE_ACTIVE);
+	p.jailed_until = 5;
+	assert_int_equal(ember_prov_state(&p, 0), EMBER_PROV_STATE_JAILED);
+	assert_int_equal(ember_prov_state(&p, 4), EMBER_PROV_STATE_JAILED);
+	assert_int_equal(ember_prov_state(&p, 5), EMBER_PROV_STATE_ACTIVE);
+	assert_int_equal(ember_prov_state(&p, UINT64_MAX), EMBER_PROV_STATE_ACTIVE);
+	p.jailed_until = UINT64_MAX;
+	assert_int_equal(ember_prov_state(&p, UINT64_MAX - 1), EMBER_PROV_STATE_JAILED);
+	p.status = EMBER_PROV_RETIRED;
+	assert_int_equal(ember_prov_state(&p, 0), EMBER_PROV_STATE_RETIRED);
+	p.jailed_until = 0;
+	assert_int_equal(ember_prov_state(&p, 0), EMBER_PROV_STATE_RETIRED);
+	p.status = 0;
+	assert_int_equal(ember_prov_state(&p, 0), 0);
+	p.status = 3;
+	assert_int_equal(ember_prov_state(&p, 0), 0);
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		assert_string_equal(ember_prov_state_name(names[i].v), names[i].name);
+		assert_int_equal(ember_prov_state_parse(names[i].name), names[i].v);
+	}
+	assert_null(ember_prov_state_name(0));
+	assert_null(ember_prov_state_name(4));
+	assert_int_equal(ember_prov_state_parse("Jailed"), 0);
+	assert_int_equal(ember_prov_state_parse(""), 0);
+	assert_int_equal(ember_prov_state_parse(NULL), 0);
+	/* the stored statuses keep their own names */
+	assert_null(ember_prov_status_name(EMBER_PROV_STATE_JAILED));
+	assert_int_equal(ember_prov_status_parse("jailed"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1610,6 +1799,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_slash_declared, teardown),
 		cmocka_unit_test_teardown(test_slash_cap, teardown),
 		cmocka_unit_test_teardown(test_slash_unbonding, teardown),
+		cmocka_unit_test_teardown(test_jail_market, teardown),
+		cmocka_unit_test_teardown(test_jail_evidence, teardown),
+		cmocka_unit_test(test_prov_state),
 		cmocka_unit_test_teardown(test_rewards_bme, teardown),
 		cmocka_unit_test_teardown(test_rewards_sfa, teardown),
 		cmocka_unit_test_teardown(test_rewards_hybrid, teardown),

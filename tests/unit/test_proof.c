@@ -5,7 +5,9 @@
  * proof.h's canonical order; every kind of tampering is refused with its
  * own code; and a prover that corrupts a fraction f of C is caught at the
  * rate the analysis predicts, (1 - f)^k passes per proof
- * (docs/proofs.md, "Security").
+ * (docs/proofs.md, "Security").  On a ledger (tokharness.h): the proof
+ * tx's checks run in the order docs/economics.md ("Proofs") gives, so a
+ * replay is refused as a replay whatever the height.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +24,7 @@
 
 #include "ember/gpukernel.h"
 #include "ember/proof.h"
+#include "tokharness.h"
 
 #define HEAD (EMBER_PROOF_NODE + 8)
 
@@ -712,6 +715,115 @@ static void test_cheater_k64(void **state)
 	assert_true(passes <= c);
 }
 
+/* --- the proof tx on a ledger --------------------------------------------- */
+
+#define LEB 8                   /* epoch_blocks */
+#define LDL 4                   /* challenge_deadline_blocks */
+#define LK 16                   /* proof_openings */
+#define LBITS 2                 /* proof_pow_bits */
+
+struct lfx {
+	struct th *h;
+	uint8_t *body[4];
+	size_t nbody;
+};
+
+static int lfx_teardown(void **state)
+{
+	struct lfx *f = *state;
+
+	if (!f)
+		return 0;
+	th_free(f->h);
+	for (size_t i = 0; i < f->nbody; i++)
+		free(f->body[i]);
+	free(f);
+	return 0;
+}
+
+/* A proof tx from prov for epoch e on f's ledger, in the epoch's first
+ * block or later (H is then the parent of that block, or recorded). */
+static struct ember_tx lproof(struct lfx *f, const uint8_t prov[32], uint64_t e)
+{
+	struct ember_challenge c;
+	struct ember_txn *t;
+	struct ember_tx tx;
+	uint8_t H[32];
+	size_t len = 0;
+
+	if (th_height(f->h) == e * LEB) {
+		tok_runner_root(f->h->r, H);    /* tokrun.h: the runner's H */
+	} else {
+		t = th_read(f->h);
+		assert_int_equal(tok_epoch_hash(t, e, H), 0);
+		ember_txn_abort(t);
+	}
+	ember_challenge_derive(&c, H, prov, e, f->h->g.classes[0].challenge_n);
+	assert_true(f->nbody < sizeof(f->body) / sizeof(f->body[0]));
+	assert_int_equal(ember_prove(EMBER_BACKEND_CPU, &c, LK, LBITS, 1, 0, 0,
+	                             &f->body[f->nbody], &len, NULL), 0);
+	tx = th_tx(f->h, EMBER_TX_PROOF, prov);
+	tx.u.proof.epoch = e;
+	tx.u.proof.body = f->body[f->nbody++];
+	tx.u.proof.body_len = (uint32_t)len;
+	return tx;
+}
+
+/*
+ * A proof that passed, sent again (as a resent tx is: the same body, the
+ * sender's next nonce), is a replay in every block after: within the
+ * deadline, past it, and in the next epoch.  Checking the deadline or the
+ * epoch first would call it late or stale depending on when it arrived.
+ * A fresh proof past the deadline is still late.
+ */
+static void test_replay_after_deadline(void **state)
+{
+	struct lfx *f = calloc(1, sizeof(*f));
+	struct ember_params *pp;
+	struct ember_tx pass, late;
+	struct th *h;
+
+	assert_non_null(f);
+	*state = f;
+	h = f->h = th_new("bme", 2);
+	pp = &h->g.params;
+	pp->epoch_blocks = LEB;
+	pp->challenges_enabled = 1;
+	pp->challenge_deadline_blocks = LDL;
+	pp->proof_openings = LK;
+	pp->proof_pow_bits = LBITS;
+	th_open(h);
+	th_ok1(h, th_register(h, h->acc[0].pub, TH_CLASS_A, 1));        /* 1 */
+	th_ok1(h, th_register(h, h->acc[1].pub, TH_CLASS_A, 1));        /* 2 */
+	th_at(h, LEB + 1);
+
+	/* epoch 1: provider 0 passes in the epoch's first block */
+	pass = lproof(f, h->acc[0].pub, 1);
+	th_ok1(h, pass);                                        /* block 9 */
+	th_probe(h, pass, EMBER_PROOF_DUP);
+	th_empty(h);                                            /* block 10 */
+	assert_non_null(strstr(h->probe[0].why,
+	                       "already answered epoch 1's challenge: pass at height 9"));
+
+	/* past the deadline (block 12): still a replay, not late */
+	late = lproof(f, h->acc[1].pub, 1);
+	th_at(h, LEB + LDL + 1);
+	th_probe(h, pass, EMBER_PROOF_DUP);
+	th_probe(h, late, EMBER_PROOF_LATE);
+	th_empty(h);                                            /* block 13 */
+	assert_non_null(strstr(h->probe[0].why,
+	                       "already answered epoch 1's challenge: pass at height 9"));
+	assert_non_null(strstr(h->probe[1].why, "past its deadline, height 12"));
+
+	/* epoch 2: still a replay, not a proof for the wrong epoch */
+	th_at(h, 2 * LEB + 1);
+	th_probe(h, pass, EMBER_PROOF_DUP);
+	th_probe(h, late, EMBER_PROOF_EPOCH);
+	th_empty(h);                                            /* block 17 */
+	assert_non_null(strstr(h->probe[0].why,
+	                       "already answered epoch 1's challenge: pass at height 9"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -728,6 +840,7 @@ int main(void)
 		cmocka_unit_test(test_misuse),
 		cmocka_unit_test(test_cheater_rate),
 		cmocka_unit_test(test_cheater_k64),
+		cmocka_unit_test_teardown(test_replay_after_deadline, lfx_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,6 +1,6 @@
 /*
  * tokharness.h - shared helpers for the tokenomics tests (test_market.c,
- * test_tokrand.c).
+ * test_tokrand.c, test_challenge.c, test_proof.c).
  *
  *   - A genesis built by hand: deterministic keys, allocations, TH_NVAL
  *     validators, two GPU classes and small parameters the tests can change
@@ -851,6 +851,26 @@ static inline void th_at(struct th *h, uint64_t next)
 	assert_true(th_height(h) < next);
 	while (th_height(h) + 1 < next)
 		th_empty(h);
+}
+
+/*
+ * Jail prov as an undeclared challenge fault does (docs/economics.md,
+ * "Jail"): FAIL is recorded for the epoch of the next block, in that
+ * block, and empty blocks run through the epoch's boundary, which slashes
+ * and jails.  prov must not have declared maintenance for that epoch.
+ * Returns: the epoch the jail ends, jailed_until (epoch + 1 + jail_epochs
+ * unless an earlier jail ends later).
+ */
+static inline uint64_t th_jail(struct th *h, const uint8_t prov[32])
+{
+	uint64_t e = tok_epoch_of(&h->g, th_height(h) + 1);
+	uint64_t boundary = (e + 1) * h->g.params.epoch_blocks;
+
+	th_chal(h, prov, e, EMBER_CHAL_FAIL);
+	th_empty(h);
+	if (th_height(h) < boundary)
+		th_at(h, boundary + 1);
+	return th_prov_of(h, prov).jailed_until;
 }
 
 /* --- txs --------------------------------------------------------------------- */
