@@ -243,6 +243,11 @@ int cons_new(struct cons **out, const struct cons_cfg *cfg, char *err,
 		goto fail;
 	rc = ember_chain_get_genesis(t, gh);
 	ember_txn_abort(t);
+	/* An empty ledger under a key that signed past block 1: refused
+	 * before anything is written (the guard check below says why). */
+	if (rc == EMBER_ENOTFOUND && cfg->guard &&
+	    cons_guard_last(cfg->guard, &rec) && rec.height > 1)
+		goto behind;
 	if (rc == EMBER_ENOTFOUND) {
 		if ((rc = init_genesis(c))) {
 			ember_errf(err, errlen, "cannot write the genesis state: %s",
@@ -266,6 +271,7 @@ int cons_new(struct cons **out, const struct cons_cfg *cfg, char *err,
 		goto fail;
 	if (cfg->guard && cons_guard_last(cfg->guard, &rec) &&
 	    rec.height > c->tip.height + 1) {
+behind:
 		ember_errf(err, errlen, "the ledger ends at block %llu but this validator "
 		    "already signed block %llu: committed blocks were lost, and signing "
 		    "again could sign a different block at a signed height; restore the "

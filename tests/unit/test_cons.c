@@ -576,6 +576,30 @@ static void test_guard_recommits_signed_block(void **state)
 	cfg.guard = g;
 	assert_int_equal(cons_new(&c2, &cfg, why, sizeof(why)), EMBER_STORE_GUARD);
 	assert_non_null(strstr(why, "already signed block 5"));
+	/* The same on an empty ledger (deleted under the key), and nothing is
+	 * written to it: no genesis, no block 0. */
+	{
+		struct node e;
+		struct ember_txn *t;
+		uint8_t gh[32];
+		guard_next = NULL;
+		node_open(&e, 0, 0);      /* only for its dir: close and reopen */
+		cons_free(e.cons);
+		e.cons = NULL;
+		ember_store_close(e.store);
+		{
+			char rm[160];
+			snprintf(rm, sizeof(rm), "rm -rf %s/*", e.dir);
+			assert_int_equal(system(rm), 0);
+		}
+		assert_int_equal(ember_store_open(&e.store, e.dir, 0), 0);
+		cfg.store = e.store;
+		assert_int_equal(cons_new(&c2, &cfg, why, sizeof(why)), EMBER_STORE_GUARD);
+		assert_int_equal(ember_store_read(e.store, &t), 0);
+		assert_int_equal(ember_chain_get_genesis(t, gh), EMBER_ENOTFOUND);
+		ember_txn_abort(t);
+		node_close(&e);
+	}
 	free(blk);
 	free(cert);
 	node_close(&a);
