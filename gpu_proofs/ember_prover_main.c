@@ -371,6 +371,16 @@ static int pv_load_key(struct pv *p)
 		return pv_fail(1, "malformed keystore '%s': not an ember key file or an "
 		               "unsupported version", p->key_path);
 	}
+	{
+		/* Warn as ssh does (and as ember-cli does), then go on: the
+		 * passphrase still guards the key. */
+		unsigned mode = 0;
+		if (ember_keystore_check_mode(p->key_path, &mode) == EMBER_KS_MODE)
+			fprintf(stderr, "ember-prover: warning: permissions %04o for '%s' "
+			        "are too open: a keystore should not be accessible by "
+			        "group or others; run 'chmod 600 %s'\n", mode,
+			        p->key_path, p->key_path);
+	}
 	sodium_mlock(pass, sizeof pass);
 	if ((st = pv_get_pass(p->passfile, pass, &plen))) {
 		sodium_munlock(pass, sizeof pass);

@@ -271,9 +271,12 @@ static void m_getchallenge(struct rpc_call *call, json_t *params, void *ctx)
 		"epoch", (json_int_t)r.epoch,
 		"provider", rpc_json_addr(pub),
 		"registered", c.registered,
+		/* active, jailed or retired as of the epoch asked about
+		 * (market.h, ember_prov_state), as getprovider shows it */
 		"provider_status", c.registered ?
-			json_string(ember_prov_status_name(c.p.status) ?
-			            ember_prov_status_name(c.p.status) : "unknown") :
+			json_string(ember_prov_state_name(ember_prov_state(&c.p, r.epoch)) ?
+			            ember_prov_state_name(ember_prov_state(&c.p, r.epoch)) :
+			            "unknown") :
 			json_null(),
 		"registered_height", c.registered ? pf_int(c.p.registered_height) :
 		                                    json_null(),
