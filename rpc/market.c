@@ -1101,7 +1101,7 @@ struct mk_stats {
 	struct mk_class_stat *cs;       /* one per genesis class */
 	struct mk_ask *asks;
 	size_t nasks, capasks;
-	uint64_t retired, open_leases;
+	uint64_t retired, jailed, open_leases;
 };
 
 static size_t class_pos(const struct ember_genesis *g, uint16_t id)
@@ -1130,6 +1130,12 @@ static int stats_prov_cb(void *ctx, const void *key, size_t klen, const void *va
 		return 0;
 	S->cs[c].providers++;
 	S->cs[c].gpus += p.gpus;
+	/* A jailed provider's GPUs still count (its open leases run on), but
+	 * its price is not on offer until the jail ends. */
+	if (ember_prov_state(&p, S->r->tx_epoch) == EMBER_PROV_STATE_JAILED) {
+		S->jailed++;
+		return 0;
+	}
 	if (S->nasks == S->capasks) {
 		size_t cap = S->capasks ? 2 * S->capasks : 64;
 		void *np = realloc(S->asks, cap * sizeof *S->asks);
@@ -1241,7 +1247,7 @@ static void m_getnetworkstats(struct rpc_call *call, json_t *params, void *ctx)
 		gpus += st->gpus;
 		leased += st->leased;
 	}
-	o = json_pack("{s:I, s:I, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:o, s:I, s:I}}",
+	o = json_pack("{s:I, s:I, s:s, s:o, s:{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:I}}",
 		"height", (json_int_t)r.tip.height,
 		"epoch", (json_int_t)r.epoch,
 		"price_unit", mk_price_unit(r.model),
@@ -1249,6 +1255,7 @@ static void m_getnetworkstats(struct rpc_call *call, json_t *params, void *ctx)
 		"totals",
 		"providers", (json_int_t)providers,
 		"providers_retired", (json_int_t)S.retired,
+		"providers_jailed", (json_int_t)S.jailed,
 		"gpus", (json_int_t)gpus,
 		"gpus_leased", (json_int_t)leased,
 		"utilization_pct", mk_percent(leased, gpus),

@@ -197,6 +197,9 @@ provs() {
 }
 # dev1 may be jailed too by now (it proves once only), so only dev2's
 # place and every listed status are checked.
+# The market's figures count it among the jailed (its price is off offer).
+rpc '{"jsonrpc":"2.0","id":1,"method":"getnetworkstats"}' | check ".result.totals.providers_jailed >= 1" ||
+	fail "getnetworkstats does not count dev2 as jailed"
 provs '{"status": "jailed"}' | check "any(.providers[]; .address == \"$A2\") and
 	all(.providers[]; .status == \"jailed\" and .jailed)" ||
 	fail "listproviders jailed: $(provs '{"status": "jailed"}')"
