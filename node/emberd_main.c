@@ -6,9 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include "ember/node.h"
+
+/* File descriptors kept for the node's own files beside RPC connections. */
+#define FD_RESERVE 64
 
 static void usage(FILE *f)
 {
@@ -20,6 +24,12 @@ static void usage(FILE *f)
 "  --rpc-listen HOST:PORT JSON-RPC address (default 127.0.0.1:8645)\n"
 "  --rpc-tls-cert FILE    serve RPC over HTTPS with this PEM certificate\n"
 "  --rpc-tls-key FILE     ... and this PEM private key\n"
+"  --rpc-max-conns N      open RPC connections at most (default 512, or a\n"
+"                         quarter of the open file limit when less); at the\n"
+"                         cap the one waiting longest for a request is closed\n"
+"  --rpc-request-timeout S seconds a client has to send a whole request,\n"
+"                         counted from connecting or the previous reply\n"
+"                         (default 5)\n"
 "  --block-time-ms N      block interval (default: the genesis value)\n"
 "  --verify-threads N     signature workers (default: online CPUs)\n"
 "  --max-block-txs N      cap on txs per block (default 50000)\n"
@@ -28,7 +38,38 @@ static void usage(FILE *f)
 "  --help                 this text\n"
 "\n"
 "The validator key is read from DIR/validator_key.json with the passphrase\n"
-"in EMBER_VALIDATOR_PASSPHRASE (empty when unset).\n");
+"in EMBER_VALIDATOR_PASSPHRASE (empty when unset).  The open file limit's\n"
+"soft value is raised to the hard one at start.\n");
+}
+
+/*
+ * Raise the open file limit's soft value to the hard one, as bitcoind
+ * does: the default 1024 is what a burst of RPC clients exhausts.
+ * Returns: the soft limit now in force (RLIM_INFINITY: none).
+ */
+static rlim_t raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return RLIM_INFINITY;
+	if (rl.rlim_cur != rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+		struct rlimit nl = rl;
+
+		/* Linux refuses an infinite file limit; 2^20 is its default
+		 * ceiling (fs.nr_open). */
+		if (want == RLIM_INFINITY)
+			want = (rlim_t)1 << 20;
+		nl.rlim_cur = want;
+		if (want > rl.rlim_cur && setrlimit(RLIMIT_NOFILE, &nl) == 0)
+			rl.rlim_cur = want;
+		else if (want > rl.rlim_cur)
+			fprintf(stderr, "emberd: cannot raise the open file limit from "
+			        "%llu to %llu: %s\n", (unsigned long long)rl.rlim_cur,
+			        (unsigned long long)want, strerror(errno));
+	}
+	return rl.rlim_cur;
 }
 
 static int parse_num(const char *opt, const char *s, unsigned long long max,
@@ -52,6 +93,8 @@ int main(int argc, char **argv)
 		{ "rpc-listen", required_argument, NULL, 'r' },
 		{ "rpc-tls-cert", required_argument, NULL, 'C' },
 		{ "rpc-tls-key", required_argument, NULL, 'K' },
+		{ "rpc-max-conns", required_argument, NULL, 'M' },
+		{ "rpc-request-timeout", required_argument, NULL, 'T' },
 		{ "block-time-ms", required_argument, NULL, 'b' },
 		{ "verify-threads", required_argument, NULL, 'v' },
 		{ "max-block-txs", required_argument, NULL, 'm' },
@@ -62,6 +105,7 @@ int main(int argc, char **argv)
 	};
 	struct ember_node_cfg cfg;
 	unsigned long long v, dev_accounts = 4;
+	rlim_t nofile;
 	int dev = 0, c, rc;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -74,6 +118,16 @@ int main(int argc, char **argv)
 		case 'r': cfg.rpc_listen = optarg; break;
 		case 'C': cfg.tls_cert = optarg; break;
 		case 'K': cfg.tls_key = optarg; break;
+		case 'M':
+			if (parse_num("--rpc-max-conns", optarg, 1000000, &v) || v == 0)
+				return 2;
+			cfg.rpc_max_conns = (size_t)v;
+			break;
+		case 'T':
+			if (parse_num("--rpc-request-timeout", optarg, 3600, &v) || v == 0)
+				return 2;
+			cfg.rpc_request_timeout_ms = (unsigned)v * 1000;
+			break;
 		case 'q': cfg.quiet = 1; break;
 		case 'b':
 			if (parse_num("--block-time-ms", optarg, 600000, &v) || v < 10)
@@ -106,6 +160,15 @@ int main(int argc, char **argv)
 	}
 	if (!!cfg.tls_cert != !!cfg.tls_key) {
 		fprintf(stderr, "emberd: --rpc-tls-cert and --rpc-tls-key go together\n");
+		return 2;
+	}
+	nofile = raise_nofile();
+	if (cfg.rpc_max_conns && nofile != RLIM_INFINITY &&
+	    cfg.rpc_max_conns > (nofile > FD_RESERVE ? nofile - FD_RESERVE : 0)) {
+		fprintf(stderr, "emberd: --rpc-max-conns %zu leaves too few of the %llu "
+		        "open files allowed for the node itself; lower it, or raise "
+		        "the limit with 'ulimit -n'\n", cfg.rpc_max_conns,
+		        (unsigned long long)nofile);
 		return 2;
 	}
 	if (mkdir(cfg.datadir, 0700) != 0 && errno != EEXIST) {

@@ -8,17 +8,21 @@
  * from whatever event an asynchronous handler waits on.  Response slots
  * stay in batch order whatever order the answers arrive in.
  *
+ * Each answer is serialized as it arrives and kept as text: the reply is
+ * those texts joined, its size is known before it is built (max_reply),
+ * and a batch holds no tree of its answers.
+ *
  * Lifetime of the evhttp_request.  libevent 2.1 stops reading a connection
  * once a request body is complete and starts again only after the reply, so
  * a client that leaves while a call is pending is noticed when the reply is
  * written, and libevent then frees connection and request itself.  The only
  * way a pending evhttp_request is freed behind our back is its connection
  * being freed (evhttp_free in rpc_server_free, or a libevent that watches
- * for EOF); the connection's close callback, set only while a request is
- * pending, clears rq->http so later answers are dropped and the rpc_req is
- * freed with the last one.  Writing to a vanished client can raise SIGPIPE:
- * the process must ignore it.  A handler must not free the server it runs
- * under (defer that to the loop).
+ * for EOF); the connection layer (rpc_conn.c) reports that while a request
+ * is pending, which clears rq->http so later answers are dropped and the
+ * rpc_req is freed with the last one.  Writing to a vanished client can
+ * raise SIGPIPE: the process must ignore it.  A handler must not free the
+ * server it runs under (defer that to the loop).
  *
  * Counters: requests are JSON-RPC POSTs (GET routes are not counted), calls
  * the call objects in them, errors every error answer including the
@@ -28,6 +32,7 @@
  * through clean(), so the wire only ever carries printable ASCII from us.
  */
 #include "ember/rpc.h"
+#include "rpc_conn_internal.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -36,24 +41,30 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <time.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
 
-#define RPC_TIMEOUT_S 30               /* slow clients lose the connection */
+#define RPC_TIMEOUT_S 30               /* a reply not read in this long is dropped */
 #define RPC_MAX_HEADERS (16u * 1024)
 #define RPC_NAME_SHOWN 64              /* longest client name echoed back */
 #define RPC_NAME_BUF (RPC_NAME_SHOWN + 4)
 #define RPC_MSG_MAX 512                /* longest error message */
+#define RPC_TRIM_AFTER (1u << 20)      /* body or reply size that frees memory back */
+#define TOO_LARGE_FMT "response too large: the replies to this request " \
+	"pass %zu bytes; send fewer calls per batch"
 
 struct rpc_route {
 	struct rpc_route *next;
@@ -65,17 +76,25 @@ struct rpc_route {
 struct rpc_call {
 	struct rpc_req *rq;
 	json_t *id;        /* owned; json null until a valid id is seen */
-	json_t *resp;      /* owned response object once answered */
+	char *text;        /* owned serialized response once answered; NULL
+	                    * for a notification or when memory ran out */
+	size_t len;
 	int notify;        /* valid call without "id": answer is dropped */
 	int answered;
+	int refused;       /* not run: the reply was full already */
 };
 
 struct rpc_req {
 	struct rpc_server *srv;        /* NULL once the server is freed */
 	struct evhttp_request *http;   /* NULL once the connection is gone */
+	struct rpc_conn *conn;         /* NULL once gone, or untracked */
+	int closecb;                   /* untracked: our close callback is set */
 	struct rpc_req *prev, *next;   /* in srv->pending */
 	size_t ncalls;
 	size_t pending;                /* unanswered calls, +1 while dispatching */
+	size_t max_reply;
+	size_t reply_bytes;            /* of the answers kept, <= max_reply */
+	int too_large;                 /* an answer passed max_reply */
 	int batch;
 	int auth;                      /* -1: not checked yet, else 0/1 */
 	struct rpc_call calls[];
@@ -91,11 +110,12 @@ struct rpc_server {
 	void *ctx;
 	int has_token;
 	unsigned char token_hash[SHA256_DIGEST_LENGTH];
-	size_t max_body, max_batch;
+	size_t max_body, max_batch, max_reply;
 	uint16_t port;
 	struct rpc_stats stats;
 	struct rpc_route *routes;
 	struct rpc_req *pending;       /* requests with unanswered calls */
+	struct rpc_conns *conns;
 };
 
 /*
@@ -195,45 +215,125 @@ static void req_unlink(struct rpc_req *rq)
 		rq->next->prev = rq->prev;
 }
 
+static void text_free(const void *data, size_t len, void *extra)
+{
+	(void)len;
+	(void)extra;
+	free((void *)data);
+}
+
+/*
+ * The reply body into buf: the answers' texts in call order, in an array
+ * for a batch; the texts move into buf.  Returns: the number of answers,
+ * or -1 when one is missing (memory ran out while answering).
+ */
+static long reply_build(struct rpc_req *rq, struct evbuffer *buf)
+{
+	long n = 0;
+	size_t i;
+
+	if (rq->batch && evbuffer_add(buf, "[", 1) != 0)
+		return -1;
+	for (i = 0; i < rq->ncalls; i++) {
+		struct rpc_call *c = &rq->calls[i];
+
+		if (c->notify)
+			continue;
+		if (!c->text || (n > 0 && evbuffer_add(buf, ",", 1) != 0) ||
+		    evbuffer_add_reference(buf, c->text, c->len, text_free,
+		                           NULL) != 0)
+			return -1;
+		c->text = NULL;
+		n++;
+	}
+	if (rq->batch && evbuffer_add(buf, "]", 1) != 0)
+		return -1;
+	return n;
+}
+
 /* Every call has answered: reply (if the client is still there), free rq. */
 static void req_finish(struct rpc_req *rq)
 {
 	struct evhttp_request *req = rq->http;
-	json_t *out = NULL;
 	size_t i;
-	int empty;
 
+	rpc_conn_watch(rq->conn, NULL, NULL);
+	if (req && rq->closecb) {
+		struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
+		if (evcon)
+			evhttp_connection_set_closecb(evcon, NULL, NULL);
+	}
 	if (req) {
-		struct evhttp_connection *conn = evhttp_request_get_connection(req);
+		struct evbuffer *buf = evbuffer_new();
+		long n = buf ? reply_build(rq, buf) : -1;
 
-		if (conn)
-			evhttp_connection_set_closecb(conn, NULL, NULL);
-		if (rq->batch) {
-			out = json_array();
-			for (i = 0; out && i < rq->ncalls; i++)
-				if (rq->calls[i].resp)
-					json_array_append(out, rq->calls[i].resp);
-			empty = out && json_array_size(out) == 0;
-		} else {
-			out = json_incref(rq->calls[0].resp);
-			empty = rq->calls[0].notify;
-		}
-		/* Only notifications: HTTP 204 and no body.  A missing
-		 * response means memory ran out while answering. */
-		if (empty)
-			evhttp_send_reply(req, HTTP_NOCONTENT, "No Content", NULL);
-		else if (!out)
+		/* Only notifications: HTTP 204 and no body. */
+		if (n < 0) {
 			evhttp_send_error(req, HTTP_INTERNAL, NULL);
-		else
-			send_json(req, out);
-		json_decref(out);
+		} else if (n == 0) {
+			evhttp_send_reply(req, HTTP_NOCONTENT, "No Content", NULL);
+		} else {
+			evhttp_add_header(evhttp_request_get_output_headers(req),
+			                  "Content-Type", "application/json");
+			evhttp_send_reply(req, HTTP_OK, "OK", buf);
+		}
+		evbuffer_free(buf);
+		if (rq->reply_bytes >= RPC_TRIM_AFTER)
+			rpc_conn_trim_after(rq->conn);
 	}
 	req_unlink(rq);
 	for (i = 0; i < rq->ncalls; i++) {
 		json_decref(rq->calls[i].id);
-		json_decref(rq->calls[i].resp);
+		free(rq->calls[i].text);
 	}
 	free(rq);
+}
+
+static json_t *error_obj_f(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static json_t *error_obj_f(int code, const char *fmt, ...)
+{
+	va_list ap;
+	json_t *err;
+
+	va_start(ap, fmt);
+	err = error_obj(code, NULL, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+/*
+ * Keep c's answer as text.  One that would take the reply past max_reply
+ * gives way to RPC_ERR_TOO_LARGE, and the calls not yet run will not run
+ * but get that error too; those errors are not counted (they are short,
+ * and they must get through).
+ * Returns: 1 when the answer was replaced by that error.
+ */
+static int call_keep(struct rpc_call *c, json_t *resp)
+{
+	struct rpc_req *rq = c->rq;
+	int replaced = 0;
+
+	c->text = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+	json_decref(resp);
+	if (!c->text)
+		return 0;
+	c->len = strlen(c->text);
+	if (c->refused)
+		return 0;
+	if (c->len > rq->max_reply - rq->reply_bytes) {
+		free(c->text);
+		rq->too_large = replaced = 1;
+		resp = response_new(c->id, "error", error_obj_f(RPC_ERR_TOO_LARGE,
+		                    TOO_LARGE_FMT, rq->max_reply));
+		c->text = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+		c->len = c->text ? strlen(c->text) : 0;
+		json_decref(resp);
+	} else {
+		rq->reply_bytes += c->len;
+	}
+	return replaced;
 }
 
 /* resp: stolen (NULL when the answer is dropped or memory ran out). */
@@ -242,12 +342,12 @@ static void call_done(struct rpc_call *c, json_t *resp, int is_error)
 	struct rpc_req *rq = c->rq;
 
 	c->answered = 1;
-	if (is_error && rq->srv)
-		rq->srv->stats.errors++;
 	if (c->notify)
 		json_decref(resp);
-	else
-		c->resp = resp;
+	else if (call_keep(c, resp))
+		is_error = 1;
+	if (is_error && rq->srv)
+		rq->srv->stats.errors++;
 	if (--rq->pending == 0)
 		req_finish(rq);
 }
@@ -515,69 +615,172 @@ static void call_run(struct rpc_call *c, json_t *obj)
 		return;
 	}
 	got = json_array_size(args);
-	if (got < (size_t)m->min_params || got > (size_t)m->max_params)
+	if (got < (size_t)m->min_params || got > (size_t)m->max_params) {
 		arity_error(c, m, got);
-	else
+	} else if (c->rq->too_large) {
+		/* Earlier answers filled the reply: this call does not run. */
+		c->refused = 1;
+		rpc_error(c, RPC_ERR_TOO_LARGE, TOO_LARGE_FMT, c->rq->max_reply);
+	} else {
 		m->fn(c, args, s->ctx);
+	}
 	json_decref(args);
 }
 
 /* The client's connection is being freed with calls still pending. */
-static void on_conn_close(struct evhttp_connection *conn, void *arg)
+static void on_conn_gone(void *arg)
 {
 	struct rpc_req *rq = arg;
 
-	evhttp_connection_set_closecb(conn, NULL, NULL);
+	rq->conn = NULL;
 	/* A request still attached is freed along with the connection.  One
 	 * libevent has detached first (its EOF path) stays ours: replying to
 	 * it later is what frees it, so keep it. */
-	if (rq->http && evhttp_request_get_connection(rq->http) == conn)
+	if (rq->http && evhttp_request_get_connection(rq->http))
 		rq->http = NULL;
 }
 
-static void rpc_serve(struct rpc_server *s, struct evhttp_request *req)
+/* The same for a connection the connection layer could not track (memory
+ * ran out when it opened). */
+static void on_untracked_close(struct evhttp_connection *evcon, void *arg)
+{
+	evhttp_connection_set_closecb(evcon, NULL, NULL);
+	on_conn_gone(arg);
+}
+
+/*
+ * The number of elements of the JSON array that p (n bytes) starts with,
+ * counted without parsing and only up to max + 1: strings (with their
+ * escapes) and nested values are skipped, commas at the top level
+ * counted.  0 when p does not start with '[' or the array is empty.
+ * Exact for valid JSON; for invalid JSON a guess that the parser's error
+ * then overrides.
+ */
+static size_t batch_count(const char *p, size_t n, size_t max)
+{
+	size_t i = 0, commas = 0, depth = 0;
+	int in_str = 0, seen = 0;
+
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
+	                 p[i] == '\r'))
+		i++;
+	if (i == n || p[i] != '[')
+		return 0;
+	for (i++; i < n; i++) {
+		char ch = p[i];
+
+		if (in_str) {
+			if (ch == '\\')
+				i++;
+			else if (ch == '"')
+				in_str = 0;
+			continue;
+		}
+		switch (ch) {
+		case ' ': case '\t': case '\n': case '\r':
+			continue;
+		case '"':
+			in_str = 1;
+			break;
+		case '[': case '{':
+			depth++;
+			break;
+		case ']': case '}':
+			if (depth == 0)
+				return seen ? commas + 1 : 0;
+			depth--;
+			break;
+		case ',':
+			if (depth == 0 && ++commas >= max)
+				return max + 1;
+			break;
+		}
+		seen = 1;
+	}
+	return seen ? commas + 1 : 0;
+}
+
+/*
+ * Parse the body of req.  Returns: 0 with *root (owned), *n calls and
+ * *batch set, or -1 after answering the request with an error.
+ */
+static int req_parse(struct rpc_server *s, struct evhttp_request *req,
+                     json_t **root, size_t *n, int *batch)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
-	size_t len = evbuffer_get_length(in), n = 1, i;
+	size_t len = evbuffer_get_length(in);
+	const char *body;
 	json_error_t jerr;
-	json_t *root;
-	struct rpc_req *rq;
-	int batch = 0;
 
-	s->stats.requests++;
+	*root = NULL;
+	*n = 1;
+	*batch = 0;
 	if (len == 0) {
 		send_request_error(s, req, RPC_PARSE_ERROR,
 		                   "parse error: empty request body");
-		return;
+		return -1;
 	}
-	root = json_loadb((const char *)evbuffer_pullup(in, -1), len,
-	                  JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
-	if (!root) {
+	if (!(body = (const char *)evbuffer_pullup(in, -1))) {
+		evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
+		return -1;
+	}
+	/* Refuse an oversize batch before parsing it: a body of "{}," costs
+	 * the parser about 200 bytes of memory per 3 bytes of input. */
+	if (batch_count(body, len, s->max_batch) > s->max_batch) {
+		send_request_error(s, req, RPC_INVALID_REQUEST,
+		                   "batch exceeds the limit of %zu calls",
+		                   s->max_batch);
+		return -1;
+	}
+	*root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	                   &jerr);
+	if (!*root) {
 		send_request_error(s, req, RPC_PARSE_ERROR,
 		                   "parse error at line %d column %d: %s",
 		                   jerr.line, jerr.column, jerr.text);
-		return;
+		return -1;
 	}
-	if (json_is_array(root)) {
-		batch = 1;
-		n = json_array_size(root);
-		if (n == 0 || n > s->max_batch) {
-			if (n == 0)
-				send_request_error(s, req, RPC_INVALID_REQUEST,
-				                   "empty batch");
-			else
-				send_request_error(s, req, RPC_INVALID_REQUEST,
-				                   "batch of %zu calls exceeds limit %zu",
-				                   n, s->max_batch);
-			json_decref(root);
-			return;
-		}
-	} else if (!json_is_object(root)) {
+	if (json_is_array(*root)) {
+		*batch = 1;
+		*n = json_array_size(*root);
+		if (*n == 0)
+			send_request_error(s, req, RPC_INVALID_REQUEST,
+			                   "empty batch");
+		else if (*n > s->max_batch)   /* batch_count let it by */
+			send_request_error(s, req, RPC_INVALID_REQUEST,
+			                   "batch exceeds the limit of %zu calls",
+			                   s->max_batch);
+		else
+			return 0;
+	} else if (json_is_object(*root)) {
+		return 0;
+	} else {
 		send_request_error(s, req, RPC_INVALID_REQUEST,
 		                   "request must be a JSON object or array");
-		json_decref(root);
-		return;
 	}
+	json_decref(*root);
+	*root = NULL;
+	return -1;
+}
+
+static void rpc_serve(struct rpc_server *s, struct evhttp_request *req,
+                      struct rpc_conn *conn)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in), n, i;
+	json_t *root;
+	struct rpc_req *rq;
+	int batch, rc;
+
+	s->stats.requests++;
+	rc = req_parse(s, req, &root, &n, &batch);
+	/* The body is not needed past here; evhttp would keep it until the
+	 * reply is written. */
+	evbuffer_drain(in, len);
+	if (len >= RPC_TRIM_AFTER)
+		rpc_conn_trim_after(conn);
+	if (rc != 0)
+		return;
 	if (!(rq = calloc(1, sizeof *rq + n * sizeof rq->calls[0]))) {
 		json_decref(root);
 		evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
@@ -585,9 +788,11 @@ static void rpc_serve(struct rpc_server *s, struct evhttp_request *req)
 	}
 	rq->srv = s;
 	rq->http = req;
+	rq->conn = conn;
 	rq->ncalls = n;
 	rq->batch = batch;
 	rq->auth = -1;
+	rq->max_reply = s->max_reply;
 	rq->pending = n + 1;   /* no reply before the whole batch is dispatched */
 	rq->next = s->pending;
 	if (s->pending)
@@ -604,8 +809,13 @@ static void rpc_serve(struct rpc_server *s, struct evhttp_request *req)
 		req_finish(rq);
 		return;
 	}
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	                              on_conn_close, rq);
+	if (conn) {
+		rpc_conn_watch(conn, on_conn_gone, rq);
+	} else {
+		rq->closecb = 1;
+		evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+		                              on_untracked_close, rq);
+	}
 }
 
 static void route_serve(struct rpc_route *r, struct evhttp_request *req)
@@ -663,6 +873,33 @@ static struct rpc_route *route_find(const struct rpc_server *s, const char *path
 	return NULL;
 }
 
+/*
+ * Returns: 1 when where req's body ends is in doubt (RFC 9112 6.1, 6.3):
+ * two Content-Length headers, or Transfer-Encoding along with
+ * Content-Length, repeated, or other than a lone "chunked".  evhttp 2.1
+ * reads the first Content-Length and "chunked" only; a proxy in front of
+ * us may read another, and what one takes for the next request the other
+ * takes for this body.
+ */
+static int framing_ambiguous(struct evhttp_request *req)
+{
+	const struct evkeyvalq *h = evhttp_request_get_input_headers(req);
+	const struct evkeyval *kv;
+	const char *te = NULL;
+	int ncl = 0, nte = 0;
+
+	for (kv = h->tqh_first; kv; kv = kv->next.tqe_next) {
+		if (strcasecmp(kv->key, "Content-Length") == 0) {
+			ncl++;
+		} else if (strcasecmp(kv->key, "Transfer-Encoding") == 0) {
+			nte++;
+			te = kv->value;
+		}
+	}
+	return ncl > 1 ||
+	       (nte && (ncl || nte > 1 || strcasecmp(te, "chunked") != 0));
+}
+
 /* Everything arrives here: POST / is JSON-RPC, GET/HEAD go to routes. */
 static void on_http(struct evhttp_request *req, void *arg)
 {
@@ -670,9 +907,17 @@ static void on_http(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	struct rpc_conn *conn = rpc_conns_busy(s->conns, req);
 	struct rpc_route *r;
 	int root;
 
+	if (framing_ambiguous(req)) {
+		/* Whatever follows on the connection cannot be trusted. */
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		                  "Connection", "close");
+		send_status(req, HTTP_BADREQUEST, "Bad Request", NULL);
+		return;
+	}
 	if (!path) {
 		send_status(req, HTTP_NOTFOUND, "Not Found", NULL);
 		return;
@@ -682,7 +927,7 @@ static void on_http(struct evhttp_request *req, void *arg)
 	root = strcmp(path, "/") == 0;
 	r = route_find(s, path);
 	if (root && cmd == EVHTTP_REQ_POST) {
-		rpc_serve(s, req);
+		rpc_serve(s, req, conn);
 	} else if (r && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)) {
 		route_serve(r, req);
 	} else if (r || root) {
@@ -693,14 +938,12 @@ static void on_http(struct evhttp_request *req, void *arg)
 	}
 }
 
-static struct bufferevent *tls_bevcb(struct event_base *base, void *arg)
+static struct bufferevent *tls_bev_new(struct rpc_server *s,
+                                       struct event_base *base)
 {
-	struct rpc_server *s = arg;
 	struct bufferevent *bev;
 	SSL *ssl = SSL_new(s->ssl);
 
-	/* On NULL evhttp falls back to a plain bufferevent, which a TLS
-	 * client cannot talk to: the connection just fails. */
 	if (!ssl)
 		return NULL;
 	bev = bufferevent_openssl_socket_new(base, -1, ssl,
@@ -711,6 +954,47 @@ static struct bufferevent *tls_bevcb(struct event_base *base, void *arg)
 	else
 		SSL_free(ssl);
 	return bev;
+}
+
+/* Each accepted connection passes here first (evhttp_set_bevcb). */
+static struct bufferevent *on_new_conn(struct event_base *base, void *arg)
+{
+	struct rpc_server *s = arg;
+	struct bufferevent *bev;
+
+	/* On NULL evhttp falls back to a plain bufferevent of its own, which
+	 * goes untracked, and which a TLS client cannot talk to: only when
+	 * memory runs out. */
+	if (s->ssl)
+		bev = tls_bev_new(s, base);
+	else
+		bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	if (bev && s->conns)
+		(void)rpc_conns_add(s->conns, bev);
+	return bev;
+}
+
+static void log_stderr(void *ctx, const char *msg)
+{
+	char ts[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	(void)ctx;
+	gmtime_r(&now, &tm);
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(stderr, "%s %s\n", ts, msg);
+}
+
+/* RPC_MAX_CONNS, or a quarter of the file descriptors when that is less. */
+static size_t default_max_conns(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur / 4 >= RPC_MAX_CONNS)
+		return RPC_MAX_CONNS;
+	return rl.rlim_cur >= 4 ? (size_t)(rl.rlim_cur / 4) : 1;
 }
 
 static int tls_setup(struct rpc_server *s, const char *cert, const char *key)
@@ -770,6 +1054,7 @@ int rpc_server_new(struct rpc_server **out, struct event_base *base,
 	uint16_t port;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof ss;
+	struct rpc_conns_cfg ccfg;
 	int rc, err;
 
 	if (!out || !base || !cfg || (!table && n))
@@ -786,6 +1071,7 @@ int rpc_server_new(struct rpc_server **out, struct event_base *base,
 	s->ctx = ctx;
 	s->max_body = cfg->max_body ? cfg->max_body : RPC_MAX_BODY;
 	s->max_batch = cfg->max_batch ? cfg->max_batch : RPC_MAX_BATCH;
+	s->max_reply = cfg->max_reply ? cfg->max_reply : RPC_MAX_REPLY;
 	if (cfg->auth_token) {
 		s->has_token = 1;
 		SHA256((const unsigned char *)cfg->auth_token,
@@ -805,8 +1091,7 @@ int rpc_server_new(struct rpc_server **out, struct event_base *base,
 	                           EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 	                           EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(s->http, on_http, s);
-	if (s->ssl)
-		evhttp_set_bevcb(s->http, tls_bevcb, s);
+	evhttp_set_bevcb(s->http, on_new_conn, s);
 	if (!(s->sock = evhttp_bind_socket_with_handle(s->http, host, port))) {
 		rc = EMBER_EIO;
 		goto fail;
@@ -816,6 +1101,17 @@ int rpc_server_new(struct rpc_server **out, struct event_base *base,
 		rc = EMBER_EIO;
 		goto fail;
 	}
+	memset(&ccfg, 0, sizeof ccfg);
+	ccfg.base = base;
+	ccfg.http = s->http;
+	ccfg.lev = evhttp_bound_socket_get_listener(s->sock);
+	ccfg.max_conns = cfg->max_conns ? cfg->max_conns : default_max_conns();
+	ccfg.deadline_ms = cfg->request_timeout_ms ? cfg->request_timeout_ms
+	                                           : RPC_REQUEST_TIMEOUT_MS;
+	ccfg.log = cfg->log ? cfg->log : log_stderr;
+	ccfg.log_ctx = cfg->log_ctx;
+	if ((rc = rpc_conns_new(&s->conns, &ccfg)) != 0)
+		goto fail;
 	s->port = ntohs(ss.ss_family == AF_INET6
 	                ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                : ((struct sockaddr_in *)&ss)->sin_port);
@@ -837,19 +1133,22 @@ void rpc_server_free(struct rpc_server *s)
 		return;
 	/* Pending requests outlive the server: their late answers are
 	 * dropped and the last one frees them.  evhttp_free frees the
-	 * evhttp_requests, so forget them first. */
+	 * evhttp_requests and closes the connections, so forget them
+	 * first. */
 	for (rq = s->pending; rq; rq = next) {
 		next = rq->next;
-		if (rq->http) {
-			struct evhttp_connection *conn =
+		if (rq->http && rq->closecb) {
+			struct evhttp_connection *evcon =
 				evhttp_request_get_connection(rq->http);
-			if (conn)
-				evhttp_connection_set_closecb(conn, NULL, NULL);
-			rq->http = NULL;
+			if (evcon)
+				evhttp_connection_set_closecb(evcon, NULL, NULL);
 		}
+		rq->http = NULL;
+		rq->conn = NULL;
 		rq->srv = NULL;
 		rq->prev = rq->next = NULL;
 	}
+	rpc_conns_free(s->conns);
 	if (s->http)
 		evhttp_free(s->http);
 	SSL_CTX_free(s->ssl);
@@ -895,4 +1194,16 @@ void rpc_server_stats(const struct rpc_server *s, struct rpc_stats *out)
 		return;
 	}
 	*out = s->stats;
+}
+
+void rpc_server_conn_stats(const struct rpc_server *s,
+                           struct rpc_conn_stats *out)
+{
+	if (!out)
+		return;
+	if (!s || !s->conns) {
+		memset(out, 0, sizeof *out);
+		return;
+	}
+	rpc_conns_stats(s->conns, out);
 }

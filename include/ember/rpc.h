@@ -22,6 +22,29 @@
  *
  * TLS: when cert and key paths are given, the listener speaks HTTPS
  * (libevent_openssl bufferevents).
+ *
+ * Limits:
+ *  - open connections (max_conns): at the cap the connection that has
+ *    waited longest for a request is closed to make room for a new one;
+ *    with none waiting, new clients wait in the kernel's queue.
+ *  - a deadline (request_timeout_ms) to send a whole request, head and
+ *    body, counted from the accept or from the previous reply: a client
+ *    that trickles bytes loses the connection all the same.
+ *  - body size (max_body, HTTP 413), batch length (max_batch, counted
+ *    before the body is parsed), reply size (max_reply, below).
+ *  - a request with two Content-Length headers, or with Transfer-Encoding
+ *    along with Content-Length, repeated, or other than "chunked", gets
+ *    HTTP 400 and the connection closes (RFC 9112 6.1, 6.3): where its body
+ *    ends is ambiguous.
+ * Failed accepts (out of file descriptors, say) pause the listener briefly
+ * and are logged at most once a second, with a count.
+ *
+ * Reply size: answers are counted as they arrive, in whatever order
+ * asynchronous handlers give them.  An answer that would take the reply
+ * past max_reply is replaced by RPC_ERR_TOO_LARGE (its side effects, if
+ * any, stand), and from then on the calls not yet run are not run but get
+ * the same error.  The reply may thus pass max_reply by those short error
+ * objects only.
  */
 #ifndef EMBER_RPC_H
 #define EMBER_RPC_H
@@ -44,10 +67,14 @@ struct evbuffer;
 #define RPC_ERR_TX_REJECTED -32002   /* tx refused; message says why */
 #define RPC_ERR_UNAUTHORIZED -32003
 #define RPC_ERR_BUSY -32004          /* node overloaded, try again */
+#define RPC_ERR_TOO_LARGE -32005     /* the reply would pass max_reply */
 
 #define RPC_MAX_PARAMS 8
 #define RPC_MAX_BODY (64u * 1024 * 1024)
 #define RPC_MAX_BATCH 20000
+#define RPC_MAX_REPLY (16u * 1024 * 1024)
+#define RPC_MAX_CONNS 512            /* and at most a quarter of RLIMIT_NOFILE */
+#define RPC_REQUEST_TIMEOUT_MS 5000
 
 enum rpc_flags {
 	RPC_F_READONLY = 1 << 0,   /* reads state only */
@@ -82,6 +109,9 @@ void rpc_error_data(struct rpc_call *call, int code, json_t *data,
 
 struct rpc_server;
 
+/* One line to log, without its newline; ctx is rpc_server_cfg.log_ctx. */
+typedef void (*rpc_log_cb)(void *ctx, const char *msg);
+
 struct rpc_server_cfg {
 	const char *listen;          /* "HOST:PORT"; port 0 picks a free one */
 	const char *auth_token;      /* NULL: RPC_F_AUTH methods always refused */
@@ -89,6 +119,12 @@ struct rpc_server_cfg {
 	const char *tls_key;
 	size_t max_body;             /* 0: RPC_MAX_BODY */
 	size_t max_batch;            /* 0: RPC_MAX_BATCH */
+	size_t max_reply;            /* bytes; 0: RPC_MAX_REPLY */
+	size_t max_conns;            /* 0: RPC_MAX_CONNS, or RLIMIT_NOFILE / 4
+	                              * when that is less (read at creation) */
+	unsigned request_timeout_ms; /* 0: RPC_REQUEST_TIMEOUT_MS */
+	rpc_log_cb log;              /* NULL: stderr, with a UTC timestamp */
+	void *log_ctx;
 };
 
 /*
@@ -116,5 +152,16 @@ struct rpc_stats {
 	uint64_t requests, calls, errors;
 };
 void rpc_server_stats(const struct rpc_server *s, struct rpc_stats *out);
+
+/* Connection counters: open now, and since the start. */
+struct rpc_conn_stats {
+	uint64_t open;
+	uint64_t accepted;
+	uint64_t timed_out;       /* no whole request before the deadline */
+	uint64_t evicted;         /* closed at the cap to make room */
+	uint64_t accept_errors;   /* failed accept() calls */
+};
+void rpc_server_conn_stats(const struct rpc_server *s,
+                           struct rpc_conn_stats *out);
 
 #endif

@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <errno.h>
+#include <poll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
@@ -46,7 +49,7 @@
  * the test thread reads while the loop thread writes. */
 struct tctx {
 	struct event_base *base;
-	atomic_int later_started, later_done;
+	atomic_int later_started, later_done, big_runs;
 };
 
 struct later {
@@ -104,6 +107,19 @@ static void m_later(struct rpc_call *call, json_t *params, void *ctx)
 	atomic_fetch_add(&t->later_started, 1);
 }
 
+/* A 100-character string, counting its runs. */
+static void m_big(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct tctx *t = ctx;
+	char s[101];
+
+	(void)params;
+	memset(s, 'b', 100);
+	s[100] = '\0';
+	atomic_fetch_add(&t->big_runs, 1);
+	rpc_result(call, json_string(s));
+}
+
 static void m_secret(struct rpc_call *call, json_t *params, void *ctx)
 {
 	(void)params;
@@ -116,6 +132,7 @@ static const struct rpc_method table[] = {
 	{ "add", m_add, 2, 2, RPC_F_READONLY, { "a", "b", NULL }, "a + b" },
 	{ "later", m_later, 0, 0, RPC_F_READONLY, { NULL }, "answer in 10 ms" },
 	{ "secret", m_secret, 0, 0, RPC_F_AUTH, { NULL }, "needs the token" },
+	{ "big", m_big, 0, 0, RPC_F_READONLY, { NULL }, "100 bytes" },
 };
 
 static int route_metrics(struct evbuffer *body, const char **type, void *ctx)
@@ -194,7 +211,8 @@ static void fx_free(struct fx *f)
 }
 
 static const struct rpc_server_cfg base_cfg = {
-	"127.0.0.1:0", TOKEN, NULL, NULL, MAX_BODY, MAX_BATCH
+	.listen = "127.0.0.1:0", .auth_token = TOKEN,
+	.max_body = MAX_BODY, .max_batch = MAX_BATCH
 };
 
 static struct fx g;   /* the shared plain-HTTP server */
@@ -507,7 +525,7 @@ static void test_invalid_request(void **state)
 		/* no id, but invalid: still answered, with a null id */
 		{ "{\"jsonrpc\":\"2.0\",\"method\":7}", -1, NULL },
 		{ "[]", -1, "empty batch" },
-		{ "[1,2,3,4,5,6,7,8,9]", -1, "batch of 9 calls exceeds limit 8" },
+		{ "[1,2,3,4,5,6,7,8,9]", -1, "batch exceeds the limit of 8 calls" },
 		{ "5", -1, NULL },
 		{ "\"x\"", -1, NULL },
 	};
@@ -648,7 +666,7 @@ static void test_help(void **state)
 	(void)state;
 	resp = rpc("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"help\"}");
 	list = json_object_get(resp, "result");
-	assert_int_equal(json_array_size(list), 5);
+	assert_int_equal(json_array_size(list), 6);
 	json_array_foreach(list, i, e) {
 		const char *name = json_string_value(json_object_get(e, "name"));
 		if (strcmp(name, "add") == 0) {
@@ -952,6 +970,403 @@ static void test_stats(void **state)
 	fx_free(&f);
 }
 
+/* ---- limits: batch pre-count, reply size, framing, connections ---- */
+
+static void test_batch_precount(void **state)
+{
+	struct rpc_server_cfg cfg = base_cfg;
+	struct fx f;
+	json_t *resp;
+	char *body;
+	size_t i, n = 2u * 1024 * 1024;
+
+	(void)state;
+	/* Refused before parsing: the bad tail is never looked at. */
+	rpc_expect_error("[1,2,3,4,5,6,7,8,9, not json at all", RPC_INVALID_REQUEST,
+	                 NULL, "batch exceeds the limit of 8 calls");
+	rpc_expect_error("  \r\n[{},{},{},{},{},{},{},{},{}]", RPC_INVALID_REQUEST,
+	                 NULL, "batch exceeds the limit of 8 calls");
+
+	/* Commas, brackets and escaped quotes inside strings, and nested
+	 * values, are not calls: four elements, each answered. */
+	resp = rpc("[\"a,b,c,d,e,f,g,h,i,j\", \"\\\",\\\",\\\",\\\",\\\",\\\",\\\",\\\",\\\\\","
+	           " {\"k\":[1,2,3,4,5,6,7,8,9,10],\"s\":\"]]}}\"},"
+	           " [1,2,3,4,5,6,7,8,9,[10,11]]]");
+	assert_true(json_is_array(resp));
+	assert_int_equal(json_array_size(resp), 4);
+	for (i = 0; i < 4; i++)
+		check_error(json_array_get(resp, i), RPC_INVALID_REQUEST, NULL, NULL);
+	json_decref(resp);
+
+	/* Exactly the limit is fine. */
+	resp = rpc("[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"echo\"},"
+	           "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"echo\"},"
+	           "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"echo\"},"
+	           "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"echo\"},"
+	           "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"echo\"},"
+	           "{\"jsonrpc\":\"2.0\",\"id\":6,\"method\":\"echo\"},"
+	           "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"echo\"},"
+	           "{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"echo\"}]");
+	assert_int_equal(json_array_size(resp), 8);
+	json_decref(resp);
+
+	/* A 6 MB body of "{}," is refused after its ninth element. */
+	cfg.max_body = 8u * 1024 * 1024;
+	assert_int_equal(fx_start(&f, &cfg), 0);
+	body = malloc(3 * n + 5);
+	assert_non_null(body);
+	body[0] = '[';
+	for (i = 0; i < n; i++)
+		memcpy(body + 1 + 3 * i, "{},", 3);
+	memcpy(body + 1 + 3 * n, "{}]", 4);
+	resp = rpc_tok(f.port, body, NULL);
+	check_error(resp, RPC_INVALID_REQUEST, NULL,
+	            "batch exceeds the limit of 8 calls");
+	json_decref(resp);
+	free(body);
+	fx_stop(&f);
+	fx_free(&f);
+}
+
+#define BIG_CALL(id) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"big\"}"
+#define LATER_CALL(id) "{\"jsonrpc\":\"2.0\",\"id\":" #id ",\"method\":\"later\"}"
+
+/* Count the results and the RPC_ERR_TOO_LARGE errors in a batch answer. */
+static void count_answers(json_t *resp, size_t *results, size_t *too_large)
+{
+	size_t i;
+	json_t *e;
+
+	*results = *too_large = 0;
+	json_array_foreach(resp, i, e) {
+		json_t *err = json_object_get(e, "error");
+
+		if (json_object_get(e, "result")) {
+			(*results)++;
+		} else {
+			assert_int_equal(json_integer_value(json_object_get(err, "code")),
+			                 RPC_ERR_TOO_LARGE);
+			assert_non_null(strstr(json_string_value(json_object_get(err, "message")),
+			                       "response too large"));
+			assert_true(json_is_integer(json_object_get(e, "id")));
+			(*too_large)++;
+		}
+	}
+}
+
+static void test_reply_cap(void **state)
+{
+	struct rpc_server_cfg cfg = base_cfg;
+	struct fx f;
+	json_t *resp, *e;
+	size_t results, too_large, i;
+	int started;
+
+	(void)state;
+	/* An answer to "big" is about 140 bytes: two fit in 350. */
+	cfg.max_reply = 350;
+	assert_int_equal(fx_start(&f, &cfg), 0);
+	resp = rpc_tok(f.port, "[" BIG_CALL(1) "," BIG_CALL(2) "," BIG_CALL(3) ","
+	               BIG_CALL(4) "," BIG_CALL(5) "," BIG_CALL(6) ","
+	               "{\"jsonrpc\":\"2.0\",\"method\":\"big\"}," BIG_CALL(8) "]",
+	               NULL);
+	assert_int_equal(json_array_size(resp), 7);
+	for (i = 0; i < 7; i++) {
+		e = json_array_get(resp, i);
+		assert_int_equal(json_integer_value(json_object_get(e, "id")),
+		                 i < 6 ? (json_int_t)i + 1 : 8);
+		if (i < 2)
+			assert_int_equal(strlen(json_string_value(json_object_get(e, "result"))), 100);
+		else
+			check_error(e, RPC_ERR_TOO_LARGE, json_object_get(e, "id"), NULL);
+	}
+	/* the third ran and did not fit; the rest never ran */
+	assert_int_equal(atomic_load(&f.t.big_runs), 3);
+	json_decref(resp);
+
+	/* Asynchronous answers are counted as they arrive: all eight run
+	 * (nothing had answered while dispatching), two answers fit. */
+	started = atomic_load(&f.t.later_started);
+	resp = rpc_tok(f.port, "[" LATER_CALL(1) "," LATER_CALL(2) "," LATER_CALL(3) ","
+	               LATER_CALL(4) "," LATER_CALL(5) "," LATER_CALL(6) ","
+	               LATER_CALL(7) "," LATER_CALL(8) "]", NULL);
+	assert_int_equal(json_array_size(resp), 8);
+	count_answers(resp, &results, &too_large);
+	assert_int_equal(atomic_load(&f.t.later_started) - started, 8);
+	json_decref(resp);
+	/* {"jsonrpc":"2.0","id":N,"result":"late"} is 40 bytes: 8 fit in 350 */
+	assert_int_equal(results, 8);
+	assert_int_equal(too_large, 0);
+	fx_stop(&f);
+	fx_free(&f);
+
+	cfg.max_reply = 100;
+	assert_int_equal(fx_start(&f, &cfg), 0);
+	resp = rpc_tok(f.port, "[" LATER_CALL(1) "," LATER_CALL(2) "," LATER_CALL(3) ","
+	               LATER_CALL(4) "," LATER_CALL(5) "," LATER_CALL(6) ","
+	               LATER_CALL(7) "," LATER_CALL(8) "]", NULL);
+	count_answers(resp, &results, &too_large);
+	assert_int_equal(results, 2);
+	assert_int_equal(too_large, 6);
+	json_decref(resp);
+
+	/* A single call too large for the cap gets the error itself. */
+	resp = rpc_tok(f.port, BIG_CALL(9), NULL);
+	check_error(resp, RPC_ERR_TOO_LARGE, json_object_get(resp, "id"), NULL);
+	assert_int_equal(json_integer_value(json_object_get(resp, "id")), 9);
+	json_decref(resp);
+	fx_stop(&f);
+	fx_free(&f);
+}
+
+/* Send raw bytes on a kept-alive connection and read until the server
+ * closes it (recv times out after 5 s on a server that does not). */
+static void http_raw_keepalive(const char *req, struct resp *r)
+{
+	http_raw(g.port, req, strlen(req), r);
+}
+
+static void test_framing(void **state)
+{
+	static const char *bad[] = {
+		/* two Content-Length, equal or not */
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+		"Content-Length: 2\r\n\r\n{}",
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
+		"Content-Length: 40\r\n\r\n{}",
+		"GET /metrics HTTP/1.1\r\nHost: x\r\ncontent-length: 0\r\n"
+		"Content-Length: 0\r\n\r\n",
+		/* Transfer-Encoding with Content-Length, or not just chunked */
+		"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 7\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n"
+		"Content-Length: 2\r\n\r\n{}",
+		"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+		"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+	};
+	struct resp r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		http_raw_keepalive(bad[i], &r);
+		assert_int_equal(r.status, 400);
+		assert_string_equal(header(&r, "Connection"), "close");
+		resp_free(&r);
+	}
+	/* a lone chunked body is fine */
+	http_raw_keepalive("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	                   "Transfer-Encoding: chunked\r\n\r\n"
+	                   "2a\r\n{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\",\"pa\r\n"
+	                   "14\r\nrams\":[20,22]}      \r\n0\r\n\r\n", &r);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "\"result\":42"));
+	resp_free(&r);
+}
+
+static void conn_stats(struct fx *f, struct rpc_conn_stats *st)
+{
+	/* The loop thread writes these; a torn read only delays a poll. */
+	rpc_server_conn_stats(f->srv, st);
+}
+
+/* Poll (every 10 ms, for up to 10 s) until cond holds. */
+#define WAIT_FOR(cond) do { \
+	int w_; \
+	for (w_ = 0; w_ < 1000 && !(cond); w_++) \
+		nanosleep(&(struct timespec){ 0, 10000000 }, NULL); \
+} while (0)
+
+/* Returns: 1 when the server has closed fd (EOF or reset), 0 when data
+ * came instead; fails after 5 s (the socket's receive timeout). */
+static int closed_by_server(int fd)
+{
+	char c;
+	ssize_t got = recv(fd, &c, 1, 0);
+
+	if (got < 0)
+		assert_true(errno == ECONNRESET);
+	return got <= 0;
+}
+
+/* Idle connections past the cap are closed, the longest waiting first,
+ * and a new client gets in. */
+static void test_conn_cap(void **state)
+{
+	struct rpc_server_cfg cfg = base_cfg;
+	struct rpc_conn_stats st;
+	struct fx f;
+	json_t *resp;
+	int fds[10];
+	size_t i;
+
+	(void)state;
+	cfg.max_conns = 4;
+	cfg.request_timeout_ms = 60000;
+	assert_int_equal(fx_start(&f, &cfg), 0);
+	for (i = 0; i < 10; i++) {
+		fds[i] = connect_local(f.port);
+		/* one at a time, so that "longest waiting" is well defined */
+		WAIT_FOR((conn_stats(&f, &st), st.accepted == i + 1 && st.open <= 4));
+		assert_int_equal(st.accepted, i + 1);
+	}
+	assert_int_equal(st.open, 4);
+	assert_int_equal(st.evicted, 6);
+	for (i = 0; i < 6; i++)
+		assert_true(closed_by_server(fds[i]));
+
+	resp = rpc_tok(f.port, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"add\","
+	               "\"params\":[1,2]}", NULL);
+	assert_int_equal(json_integer_value(json_object_get(resp, "result")), 3);
+	json_decref(resp);
+	assert_true(closed_by_server(fds[6]));   /* made room for that one */
+
+	for (i = 0; i < 10; i++)
+		close(fds[i]);
+	WAIT_FOR((conn_stats(&f, &st), st.open == 0));
+	assert_int_equal(st.open, 0);
+	assert_int_equal(st.timed_out, 0);
+	fx_stop(&f);
+	fx_free(&f);
+}
+
+/* A client that trickles a request in loses the connection at the
+ * deadline, however often it sends a byte. */
+static void test_request_deadline(void **state)
+{
+	static const char head[] = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+	struct rpc_server_cfg cfg = base_cfg;
+	struct rpc_conn_stats st;
+	struct fx f;
+	struct pollfd p;
+	json_t *resp;
+	size_t sent = 0;
+	int fd, closed = 0, i;
+
+	(void)state;
+	cfg.request_timeout_ms = 300;
+	assert_int_equal(fx_start(&f, &cfg), 0);
+	fd = connect_local(f.port);
+	/* a byte every 20 ms, for up to 10 s */
+	for (i = 0; i < 500 && !closed; i++) {
+		char c = sent < sizeof head - 1 ? head[sent] : 'X';
+
+		if (send(fd, &c, 1, MSG_NOSIGNAL) != 1) {
+			closed = 1;
+			break;
+		}
+		sent++;
+		p.fd = fd;
+		p.events = POLLIN;
+		if (poll(&p, 1, 20) == 1)
+			closed = closed_by_server(fd);
+	}
+	close(fd);
+	assert_true(closed);
+	conn_stats(&f, &st);
+	assert_int_equal(st.timed_out, 1);
+
+	/* A whole request in time is served, kept-alive connection or not. */
+	resp = rpc_tok(f.port, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"echo\"}", NULL);
+	assert_int_equal(json_integer_value(json_object_get(resp, "id")), 1);
+	json_decref(resp);
+	fx_stop(&f);
+	fx_free(&f);
+}
+
+struct logs {
+	atomic_int lines, emfile, reported;
+};
+
+static void count_log(void *ctx, const char *msg)
+{
+	struct logs *l = ctx;
+	const char *n = strstr(msg, " (");
+
+	atomic_fetch_add(&l->lines, 1);
+	if (strstr(msg, "rpc: cannot accept a connection: Too many open files"))
+		atomic_fetch_add(&l->emfile, 1);
+	if (n)   /* "(N times since the last report)" */
+		atomic_fetch_add(&l->reported, atoi(n + 2));
+}
+
+/* Out of file descriptors: accept() fails, and the server must neither
+ * spin on it nor log every failure, and must accept again once it can. */
+static void test_accept_errors(void **state)
+{
+	static const char req[] = "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+		"Content-Length: 40\r\n\r\n{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"echo\"}";
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct rpc_server_cfg cfg = base_cfg;
+	struct rpc_conn_stats st;
+	struct logs logs = { 0 };
+	struct rlimit old, low;
+	struct timeval tv = { 5, 0 };
+	struct fx f;
+	struct resp r;
+	uint64_t errors_1s;
+	int lines_1s, fd, lowest, connected;
+
+	(void)state;
+	cfg.request_timeout_ms = 60000;
+	cfg.log = count_log;
+	cfg.log_ctx = &logs;
+	assert_int_equal(fx_start(&f, &cfg), 0);
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	sa.sin_port = htons(f.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+
+	/* No descriptor left below the limit: the server cannot accept. */
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	lowest = dup(0);
+	assert_true(lowest >= 0);
+	close(lowest);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	connected = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+	WAIT_FOR((conn_stats(&f, &st), st.accept_errors > 0 || !connected));
+	/* A second in which the connection keeps failing to be accepted. */
+	nanosleep(&(struct timespec){ 1, 0 }, NULL);
+	conn_stats(&f, &st);
+	errors_1s = st.accept_errors;
+	lines_1s = atomic_load(&logs.lines);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+
+	assert_true(connected);
+	assert_true(errors_1s > 0);
+	/* paused 100 ms after each failure: no spinning (which would be
+	 * thousands), and at most one line a second */
+	assert_true(errors_1s <= 40);
+	assert_true(lines_1s >= 1 && lines_1s <= 3);
+	assert_true(atomic_load(&logs.emfile) >= 1);
+
+	/* The pause ends and the waiting connection is served. */
+	send_all(fd, req, sizeof req - 1);
+	{
+		char buf[1024];
+		size_t len = 0;
+		ssize_t got;
+
+		while ((got = recv(fd, buf + len, sizeof buf - 1 - len, 0)) > 0)
+			len += (size_t)got;
+		buf[len] = '\0';
+		memset(&r, 0, sizeof r);
+		assert_int_equal(sscanf(buf, "HTTP/1.%*d %d", &r.status), 1);
+		assert_int_equal(r.status, 200);
+		assert_non_null(strstr(buf, "\"id\":5"));
+	}
+	close(fd);
+	/* Every failure is reported, the last ones within a second. */
+	conn_stats(&f, &st);
+	WAIT_FOR((uint64_t)atomic_load(&logs.reported) == st.accept_errors);
+	assert_int_equal(atomic_load(&logs.reported), st.accept_errors);
+	fx_stop(&f);
+	fx_free(&f);
+}
+
 /* ---- TLS ---- */
 
 struct tls_files {
@@ -1124,6 +1539,12 @@ int main(void)
 		cmocka_unit_test(test_free_pending),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_stats),
+		cmocka_unit_test(test_batch_precount),
+		cmocka_unit_test(test_reply_cap),
+		cmocka_unit_test(test_framing),
+		cmocka_unit_test(test_conn_cap),
+		cmocka_unit_test(test_request_deadline),
+		cmocka_unit_test(test_accept_errors),
 		cmocka_unit_test(test_tls),
 	};
 	int rc;
