@@ -102,8 +102,11 @@ EMBER_WUR int cons_produce(struct cons *c, uint64_t now_ms, int *committed);
 const char *cons_guard_why(const struct cons *c);
 
 /*
- * Apply a block made elsewhere, with its certificate: strict execution,
- * certificate check, commit.  why gets the reason on rejection.
+ * Apply a block made elsewhere, with its certificate.  Check before
+ * execute: first the header against the tip and the certificate against
+ * the validator set (no tx is decoded and nothing is written for a block
+ * that fails), then the txs' signatures (the verify pool), then strict
+ * execution and the commit.  why gets the reason on rejection.
  * Returns: 0, EMBER_ENC_*, EMBER_BLK_*, store codes.
  */
 EMBER_WUR int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,

@@ -237,6 +237,23 @@ static void test_genesis_and_transfers(void **state)
 	ember_genesis_release(&gen);
 }
 
+/* A certificate by the (only) validator over the header of blk as it is
+ * now, as a validator that signed a bad block would make. */
+static void resign(const uint8_t *blk, uint8_t *cert, size_t cap, size_t *clen)
+{
+	struct ember_header h;
+	struct ember_cert c;
+	uint8_t hash[32];
+	assert_int_equal(ember_header_decode(&h, blk, EMBER_HEADER_SIZE), 0);
+	ember_header_hash(&h, hash);
+	memset(&c, 0, sizeof(c));
+	c.nsig = 1;
+	memcpy(c.sigs[0].validator, val.pub, 32);
+	assert_int_equal(cons_vote_sign(&val, gen.chain_id, EMBER_VOTE_PRECOMMIT,
+	                                h.height, 0, hash, c.sigs[0].sig), 0);
+	assert_int_equal(ember_cert_encode(&c, cert, cap, clen), 0);
+}
+
 /* Every way to tamper a block is refused and leaves b's tip unchanged. */
 static void test_tampered_blocks(void **state)
 {
@@ -256,25 +273,43 @@ static void test_tampered_blocks(void **state)
 	bad = malloc(blen > clen ? blen : clen);
 	cons_tip(b.cons, &before);
 
-	struct { size_t off; int code; } hdr_cases[] = {
-		{ 1, EMBER_BLK_HEIGHT },                /* height */
-		{ 1 + 8 + 8, EMBER_BLK_PREV },          /* prev_hash */
-		{ 1 + 8 + 8 + 32, EMBER_BLK_TX_ROOT },  /* tx_root */
-		{ 1 + 8 + 8 + 64, EMBER_BLK_STATE_ROOT },
-		{ 1 + 8 + 8 + 96, EMBER_BLK_PROPOSER }, /* proposer: still a valid key? */
+	/* Each header field changed, with the original certificate (which no
+	 * longer covers the header: refused before execution unless the
+	 * height or parent already tell), and with a certificate the
+	 * validator signed over the changed header (execution catches it). */
+	struct { size_t off; int code, resigned; } hdr_cases[] = {
+		{ 1, EMBER_BLK_HEIGHT, 0 },                 /* height */
+		{ 1 + 8 + 8, EMBER_BLK_PREV, 0 },           /* prev_hash */
+		{ 1 + 8 + 8 + 32, EMBER_BLK_CERT, 0 },      /* tx_root */
+		{ 1 + 8 + 8 + 64, EMBER_BLK_CERT, 0 },      /* state_root */
+		{ 1 + 8 + 8 + 96, EMBER_BLK_PROPOSER, 0 },  /* proposer */
+		{ 1 + 8 + 8 + 32, EMBER_BLK_TX_ROOT, 1 },
+		{ 1 + 8 + 8 + 64, EMBER_BLK_STATE_ROOT, 1 },
+		{ 1 + 8 + 8 + 96, EMBER_BLK_PROPOSER, 1 },
 	};
 	for (size_t i = 0; i < sizeof(hdr_cases) / sizeof(hdr_cases[0]); i++) {
-		int rc;
+		uint8_t rcert[8 + 10 + 96];
+		size_t rclen = clen;
 		memcpy(bad, blk, blen);
 		bad[hdr_cases[i].off] ^= 1;
-		rc = cons_apply_block(b.cons, bad, blen, cert, clen, why, sizeof(why));
-		if (hdr_cases[i].code == EMBER_BLK_PROPOSER)
-			/* A changed proposer also changes who gets the fees, so the
-			 * state root catches it first. */
-			assert_true(rc == EMBER_BLK_STATE_ROOT || rc == EMBER_BLK_PROPOSER);
-		else
-			assert_int_equal(rc, hdr_cases[i].code);
+		memcpy(rcert, cert, clen);
+		if (hdr_cases[i].resigned)
+			resign(bad, rcert, sizeof(rcert), &rclen);
+		assert_int_equal(cons_apply_block(b.cons, bad, blen, rcert, rclen, why,
+		                                  sizeof(why)), hdr_cases[i].code);
 		assert_true(strlen(why) > 0);
+	}
+	/* Check before execute: a bad certificate is found before a bad tx
+	 * signature is (the txs of an unauthenticated block never run). */
+	memcpy(bad, blk, blen);
+	bad[blen - 1] ^= 1;
+	{
+		uint8_t *badc = malloc(clen);
+		memcpy(badc, cert, clen);
+		badc[clen - 1] ^= 1;
+		assert_int_equal(cons_apply_block(b.cons, bad, blen, badc, clen, why,
+		                                  sizeof(why)), EMBER_BLK_CERT);
+		free(badc);
 	}
 	/* A changed byte inside a tx's signature: bad signature. */
 	memcpy(bad, blk, blen);
