@@ -63,7 +63,7 @@ CFLAGS_ALL = -std=c11 -D_GNU_SOURCE $(OPT) $(WARN) -Iinclude -pthread $(PKG_CFLA
 LDFLAGS_ALL = -pthread $(EXTRA_LDFLAGS) $(LDFLAGS)
 LIBS_ALL = $(PKG_LIBS) -lm
 
-MODULES := chain tokenomics gpu_proofs consensus p2p rpc wallet node sim
+MODULES := chain tokenomics gpu_proofs mempool consensus p2p rpc wallet node sim
 # ember-cli's own command files (wallet/cli_*.c) link into it, not the library
 CLI_SRCS := $(filter-out %_main.c,$(wildcard wallet/cli_*.c))
 LIB_SRCS := $(filter-out %_main.c $(CLI_SRCS),$(foreach m,$(MODULES),$(wildcard $(m)/*.c)))

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "ember/addr.h"
+#include "ember/admit.h"
 #include "ember/codec.h"
 #include "ember/cons.h"
 #include "ember/genesis.h"
@@ -43,6 +44,7 @@ struct node {
 	struct ember_sigcache *cache;
 	struct ember_vpool *vpool;
 	struct ember_mempool *mp;
+	struct ember_admit *admit;   /* every tx's way into mp */
 	struct cons *cons;
 	struct cons_guard *guard;    /* validators only */
 	struct rpc_node *rpcn;
@@ -105,7 +107,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			logf_("disk full: %s; block production paused and new txs refused "
 			      "until space is freed", n->cfg->datadir);
 		n->disk_full = 1;
-		rpc_node_set_refusal(n->rpcn, "disk full on the node; try again later");
+		ember_admit_set_refusal(n->admit, "disk full on the node; try again later");
 		return;
 	}
 	if (rc) {
@@ -119,7 +121,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (n->disk_full) {
 		logf_("disk space is back: producing blocks and accepting txs again");
 		n->disk_full = 0;
-		rpc_node_set_refusal(n->rpcn, NULL);
+		ember_admit_set_refusal(n->admit, NULL);
 	}
 	cons_tip(n->cons, &tip);
 	cons_stats(n->cons, &cs);
@@ -132,11 +134,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	      ember_mempool_count(n->mp));
 }
 
-/* Loop thread: hand finished verify batches to their owners. */
+/* Loop thread: hand finished verify batches to their owner. */
 static void drain_done(void *ctx, struct ember_vbatch *b)
 {
 	struct node *n = ctx;
-	if (!rpc_node_verified(n->rpcn, b))
+	if (!ember_admit_verified(n->admit, b))
 		logf_("dropped a verify batch with no owner");
 }
 
@@ -228,8 +230,10 @@ static void node_release(struct node *n)
 		event_free(n->sigterm_ev);
 	rpc_server_free(n->rpc);
 	free(n->methods);
-	/* Workers stop before the node's RPC state they report to goes away. */
+	/* Workers stop before admission, whose batches they hold, goes away;
+	 * admission answers what was still in flight. */
 	ember_vpool_free(n->vpool);
+	ember_admit_free(n->admit);
 	rpc_node_free(n->rpcn);
 	if (n->drain_ev)
 		event_free(n->drain_ev);
@@ -323,6 +327,17 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 		goto out;
 	}
 
+	{
+		struct ember_admit_cfg acfg;
+		memset(&acfg, 0, sizeof(acfg));
+		acfg.store = n.store;
+		acfg.g = &n.g;
+		acfg.mp = n.mp;
+		acfg.vpool = n.vpool;
+		if ((rc = ember_admit_new(&n.admit, &acfg)))
+			goto out;
+	}
+
 	memset(&ccfg, 0, sizeof(ccfg));
 	ccfg.g = &n.g;
 	ccfg.store = n.store;
@@ -341,7 +356,7 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	ncfg.base = n.base;
 	ncfg.store = n.store;
 	ncfg.mp = n.mp;
-	ncfg.vpool = n.vpool;
+	ncfg.admit = n.admit;
 	ncfg.cons = n.cons;
 	ncfg.g = &n.g;
 	ncfg.stop = stop_node;

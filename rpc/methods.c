@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "ember/addr.h"
+#include "ember/admit.h"
 #include "ember/amount.h"
 #include "ember/block.h"
 #include "ember/chain.h"
@@ -26,30 +27,12 @@
 
 #define EMBER_VERSION_STRING "0.1.0"
 
-/* One sendtx call waiting for its signature check. */
-struct pending_tx {
-	struct rpc_call *call;
-	struct ember_tx tx;
-	uint8_t *enc;          /* owned */
-	size_t len;
-};
-
-/* A verify batch in flight: owns its jobs and pending txs. */
-struct vreq {
-	struct ember_vbatch batch;
-	struct rpc_node *owner;
-	struct pending_tx *items;
-	size_t n;
-};
-
 struct rpc_node {
 	struct rpc_node_cfg cfg;
 	struct rpc_server *server;
 	struct event *flush_ev;
-	struct pending_tx *acc;     /* txs waiting for the next flush */
+	struct ember_admit_item *acc;  /* sendtx calls waiting for the flush */
 	size_t nacc, capacc;
-	uint64_t accepted, rejected;
-	const char *refusal;        /* static; set: sendtx refuses every tx */
 };
 
 /* --- helpers ----------------------------------------------------------- */
@@ -312,103 +295,69 @@ static void m_getaccount(struct rpc_call *call, json_t *params, void *ctx)
 
 /* --- sendtx ------------------------------------------------------------- */
 
-static void tx_reject(struct rpc_node *n, struct rpc_call *call, int code,
-                      const char *msg)
+/* The verdict of admission (admit.h) as the JSON-RPC answer. */
+static void sendtx_done(void *ctx, void *user, int code, const uint8_t *txid,
+                        const char *why)
 {
-	n->rejected++;
-	rpc_error_data(call, RPC_ERR_TX_REJECTED,
-	               json_pack("{s:i, s:s}", "code", code, "error", ember_strerror(code)),
-	               "%s", msg);
+	struct rpc_call *call = user;
+	(void)ctx;
+	if (code == 0)
+		rpc_result(call, rpc_json_hex(txid, 32));
+	else if (code == EMBER_EBUSY || code == EMBER_ENOMEM)
+		rpc_error(call, RPC_ERR_BUSY, "%s", why);
+	else if (code <= EMBER_STORE_LMDB && code > EMBER_STORE_LMDB - 100)
+		rpc_error(call, RPC_INTERNAL_ERROR, "%s", why);
+	else
+		rpc_error_data(call, RPC_ERR_TX_REJECTED,
+		               json_pack("{s:i, s:s}", "code", code, "error",
+		                         ember_strerror(code)),
+		               "%s", why);
 }
 
+/*
+ * The sendtx calls of one turn of the loop (a whole JSON-RPC batch: an
+ * active event runs after the current callback returns) go to admission
+ * as one batch, so they become one verify batch over every worker.
+ */
 static void flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct rpc_node *n = arg;
-	struct vreq *r;
+	struct ember_admit_item *items = n->acc;
+	size_t k = n->nacc;
 
-	if (!n->nacc)
-		return;
-	r = calloc(1, sizeof(*r));
-	if (r)
-		r->batch.jobs = calloc(n->nacc, sizeof(*r->batch.jobs));
-	if (!r || !r->batch.jobs) {
-		for (size_t i = 0; i < n->nacc; i++) {
-			rpc_error(n->acc[i].call, RPC_ERR_BUSY, "node out of memory; try again");
-			free(n->acc[i].enc);
-		}
-		n->nacc = 0;
-		free(r);
-		return;
-	}
-	/* The vreq takes the accumulated array; a new one starts empty. */
-	r->owner = n;
-	r->items = n->acc;
-	r->n = n->nacc;
+	(void)fd;
+	(void)what;
 	n->acc = NULL;
 	n->nacc = n->capacc = 0;
-	for (size_t i = 0; i < r->n; i++) {
-		r->batch.jobs[i].tx = &r->items[i].tx;
-		ember_txid(r->items[i].enc, r->items[i].len, r->batch.jobs[i].txid);
+	if (k && ember_admit_submit(n->cfg.admit, items, k, EMBER_SRC_RPC,
+	                            sendtx_done, n) != 0) {
+		/* every call has been answered */
 	}
-	r->batch.n = r->n;
-	r->batch.user = r;
-	if (ember_vpool_submit(n->cfg.vpool, &r->batch) != 0) {
-		r->batch.n = 0;
-		rpc_node_verified(n, &r->batch);
-	}
-}
-
-/* Reject a tx over its kind's size limit (only a proof may exceed
- * EMBER_TX_MAX_SIZE), told apart from a malformed one. */
-static int tx_too_large(struct rpc_node *n, struct rpc_call *call,
-                        const uint8_t *enc, size_t len)
-{
-	char msg[128];
-	int proof = len >= 2 && enc[1] == EMBER_TX_PROOF;
-	size_t max = proof ? EMBER_TX_PROOF_MAX_SIZE : EMBER_TX_MAX_SIZE;
-
-	if (len <= max)
-		return 0;
-	snprintf(msg, sizeof(msg), "%s of %zu bytes exceeds the limit of %zu",
-	         proof ? "proof tx" : "tx", len, max);
-	tx_reject(n, call, EMBER_TX_TOO_LARGE, msg);
-	return 1;
+	free(items);
 }
 
 static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 {
 	struct rpc_node *n = ctx;
 	const char *hex = json_string_value(json_array_get(params, 0));
-	const struct ember_genesis *g = n->cfg.g;
-	struct pending_tx *p;
-	uint8_t *buf = NULL, txid[32];
+	uint8_t *buf = NULL;
 	size_t hlen, len;
-	char msg[256];
-	int rc;
 
 	if (!hex) {
 		rpc_error(call, RPC_INVALID_PARAMS, "hex must be a string");
 		return;
 	}
-	if (n->refusal) {
-		rpc_error(call, RPC_ERR_BUSY, "%s", n->refusal);
-		return;
-	}
 	hlen = strlen(hex);
-	/* The largest kind bounds the allocation; the kind's own limit is
-	 * checked once its kind byte is known. */
+	/* The largest kind bounds the allocation; admission checks the
+	 * kind's own limit. */
 	if (hlen > 2 * EMBER_TX_PROOF_MAX_SIZE) {
-		snprintf(msg, sizeof(msg), "tx of %zu bytes exceeds the limit of %d",
-		         hlen / 2, EMBER_TX_PROOF_MAX_SIZE);
-		tx_reject(n, call, EMBER_TX_TOO_LARGE, msg);
+		rpc_error_data(call, RPC_ERR_TX_REJECTED,
+		               json_pack("{s:i, s:s}", "code", EMBER_TX_TOO_LARGE, "error",
+		                         ember_strerror(EMBER_TX_TOO_LARGE)),
+		               "tx of %zu bytes exceeds the limit of %d", hlen / 2,
+		               EMBER_TX_PROOF_MAX_SIZE);
 		return;
 	}
-	/*
-	 * Decoded on the heap, into the buffer the pending tx then owns: a
-	 * proof is up to 128 KiB, too big for the stack, and its decoded body
-	 * is a view into these bytes (tx.h), so they must stay where they are
-	 * until the tx is in the mempool (which copies and rebinds).
-	 */
 	if (hlen % 2 || !(buf = malloc(hlen / 2 + 1)) ||
 	    ember_hex_decode(hex, hlen, buf, hlen / 2, &len)) {
 		if (!buf && hlen % 2 == 0)
@@ -418,140 +367,22 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 		free(buf);
 		return;
 	}
-	if (tx_too_large(n, call, buf, len))
-		goto out;
 	if (n->nacc == n->capacc) {
 		size_t cap = n->capacc ? n->capacc * 2 : 256;
 		void *np = realloc(n->acc, cap * sizeof(*n->acc));
 		if (!np) {
 			rpc_error(call, RPC_ERR_BUSY, "node out of memory; try again");
-			goto out;
+			free(buf);
+			return;
 		}
 		n->acc = np;
 		n->capacc = cap;
 	}
-	p = &n->acc[n->nacc];
-	if ((rc = ember_tx_decode(&p->tx, buf, len))) {
-		snprintf(msg, sizeof(msg), "malformed tx: %s", ember_strerror(rc));
-		tx_reject(n, call, rc, msg);
-		goto out;
-	}
-	if ((rc = ember_tx_check(&p->tx, g->chain_id, g->min_fee))) {
-		if (rc == EMBER_TX_WRONG_CHAIN)
-			snprintf(msg, sizeof(msg), "tx is for chain '%s'; this node runs '%s'",
-			         p->tx.chain_id, g->chain_id);
-		else if (rc == EMBER_TX_FEE_LOW)
-			snprintf(msg, sizeof(msg), "fee %" PRIu64 " is below the minimum %" PRIu64,
-			         p->tx.fee, g->min_fee);
-		else
-			snprintf(msg, sizeof(msg), "%s", ember_strerror(rc));
-		tx_reject(n, call, rc, msg);
-		goto out;
-	}
-	ember_txid(buf, len, txid);
-	if (ember_mempool_get(n->cfg.mp, txid)) {
-		/* Resubmitting a pending tx is harmless: answer with its id. */
-		rpc_result(call, rpc_json_hex(txid, 32));
-		goto out;
-	}
-	/* The pending tx takes buf, and p->tx's view already points into it. */
-	p->enc = buf;
-	p->len = len;
-	p->call = call;
-	buf = NULL;
+	n->acc[n->nacc].enc = buf;      /* admission takes it */
+	n->acc[n->nacc].len = len;
+	n->acc[n->nacc].user = call;
 	if (n->nacc++ == 0)
 		event_active(n->flush_ev, EV_WRITE, 0);
-out:
-	free(buf);
-}
-
-/*
- * The token rules' verdict on p against the committed state plus the
- * sender's pending txs before it (tok_dry_run, in an overlay txn), so a tx
- * that would be dropped at block time, paying nothing, is refused here
- * with the reason ("bid above the order's max price", "unstake beyond
- * stake").  Transfers need only the mempool's nonce and balance checks.
- * Returns 1 if p may go on to the mempool, 0 if it was answered.
- */
-static int tx_would_apply(struct rpc_node *n, struct pending_tx *p)
-{
-	const struct ember_mp_entry *const *run;
-	const struct ember_tx **pend = NULL;
-	char why[256] = "";
-	size_t np;
-	int rc;
-
-	if (p->tx.kind == EMBER_TX_TRANSFER)
-		return 1;
-	np = ember_mempool_sender_run(n->cfg.mp, p->tx.from, p->tx.nonce, &run);
-	if (np && !(pend = malloc(np * sizeof(*pend)))) {
-		rpc_error(p->call, RPC_ERR_BUSY, "node out of memory; try again");
-		return 0;
-	}
-	for (size_t i = 0; i < np; i++)
-		pend[i] = &run[i]->tx;
-	rc = tok_dry_run(n->cfg.store, n->cfg.g, pend, np, &p->tx, why, sizeof(why));
-	free(pend);
-	/* Nonce and balance refusals are the mempool's to word. */
-	if (!rc || rc == EMBER_TX_NONCE_USED || rc == EMBER_TX_NONCE_GAP ||
-	    rc == EMBER_TX_INSUFFICIENT)
-		return 1;
-	if (rc <= EMBER_STORE_LMDB && rc > EMBER_STORE_LMDB - 100)
-		rpc_error(p->call, RPC_INTERNAL_ERROR, "cannot check tx: %s",
-		          ember_strerror(rc));
-	else
-		tx_reject(n, p->call, rc, why[0] ? why : ember_strerror(rc));
-	return 0;
-}
-
-int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b)
-{
-	struct vreq *r = b->user;
-	struct ember_txn *t = NULL;
-	char why[256];
-
-	if (!r || r->owner != n)
-		return 0;
-	if (ember_store_read(n->cfg.store, &t))
-		t = NULL;
-	for (size_t i = 0; i < r->n; i++) {
-		struct pending_tx *p = &r->items[i];
-		struct ember_account a;
-		uint64_t height;
-		uint32_t index;
-		int rc;
-		if (i >= b->n || !t) {
-			rpc_error(p->call, RPC_ERR_BUSY, "node busy; try again");
-		} else if (ember_chain_get_txloc(t, b->jobs[i].txid, &height, &index) == 0) {
-			/* Checked here, in the batch's one read txn, not per call. */
-			snprintf(why, sizeof(why), "tx already committed in block %" PRIu64, height);
-			tx_reject(n, p->call, EMBER_MP_KNOWN, why);
-		} else if (!b->jobs[i].valid) {
-			char addr[EMBER_ADDR_BUFLEN];
-			ember_addr_encode(p->tx.from, addr);
-			snprintf(why, sizeof(why), "bad signature: tx is not signed by account '%s'", addr);
-			tx_reject(n, p->call, EMBER_TX_BAD_SIG, why);
-		} else if ((rc = ember_account_get(t, p->tx.from, &a))) {
-			rpc_error(p->call, RPC_INTERNAL_ERROR, "cannot read account: %s",
-			          ember_strerror(rc));
-		} else if (tx_would_apply(n, p)) {
-			why[0] = 0;
-			rc = ember_mempool_add(n->cfg.mp, &p->tx, p->enc, p->len,
-			                       b->jobs[i].txid, &a, why, sizeof(why));
-			if (rc == 0 || rc == EMBER_MP_DUP) {
-				n->accepted += rc == 0;
-				rpc_result(p->call, rpc_json_hex(b->jobs[i].txid, 32));
-			} else {
-				tx_reject(n, p->call, rc, why[0] ? why : ember_strerror(rc));
-			}
-		}
-		free(p->enc);
-	}
-	ember_txn_abort(t);
-	free(r->items);
-	free(b->jobs);
-	free(r);
-	return 1;
 }
 
 /* --- admin -------------------------------------------------------------- */
@@ -611,16 +442,12 @@ void rpc_node_free(struct rpc_node *n)
 {
 	if (!n)
 		return;
+	/* Calls not yet flushed die with their server (rpc.h). */
 	for (size_t i = 0; i < n->nacc; i++)
 		free(n->acc[i].enc);
 	free(n->acc);
 	event_free(n->flush_ev);
 	free(n);
-}
-
-void rpc_node_set_refusal(struct rpc_node *n, const char *why)
-{
-	n->refusal = why;
 }
 
 void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s)
@@ -644,9 +471,11 @@ int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx
 	struct ember_tip tip;
 	struct cons_stats cs;
 	struct rpc_stats rs = { 0, 0, 0 };
+	struct ember_admit_stats as;
 
 	cons_tip(n->cfg.cons, &tip);
 	cons_stats(n->cfg.cons, &cs);
+	ember_admit_stats(n->cfg.admit, &as);
 	if (n->server)
 		rpc_server_stats(n->server, &rs);
 	*content_type = "text/plain; version=0.0.4";
@@ -667,9 +496,9 @@ int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx
 		"# TYPE ember_mempool_txs gauge\nember_mempool_txs %zu\n"
 		"# HELP ember_mempool_bytes Bytes of pending transactions.\n"
 		"# TYPE ember_mempool_bytes gauge\nember_mempool_bytes %zu\n"
-		"# HELP ember_txs_accepted_total Transactions admitted over RPC.\n"
+		"# HELP ember_txs_accepted_total Transactions admitted to the mempool.\n"
 		"# TYPE ember_txs_accepted_total counter\nember_txs_accepted_total %" PRIu64 "\n"
-		"# HELP ember_txs_rejected_total Transactions refused over RPC.\n"
+		"# HELP ember_txs_rejected_total Transactions refused at admission.\n"
 		"# TYPE ember_txs_rejected_total counter\nember_txs_rejected_total %" PRIu64 "\n"
 		"# HELP ember_rpc_requests_total HTTP JSON-RPC requests.\n"
 		"# TYPE ember_rpc_requests_total counter\nember_rpc_requests_total %" PRIu64 "\n"
@@ -683,6 +512,6 @@ int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx
 		cs.last_exec_us / 1000000, cs.last_exec_us % 1000000,
 		cs.last_commit_us / 1000000, cs.last_commit_us % 1000000,
 		ember_mempool_count(n->cfg.mp), ember_mempool_bytes(n->cfg.mp),
-		n->accepted, n->rejected, rs.requests, rs.calls, rs.errors, cs.map_grows);
+		as.accepted, as.rejected, rs.requests, rs.calls, rs.errors, cs.map_grows);
 	return 200;
 }

@@ -2,13 +2,11 @@
  * rpcnode.h - the node's JSON-RPC methods (docs/rpc.md) on top of the
  * generic server in rpc.h.
  *
- * sendtx is asynchronous: each call decodes and checks its tx at once, then
- * joins the batch of txs waiting for signature verification; the batch goes
- * to the verify pool when the event loop comes round (so a JSON-RPC batch of
- * 1,000 sendtx calls becomes one verify batch spread over every worker).
- * The owner routes the pool's completed batches back through
- * rpc_node_verified() on the loop thread, where txs enter the mempool and
- * the calls are answered.
+ * sendtx is a thin caller of admission (admit.h): each call's hex is
+ * decoded and joins the turn's batch, which goes to ember_admit_submit when
+ * the event loop comes round (so a JSON-RPC batch of 1,000 sendtx calls is
+ * one admission batch and one verify batch spread over every worker); each
+ * call is answered with admission's verdict.
  */
 #ifndef EMBER_RPCNODE_H
 #define EMBER_RPCNODE_H
@@ -16,6 +14,7 @@
 #include <stddef.h>
 #include "error.h"
 #include "rpc.h"
+#include "admit.h"
 #include "cons.h"
 
 struct event_base;
@@ -24,7 +23,7 @@ struct rpc_node_cfg {
 	struct event_base *base;
 	struct ember_store *store;
 	struct ember_mempool *mp;
-	struct ember_vpool *vpool;
+	struct ember_admit *admit;     /* sendtx's path to the mempool */
 	struct cons *cons;
 	const struct ember_genesis *g;
 	void (*stop)(void *ctx);       /* admin "stop" method; may be NULL */
@@ -39,10 +38,6 @@ void rpc_node_free(struct rpc_node *n);
 
 /* The method table; pass n as the server's ctx. */
 const struct rpc_method *rpc_node_methods(size_t *count);
-
-/* A verify batch submitted by rpc_node has completed (loop thread).
- * Returns 1 if the batch was rpc_node's (and is now consumed), else 0. */
-int rpc_node_verified(struct rpc_node *n, struct ember_vbatch *b);
 
 /* GET /metrics (Prometheus text) and GET / (explorer page) handlers;
  * ctx is the struct rpc_node. */
@@ -73,9 +68,6 @@ const struct rpc_method *rpc_proof_methods(size_t *count);
 struct ember_tx;
 json_t *rpc_tx_payload_json(const struct ember_tx *tx);
 
-/* While why (a static string) is set, sendtx refuses every tx with
- * RPC_ERR_BUSY and that message (e.g. the disk is full); NULL ends it. */
-void rpc_node_set_refusal(struct rpc_node *n, const char *why);
 /* Set the server (for /metrics counters). */
 void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s);
 
