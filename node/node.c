@@ -372,6 +372,8 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	rcfg.tls_key = cfg->tls_key;
 	rcfg.max_conns = cfg->rpc_max_conns;
 	rcfg.request_timeout_ms = cfg->rpc_request_timeout_ms;
+	/* Heavy reads (getnetworkstats is O(state)) run beside the loop. */
+	rcfg.readers = 2;
 	/* The server takes one table; all three share the rpc_node as ctx. */
 	node_m = rpc_node_methods(&nnode);
 	market_m = rpc_market_methods(&nmarket);

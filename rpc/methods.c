@@ -399,13 +399,13 @@ static void m_stop(struct rpc_call *call, json_t *params, void *ctx)
 }
 
 static const struct rpc_method node_methods[] = {
-	{ "getstatus", m_getstatus, 0, 0, RPC_F_READONLY, { NULL },
+	{ "getstatus", m_getstatus, 0, 0, 0, { NULL },
 	  "chain id, height, tip hash, state root, mempool size" },
 	{ "getblock", m_getblock, 1, 1, RPC_F_READONLY, { "id", NULL },
 	  "block header and txids by height or hash" },
-	{ "gettx", m_gettx, 1, 1, RPC_F_READONLY, { "txid", NULL },
+	{ "gettx", m_gettx, 1, 1, 0, { "txid", NULL },
 	  "a transaction, committed or pending, with its raw hex" },
-	{ "getaccount", m_getaccount, 1, 1, RPC_F_READONLY, { "address", NULL },
+	{ "getaccount", m_getaccount, 1, 1, 0, { "address", NULL },
 	  "balance and nonces of an account" },
 	{ "sendtx", m_sendtx, 1, 1, 0, { "hex", NULL },
 	  "submit a signed transaction; returns its txid" },

@@ -33,6 +33,7 @@
  */
 #include "ember/rpc.h"
 #include "rpc_conn_internal.h"
+#include "rpc_readers_internal.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -116,6 +117,7 @@ struct rpc_server {
 	struct rpc_route *routes;
 	struct rpc_req *pending;       /* requests with unanswered calls */
 	struct rpc_conns *conns;
+	struct rpc_readers *readers;   /* NULL: read methods run on the loop */
 };
 
 /*
@@ -361,6 +363,9 @@ static int answered_twice(const struct rpc_call *call)
 
 void rpc_result(struct rpc_call *call, json_t *result)
 {
+	/* On a reader thread the answer is only recorded (rpc_readers.c). */
+	if (rpc_readers_capture(call, result ? result : json_null(), 0))
+		return;
 	if (answered_twice(call)) {
 		json_decref(result);
 		return;
@@ -375,22 +380,43 @@ void rpc_result(struct rpc_call *call, json_t *result)
 	call_done(call, response_new(call->id, "result", result), 0);
 }
 
-static void call_error_v(struct rpc_call *call, int code, json_t *data,
-                         const char *fmt, va_list ap)
+/* Answer call with the error object err (stolen). */
+static void call_error_obj(struct rpc_call *call, json_t *err)
 {
-	json_t *err;
-
 	if (answered_twice(call)) {
-		json_decref(data);
+		json_decref(err);
 		return;
 	}
-	err = error_obj(code, data, fmt, ap);
 	if (call->notify) {
 		json_decref(err);
 		call_done(call, NULL, 1);
 		return;
 	}
 	call_done(call, response_new(call->id, "error", err), 1);
+}
+
+static void call_error_v(struct rpc_call *call, int code, json_t *data,
+                         const char *fmt, va_list ap)
+{
+	json_t *err = error_obj(code, data, fmt, ap);
+
+	/* On a reader thread the answer is only recorded (rpc_readers.c). */
+	if (rpc_readers_capture(call, err, 1))
+		return;
+	call_error_obj(call, err);
+}
+
+/* Loop thread: the answer a reader recorded for call (rpc_readers.c). */
+static void reader_deliver(struct rpc_call *call, json_t *resp, int is_error)
+{
+	if (!resp)
+		rpc_error(call, RPC_INTERNAL_ERROR, "%s", is_error ?
+		          "method not run: the server is stopping" :
+		          "method did not answer");
+	else if (is_error)
+		call_error_obj(call, resp);
+	else
+		rpc_result(call, resp);
 }
 
 void rpc_error(struct rpc_call *call, int code, const char *fmt, ...)
@@ -621,6 +647,12 @@ static void call_run(struct rpc_call *c, json_t *obj)
 		/* Earlier answers filled the reply: this call does not run. */
 		c->refused = 1;
 		rpc_error(c, RPC_ERR_TOO_LARGE, TOO_LARGE_FMT, c->rq->max_reply);
+	} else if ((m->flags & RPC_F_READONLY) && s->readers) {
+		/* Off the loop: the reader gets a private copy of its params,
+		 * since the request's JSON stays the loop's. */
+		json_t *copy = json_deep_copy(args);
+		if (!copy || rpc_readers_submit(s->readers, m->fn, c, copy, s->ctx))
+			rpc_error(c, RPC_ERR_BUSY, "too many reads in flight; try again");
 	} else {
 		m->fn(c, args, s->ctx);
 	}
@@ -1112,6 +1144,10 @@ int rpc_server_new(struct rpc_server **out, struct event_base *base,
 	ccfg.log_ctx = cfg->log_ctx;
 	if ((rc = rpc_conns_new(&s->conns, &ccfg)) != 0)
 		goto fail;
+	if (cfg->readers &&
+	    (rc = rpc_readers_new(&s->readers, base, cfg->readers, 0,
+	                          reader_deliver)) != 0)
+		goto fail;
 	s->port = ntohs(ss.ss_family == AF_INET6
 	                ? ((struct sockaddr_in6 *)&ss)->sin6_port
 	                : ((struct sockaddr_in *)&ss)->sin_port);
@@ -1148,6 +1184,9 @@ void rpc_server_free(struct rpc_server *s)
 		rq->srv = NULL;
 		rq->prev = rq->next = NULL;
 	}
+	/* Readers stop; their answers go to requests that no longer have
+	 * a server, which drop them and free themselves. */
+	rpc_readers_free(s->readers);
 	rpc_conns_free(s->conns);
 	if (s->http)
 		evhttp_free(s->http);

@@ -77,7 +77,11 @@ struct evbuffer;
 #define RPC_REQUEST_TIMEOUT_MS 5000
 
 enum rpc_flags {
-	RPC_F_READONLY = 1 << 0,   /* reads state only */
+	/* Reads state only, and only through its own LMDB read txns and
+	 * immutable data (the genesis): with readers configured it runs on a
+	 * reader thread, never on the loop.  A method that reads loop-owned
+	 * state (mempool, consensus) must not carry it. */
+	RPC_F_READONLY = 1 << 0,
 	RPC_F_AUTH = 1 << 1        /* needs the cookie / configured token */
 };
 
@@ -123,6 +127,8 @@ struct rpc_server_cfg {
 	size_t max_conns;            /* 0: RPC_MAX_CONNS, or RLIMIT_NOFILE / 4
 	                              * when that is less (read at creation) */
 	unsigned request_timeout_ms; /* 0: RPC_REQUEST_TIMEOUT_MS */
+	unsigned readers;            /* threads for RPC_F_READONLY methods;
+	                              * 0: every method runs on the loop */
 	rpc_log_cb log;              /* NULL: stderr, with a UTC timestamp */
 	void *log_ctx;
 };

@@ -1290,6 +1290,73 @@ static void count_log(void *ctx, const char *msg)
 		atomic_fetch_add(&l->reported, atoi(n + 2));
 }
 
+/* ---- the reader pool: read-only methods off the loop thread ---- */
+
+/* Which thread ran me: true when not the loop thread of my server
+ * (ctx is the fx's tctx, the first member of struct fx). */
+static void m_where(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct fx *f = ctx;
+	(void)params;
+	rpc_result(call, json_boolean(!pthread_equal(pthread_self(), f->th)));
+}
+
+static const struct rpc_method reader_table[] = {
+	{ "where", m_where, 0, 0, RPC_F_READONLY, { NULL }, "off the loop?" },
+	{ "loopwhere", m_where, 0, 0, 0, { NULL }, "off the loop? (never)" },
+	{ "add", m_add, 2, 2, RPC_F_READONLY, { "a", "b", NULL }, "a + b" },
+	{ "echo", m_echo, 0, 8, RPC_F_READONLY, { NULL }, "return the params" },
+};
+
+/*
+ * With readers configured, RPC_F_READONLY methods run on a reader thread
+ * and the rest on the loop; answers (results, errors with data) come back
+ * in batch order, and a notification still gets none.
+ */
+static void test_readers(void **state)
+{
+	struct rpc_server_cfg cfg = base_cfg;
+	struct fx f;
+	json_t *resp, *e;
+
+	(void)state;
+	cfg.readers = 2;
+	memset(&f, 0, sizeof f);
+	assert_non_null(f.t.base = event_base_new());
+	assert_int_equal(rpc_server_new(&f.srv, f.t.base, &cfg, reader_table,
+	                                sizeof reader_table / sizeof reader_table[0],
+	                                &f.t), 0);
+	f.port = rpc_server_port(f.srv);
+	assert_int_equal(pthread_create(&f.th, NULL, loop_main, &f), 0);
+	for (int round = 0; round < 20; round++) {
+		resp = rpc_tok(f.port, "["
+		    "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"where\"},"
+		    "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"loopwhere\"},"
+		    "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"add\",\"params\":[1,\"x\"]},"
+		    "{\"jsonrpc\":\"2.0\",\"method\":\"echo\",\"params\":[9]},"
+		    "{\"jsonrpc\":\"2.0\",\"id\":5,\"method\":\"add\",\"params\":{\"b\":6,\"a\":5}}"
+		    "]", NULL);
+		assert_int_equal(json_array_size(resp), 4);
+		e = json_array_get(resp, 0);
+		assert_int_equal(json_integer_value(json_object_get(e, "id")), 1);
+		assert_true(json_is_true(json_object_get(e, "result")));
+		e = json_array_get(resp, 1);
+		assert_int_equal(json_integer_value(json_object_get(e, "id")), 2);
+		assert_true(json_is_false(json_object_get(e, "result")));
+		e = json_array_get(resp, 2);
+		assert_int_equal(json_integer_value(json_object_get(e, "id")), 3);
+		e = json_object_get(e, "error");
+		assert_int_equal(json_integer_value(json_object_get(e, "code")), RPC_INVALID_PARAMS);
+		assert_string_equal(json_string_value(json_object_get(e, "data")), "ints");
+		e = json_array_get(resp, 3);
+		assert_int_equal(json_integer_value(json_object_get(e, "id")), 5);
+		assert_int_equal(json_integer_value(json_object_get(e, "result")), 11);
+		json_decref(resp);
+	}
+	fx_stop(&f);
+	fx_free(&f);
+}
+
 /* Out of file descriptors: accept() fails, and the server must neither
  * spin on it nor log every failure, and must accept again once it can. */
 static void test_accept_errors(void **state)
@@ -1545,6 +1612,7 @@ int main(void)
 		cmocka_unit_test(test_conn_cap),
 		cmocka_unit_test(test_request_deadline),
 		cmocka_unit_test(test_accept_errors),
+		cmocka_unit_test(test_readers),
 		cmocka_unit_test(test_tls),
 	};
 	int rc;
