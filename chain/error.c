@@ -121,6 +121,13 @@ static const struct err_entry err_table[] = {
 	{ EMBER_PROOF_DUP, "challenge already answered" },
 	{ EMBER_PROOF_NOT_CHALLENGED, "sender has no challenge this epoch" },
 	{ EMBER_PROOF_NO_CUDA, "no cuda back end or device" },
+
+	{ EMBER_P2P_HANDSHAKE, "p2p handshake failed" },
+	{ EMBER_P2P_PEER_ID, "peer is not the node that was dialled" },
+	{ EMBER_P2P_FRAME, "p2p frame does not authenticate" },
+	{ EMBER_P2P_MSG, "malformed p2p message" },
+	{ EMBER_P2P_CHAIN, "peer is on another chain" },
+	{ EMBER_P2P_LIMIT, "peer exceeded a limit" },
 };
 
 const char *ember_strerror(int code)

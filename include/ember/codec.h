@@ -56,6 +56,15 @@ EMBER_WUR int ember_get_view(struct ember_rbuf *r, const uint8_t **out, size_t n
 EMBER_WUR int ember_rbuf_done(const struct ember_rbuf *r);
 
 /* Little-endian helpers for fixed-width keys and values. */
+static inline void ember_le16_put(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static inline uint16_t ember_le16_get(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
 static inline void ember_le64_put(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)

@@ -148,7 +148,15 @@ enum ember_err {
 	EMBER_PROOF_EPOCH = -1105,         /* not the current epoch's challenge */
 	EMBER_PROOF_DUP = -1106,           /* this challenge is already answered */
 	EMBER_PROOF_NOT_CHALLENGED = -1107,/* sender has no challenge this epoch */
-	EMBER_PROOF_NO_CUDA = -1108        /* no CUDA back end or no device */
+	EMBER_PROOF_NO_CUDA = -1108,       /* no CUDA back end or no device */
+
+	/* P2P: -1200 .. -1299 */
+	EMBER_P2P_HANDSHAKE = -1200,       /* handshake failed (bad hello or signature) */
+	EMBER_P2P_PEER_ID = -1201,         /* peer is not the node id that was dialled */
+	EMBER_P2P_FRAME = -1202,           /* frame does not authenticate or is oversize */
+	EMBER_P2P_MSG = -1203,             /* malformed message */
+	EMBER_P2P_CHAIN = -1204,           /* peer is on another chain or genesis */
+	EMBER_P2P_LIMIT = -1205            /* a per-peer limit was exceeded */
 };
 
 /*

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/../.."
 
 FUZZ_TIME=${FUZZ_TIME:-30}
 OUT=build/fuzz
-SRCS="chain/codec.c chain/tx.c chain/block.c chain/hash.c chain/key.c chain/error.c"
+SRCS="chain/codec.c chain/tx.c chain/block.c chain/hash.c chain/key.c chain/error.c p2p/p2p_wire.c p2p/p2p_sec.c"
 PKG_CFLAGS=$(pkg-config --cflags libsecp256k1 libsodium openssl)
 PKG_LIBS=$(pkg-config --libs libsecp256k1 libsodium openssl)
 CFLAGS="-std=c11 -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -Wall -Wextra -Iinclude $PKG_CFLAGS"
