@@ -241,7 +241,8 @@ static int tps_spawn(struct tps_node *nd, const char *emberd, unsigned port)
 	args[3] = (char *)"--rpc-listen";
 	args[4] = listen;
 	args[5] = (char *)"--quiet";
-	args[6] = NULL;
+	args[6] = (char *)"--no-p2p";   /* RPC alone is measured here */
+	args[7] = NULL;
 	logfd = open(nd->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	nullfd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (logfd < 0 || nullfd < 0) {

@@ -82,6 +82,13 @@ void ember_admit_free(struct ember_admit *a)
 	free(a);
 }
 
+void ember_admit_set_announce(struct ember_admit *a, ember_admit_announce_fn fn,
+                              void *ctx)
+{
+	a->cfg.announce = fn;
+	a->cfg.announce_ctx = ctx;
+}
+
 void ember_admit_set_refusal(struct ember_admit *a, const char *why)
 {
 	a->refusal = why;

@@ -35,6 +35,15 @@ static void usage(FILE *f)
 "  --max-block-txs N      cap on txs per block (default 50000)\n"
 "  --dev-accounts N       funded accounts in a new devnet (default 4)\n"
 "  --quiet                log empty blocks only every 100 heights\n"
+"  --genesis FILE         the network's genesis (copied to DIR/genesis.json on\n"
+"                         first start; later it must be the same file)\n"
+"  --p2p-listen HOST:PORT accept peers here (default 0.0.0.0:8646; if that\n"
+"                         port is taken the node runs without inbound peers)\n"
+"  --peer [ID@]HOST:PORT  a peer to keep connected to, redialled with backoff\n"
+"                         (repeatable; ID, 64 hex digits, pins its node id)\n"
+"  --max-peers N          connections in all (default 64)\n"
+"  --max-inbound-per-ip N inbound connections from one address (default 8)\n"
+"  --no-p2p               no network: a node on its own\n"
 "  --help                 this text\n"
 "\n"
 "The validator key is read from DIR/validator_key.json with the passphrase\n"
@@ -100,10 +109,19 @@ int main(int argc, char **argv)
 		{ "max-block-txs", required_argument, NULL, 'm' },
 		{ "dev-accounts", required_argument, NULL, 'a' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "genesis", required_argument, NULL, 'G' },
+		{ "p2p-listen", required_argument, NULL, 'L' },
+		{ "peer", required_argument, NULL, 'P' },
+		{ "max-peers", required_argument, NULL, 'X' },
+		{ "max-inbound-per-ip", required_argument, NULL, 'I' },
+		{ "no-p2p", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ember_node_cfg cfg;
+	static const char *peers[64];
+	const char *genesis = NULL;
+	char err[512];
 	unsigned long long v, dev_accounts = 4;
 	rlim_t nofile;
 	int dev = 0, c, rc;
@@ -129,6 +147,28 @@ int main(int argc, char **argv)
 			cfg.rpc_request_timeout_ms = (unsigned)v * 1000;
 			break;
 		case 'q': cfg.quiet = 1; break;
+		case 'G': genesis = optarg; break;
+		case 'L': cfg.p2p_listen = optarg; break;
+		case 'N': cfg.no_p2p = 1; break;
+		case 'P':
+			if (cfg.npeers == sizeof(peers) / sizeof(peers[0])) {
+				fprintf(stderr, "emberd: at most %zu --peer options\n",
+				        sizeof(peers) / sizeof(peers[0]));
+				return 2;
+			}
+			peers[cfg.npeers++] = optarg;
+			cfg.peers = peers;
+			break;
+		case 'X':
+			if (parse_num("--max-peers", optarg, 4096, &v) || v == 0)
+				return 2;
+			cfg.max_peers = (size_t)v;
+			break;
+		case 'I':
+			if (parse_num("--max-inbound-per-ip", optarg, 4096, &v) || v == 0)
+				return 2;
+			cfg.max_inbound_per_ip = (size_t)v;
+			break;
 		case 'b':
 			if (parse_num("--block-time-ms", optarg, 600000, &v) || v < 10)
 				return 2;
@@ -174,6 +214,15 @@ int main(int argc, char **argv)
 	if (mkdir(cfg.datadir, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "emberd: cannot create data directory '%s': %s\n",
 		        cfg.datadir, strerror(errno));
+		return 1;
+	}
+	if (dev && genesis) {
+		fprintf(stderr, "emberd: --dev makes its own genesis; --genesis is for "
+		        "joining a network\n");
+		return 2;
+	}
+	if (genesis && ember_genesis_import(cfg.datadir, genesis, err, sizeof(err)) != 0) {
+		fprintf(stderr, "emberd: %s\n", err);
 		return 1;
 	}
 	if (dev && (rc = ember_devnet_prepare(cfg.datadir, (unsigned)dev_accounts,

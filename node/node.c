@@ -29,6 +29,7 @@
 #include "ember/guard.h"
 #include "ember/keystore.h"
 #include "ember/mempool.h"
+#include "ember/p2p.h"
 #include "ember/rpc.h"
 #include "ember/rpcnode.h"
 #include "ember/store.h"
@@ -47,6 +48,8 @@ struct node {
 	struct ember_admit *admit;   /* every tx's way into mp */
 	struct cons *cons;
 	struct cons_guard *guard;    /* validators only */
+	struct ember_keypair node_key;
+	struct p2p *p2p;             /* NULL with --no-p2p */
 	struct rpc_node *rpcn;
 	struct rpc_server *rpc;
 	struct rpc_method *methods;  /* node, market and proof tables; outlives rpc */
@@ -79,12 +82,69 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
+/* The log line of a committed block (with --quiet, empty blocks only
+ * every 100 heights). */
+static void log_block(struct node *n, const char *from)
 {
-	struct node *n = arg;
 	struct ember_tip tip;
 	struct cons_stats cs;
 	char hex[65];
+
+	cons_tip(n->cons, &tip);
+	cons_stats(n->cons, &cs);
+	if (cs.blocks && n->cfg->quiet && cs.txs == 0 && tip.height % 100 != 0)
+		return;
+	ember_hex_encode(tip.hash, 32, hex);
+	hex[16] = 0;
+	logf_("block %" PRIu64 " %s...%s exec %.1f ms commit %.1f ms mempool %zu",
+	      tip.height, hex, from, cs.last_exec_us / 1000.0,
+	      cs.last_commit_us / 1000.0, ember_mempool_count(n->mp));
+}
+
+/* The network's callbacks: a log line, a block from a peer. */
+static void p2p_log(void *ctx, const char *msg)
+{
+	(void)ctx;
+	logf_("%s", msg);
+}
+
+static void p2p_block(void *ctx)
+{
+	log_block(ctx, " from a peer,");
+}
+
+/* getpeers and getstatus, from the network (rpc/ does not include p2p/).
+ * max 0: just the count. */
+static size_t node_peers(void *ctx, struct rpc_peer *out, size_t max)
+{
+	struct node *n = ctx;
+	struct p2p_peer_info info[256];
+	size_t k = p2p_peers(n->p2p, info, 256);
+	if (!max)
+		return k;
+	if (k > max)
+		k = max;
+	for (size_t i = 0; i < k; i++) {
+		memcpy(out[i].id, info[i].id, 32);
+		memcpy(out[i].addr, info[i].addr, sizeof(out[i].addr));
+		out[i].inbound = info[i].inbound;
+		out[i].height = info[i].height;
+		out[i].bytes_in = info[i].bytes_in;
+		out[i].bytes_out = info[i].bytes_out;
+		out[i].connected_ms = info[i].connected_ms;
+	}
+	return k;
+}
+
+static int node_syncing(void *ctx, uint64_t *target)
+{
+	struct node *n = ctx;
+	return p2p_syncing(n->p2p, target);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct node *n = arg;
 	int committed = 0, rc;
 
 	(void)fd;
@@ -123,15 +183,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		n->disk_full = 0;
 		ember_admit_set_refusal(n->admit, NULL);
 	}
-	cons_tip(n->cons, &tip);
-	cons_stats(n->cons, &cs);
-	if (cs.blocks && n->cfg->quiet && cs.txs == 0 && tip.height % 100 != 0)
-		return;
-	ember_hex_encode(tip.hash, 32, hex);
-	hex[16] = 0;
-	logf_("block %" PRIu64 " %s... exec %.1f ms commit %.1f ms mempool %zu",
-	      tip.height, hex, cs.last_exec_us / 1000.0, cs.last_commit_us / 1000.0,
-	      ember_mempool_count(n->mp));
+	p2p_on_commit(n->p2p);
+	log_block(n, "");
 }
 
 /* Loop thread: hand finished verify batches to their owner. */
@@ -228,6 +281,8 @@ static void node_release(struct node *n)
 		event_free(n->sigint_ev);
 	if (n->sigterm_ev)
 		event_free(n->sigterm_ev);
+	/* The network first: it holds admission, consensus and the store. */
+	p2p_free(n->p2p);
 	rpc_server_free(n->rpc);
 	free(n->methods);
 	/* Workers stop before admission, whose batches they hold, goes away;
@@ -244,8 +299,53 @@ static void node_release(struct node *n)
 	ember_store_close(n->store);
 	ember_genesis_release(&n->g);
 	ember_keypair_clear(&n->key);
+	ember_keypair_clear(&n->node_key);
 	if (n->base)
 		event_base_free(n->base);
+}
+
+/* The node key, then the network; admission relays what it accepts. */
+static int start_p2p(struct node *n, char *err, size_t errlen)
+{
+	const struct ember_node_cfg *cfg = n->cfg;
+	struct p2p_cfg pc;
+	char hex[65], deflt[32];
+	int created, rc;
+
+	if ((rc = ember_node_key(cfg->datadir, &n->node_key, &created, err, errlen)))
+		return rc;
+	memset(&pc, 0, sizeof(pc));
+	pc.base = n->base;
+	pc.g = &n->g;
+	pc.store = n->store;
+	pc.cons = n->cons;
+	pc.admit = n->admit;
+	pc.mp = n->mp;
+	pc.node_key = &n->node_key;
+	snprintf(deflt, sizeof(deflt), "0.0.0.0:%d", P2P_DEFAULT_PORT);
+	pc.listen = cfg->p2p_listen ? cfg->p2p_listen : deflt;
+	pc.peers = cfg->peers;
+	pc.npeers = cfg->npeers;
+	pc.max_peers = cfg->max_peers;
+	pc.max_inbound_per_ip = cfg->max_inbound_per_ip;
+	pc.log = p2p_log;
+	pc.on_block = p2p_block;
+	pc.on_block_ctx = n;
+	if ((rc = p2p_new(&n->p2p, &pc, err, errlen)) == EMBER_EIO && !cfg->p2p_listen) {
+		/* The default port is taken (another node on this machine):
+		 * run without inbound peers rather than not at all. */
+		logf_("%s; running without inbound peers (set --p2p-listen)", err);
+		pc.listen = NULL;
+		rc = p2p_new(&n->p2p, &pc, err, errlen);
+	}
+	if (rc)
+		return rc;
+	ember_admit_set_announce(n->admit, p2p_announce_tx, n->p2p);
+	ember_hex_encode(n->node_key.pub, 32, hex);
+	logf_("node id %s%s, p2p on port %u, %zu peer%s configured", hex,
+	      created ? " (new key in node_key)" : "", (unsigned)p2p_port(n->p2p),
+	      cfg->npeers, cfg->npeers == 1 ? "" : "s");
+	return 0;
 }
 
 int ember_node_run(const struct ember_node_cfg *cfg)
@@ -361,6 +461,9 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	ncfg.g = &n.g;
 	ncfg.stop = stop_node;
 	ncfg.stop_ctx = &n;
+	ncfg.peers = node_peers;
+	ncfg.syncing = node_syncing;
+	ncfg.net_ctx = &n;
 	if ((rc = rpc_node_new(&n.rpcn, &ncfg)))
 		goto out;
 	if ((rc = write_cookie(cfg->datadir, token)))
@@ -395,6 +498,11 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	if ((rc = rpc_server_route(n.rpc, "/metrics", rpc_node_metrics, n.rpcn)) ||
 	    (rc = rpc_server_route(n.rpc, "/", rpc_node_explorer, n.rpcn)))
 		goto out;
+
+	if (!cfg->no_p2p && (rc = start_p2p(&n, err, sizeof(err)))) {
+		logf_("%s", err);
+		goto out;
+	}
 
 	bt = cfg->block_time_ms ? cfg->block_time_ms : n.g.block_time_ms;
 	tv.tv_sec = (time_t)(bt / 1000);

@@ -63,8 +63,13 @@ static void m_getstatus(struct rpc_call *call, json_t *params, void *ctx)
 	struct rpc_node *n = ctx;
 	const struct ember_genesis *g = n->cfg.g;
 	struct ember_tip tip;
+	json_t *o;
+	uint64_t target = 0;
+	int syncing = 0;
 	cons_tip(n->cfg.cons, &tip);
-	rpc_result(call, json_pack("{s:s, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:s}",
+	if (n->cfg.syncing)
+		syncing = n->cfg.syncing(n->cfg.net_ctx, &target);
+	o = json_pack("{s:s, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:s}",
 		"chain_id", g->chain_id,
 		"genesis_hash", rpc_json_hex(g->hash, 32),
 		"height", (json_int_t)tip.height,
@@ -75,7 +80,51 @@ static void m_getstatus(struct rpc_call *call, json_t *params, void *ctx)
 		"min_fee", rpc_json_u64(g->min_fee),
 		"mempool_txs", (json_int_t)ember_mempool_count(n->cfg.mp),
 		"mempool_bytes", (json_int_t)ember_mempool_bytes(n->cfg.mp),
-		"version", EMBER_VERSION_STRING));
+		"version", EMBER_VERSION_STRING);
+	if (o) {
+		json_object_set_new(o, "peers", json_integer(n->cfg.peers ?
+			(json_int_t)n->cfg.peers(n->cfg.net_ctx, NULL, 0) : 0));
+		json_object_set_new(o, "syncing", json_boolean(syncing));
+		json_object_set_new(o, "sync_target", json_integer((json_int_t)
+			(syncing ? target : tip.height)));
+	}
+	rpc_result(call, o);
+}
+
+/* --- getpeers ------------------------------------------------------------ */
+
+static void m_getpeers(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	struct rpc_peer *pe;
+	json_t *a = json_array();
+	size_t k;
+
+	if (!n->cfg.peers) {
+		rpc_result(call, a);
+		return;
+	}
+	k = n->cfg.peers(n->cfg.net_ctx, NULL, 0);
+	if (k && !(pe = calloc(k, sizeof(*pe)))) {
+		json_decref(a);
+		rpc_error(call, RPC_ERR_BUSY, "node out of memory; try again");
+		return;
+	}
+	k = k ? n->cfg.peers(n->cfg.net_ctx, pe, k) : 0;
+	for (size_t i = 0; i < k; i++) {
+		char id[65];
+		ember_hex_encode(pe[i].id, 32, id);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}",
+			"id", id, "address", pe[i].addr,
+			"direction", pe[i].inbound ? "inbound" : "outbound",
+			"height", (json_int_t)pe[i].height,
+			"bytes_in", (json_int_t)pe[i].bytes_in,
+			"bytes_out", (json_int_t)pe[i].bytes_out,
+			"connected_ms", (json_int_t)pe[i].connected_ms));
+	}
+	if (k)
+		free(pe);
+	rpc_result(call, a);
 }
 
 /* --- getblock ----------------------------------------------------------- */
@@ -407,6 +456,8 @@ static const struct rpc_method node_methods[] = {
 	  "a transaction, committed or pending, with its raw hex" },
 	{ "getaccount", m_getaccount, 1, 1, 0, { "address", NULL },
 	  "balance and nonces of an account" },
+	{ "getpeers", m_getpeers, 0, 0, 0, { NULL },
+	  "connected peers: node id, address, direction, height, bytes in/out" },
 	{ "sendtx", m_sendtx, 1, 1, 0, { "hex", NULL },
 	  "submit a signed transaction; returns its txid" },
 	{ "stop", m_stop, 0, 0, RPC_F_AUTH, { NULL },

@@ -674,6 +674,11 @@ static int cmd_status(struct cli *c, const struct cli_opts *o, char **args)
 	return cli_show(c, "getstatus", NULL);
 }
 
+static int cmd_peers(struct cli *c, const struct cli_opts *o, char **args)
+{
+	return cli_show(c, "getpeers", NULL);
+}
+
 /* --- dispatch ----------------------------------------------------------- */
 
 static const struct cli_cmd cli_cmds[] = {
@@ -695,7 +700,9 @@ static const struct cli_cmd cli_cmds[] = {
 	{ "block", cmd_block, 1, 1, 0, 0, CLI_F_RPC, "block HEIGHT|HASH",
 	  "show a block" },
 	{ "status", cmd_status, 0, 0, 0, 0, CLI_F_RPC, "status",
-	  "show the node's status" },
+	  "show the node's status (height, peers, syncing)" },
+	{ "peers", cmd_peers, 0, 0, 0, 0, CLI_F_RPC, "peers",
+	  "show the node's connected peers" },
 };
 
 static const char *cli_opt_name(unsigned bit)

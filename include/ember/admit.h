@@ -93,6 +93,11 @@ EMBER_WUR int ember_admit_submit(struct ember_admit *a,
  * admission's (and is now consumed), else 0. */
 int ember_admit_verified(struct ember_admit *a, struct ember_vbatch *b);
 
+/* Set (or change) the announce hook after creation: the network that
+ * relays is made after admission. */
+void ember_admit_set_announce(struct ember_admit *a, ember_admit_announce_fn fn,
+                              void *ctx);
+
 /* While why (a static string) is set, every tx is refused EMBER_EBUSY
  * with that message (e.g. the disk is full); NULL ends it. */
 void ember_admit_set_refusal(struct ember_admit *a, const char *why);

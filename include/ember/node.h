@@ -10,6 +10,8 @@
  *   ledger/               the LMDB environment; its data.mdb is flock()ed while
  *                         a node runs on it
  *   rpc.cookie            random admin token, rewritten at each start (0600)
+ *   node_key              the P2P identity: 64 hex digits of a BIP-340 secret
+ *                         key (0600), made on first start
  *   dev-keys/devN.json    --dev only: funded accounts, empty passphrase
  */
 #ifndef EMBER_NODE_H
@@ -18,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "error.h"
+#include "key.h"
 
 struct ember_node_cfg {
 	const char *datadir;          /* must exist */
@@ -29,6 +32,12 @@ struct ember_node_cfg {
 	uint64_t block_time_ms;       /* 0: genesis value */
 	size_t max_block_txs;         /* 0: consensus default */
 	int quiet;                    /* log only every 100th empty block */
+	int no_p2p;                   /* no network at all */
+	const char *p2p_listen;       /* NULL: 0.0.0.0:8646 (P2P_DEFAULT_PORT) */
+	const char *const *peers;     /* --peer "[ID@]HOST:PORT", npeers */
+	size_t npeers;
+	size_t max_peers;             /* 0: the network's default */
+	size_t max_inbound_per_ip;    /* 0: the network's default */
 };
 
 /*
@@ -40,6 +49,23 @@ struct ember_node_cfg {
  */
 EMBER_WUR int ember_devnet_prepare(const char *datadir, unsigned naccounts,
                                    uint64_t block_time_ms);
+
+/*
+ * The node's P2P key from DIR/node_key, made on first start (*created 1).
+ * Refused when the file is open to group or others.  err gets a message.
+ * Returns: 0, EMBER_EIO, EMBER_EINTERNAL, EMBER_KS_MODE, EMBER_KS_FORMAT.
+ */
+EMBER_WUR int ember_node_key(const char *dir, struct ember_keypair *out,
+                             int *created, char *err, size_t errlen);
+
+/*
+ * --genesis FILE: copy it to DIR/genesis.json when that does not exist;
+ * when it does, it must be byte for byte the same (else
+ * EMBER_STORE_GENESIS).  Returns: 0, EMBER_EIO, EMBER_ENOMEM,
+ * EMBER_STORE_GENESIS.
+ */
+EMBER_WUR int ember_genesis_import(const char *datadir, const char *file,
+                                   char *err, size_t errlen);
 
 /* Run until SIGINT/SIGTERM or the RPC "stop".  Returns 0 on a clean stop,
  * else an error code after printing what is wrong. */

@@ -19,6 +19,15 @@
 
 struct event_base;
 
+/* A connected peer, as getpeers shows it (filled by the node from the
+ * network, which rpc/ does not include). */
+struct rpc_peer {
+	uint8_t id[32];
+	char addr[64];
+	int inbound;
+	uint64_t height, bytes_in, bytes_out, connected_ms;
+};
+
 struct rpc_node_cfg {
 	struct event_base *base;
 	struct ember_store *store;
@@ -28,6 +37,11 @@ struct rpc_node_cfg {
 	const struct ember_genesis *g;
 	void (*stop)(void *ctx);       /* admin "stop" method; may be NULL */
 	void *stop_ctx;
+	/* The network (NULL: none): connected peers, and whether a peer is
+	 * ahead (*target its height). */
+	size_t (*peers)(void *ctx, struct rpc_peer *out, size_t max);
+	int (*syncing)(void *ctx, uint64_t *target);
+	void *net_ctx;
 };
 
 struct rpc_node;

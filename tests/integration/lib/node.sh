@@ -38,7 +38,7 @@ start_node() {
 		PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
 		RPC="http://127.0.0.1:$PORT/"
 		"$BIN/emberd" --dev --datadir "$D/data" --rpc-listen "127.0.0.1:$PORT" \
-			--block-time-ms 200 "$@" >>"$D/node.log" 2>&1 &
+			--p2p-listen 127.0.0.1:0 --block-time-ms 200 "$@" >>"$D/node.log" 2>&1 &
 		PID=$!
 		for i in $(seq 1 100); do
 			if "$BIN/ember-cli" --rpc "$RPC" status >/dev/null 2>&1; then return 0; fi

@@ -1,0 +1,1229 @@
+/*
+ * p2p_net.c - peers, the handshake on the wire, message dispatch, catch-up
+ * sync and gossip (p2p.h).
+ *
+ * A connection goes HELLO0 -> AUTH -> STATUS -> ready.  Bytes are read
+ * from a bufferevent whose high watermark is one whole frame, so a peer
+ * can make us buffer at most one frame; a frame's length is checked before
+ * any of its body is waited for.  Messages are dispatched through one
+ * table (type, handler, whether STATUS must have come first); lengths are
+ * checked against p2pwire.h's limits before a decoder runs.
+ *
+ * Sync is one range request at a time (GETBLOCKS from tip + 1) to the
+ * peer that is furthest ahead; blocks arrive in order and go straight to
+ * cons_apply_block.  A block pushed from a height ahead of tip + 1 waits
+ * in a small bounded buffer.  The 500 ms tick redials, times out
+ * handshakes and stalled requests, and expires discouragement.
+ */
+#include "ember/p2p.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "ember/block.h"
+#include "ember/chain.h"
+#include "ember/codec.h"
+#include "ember/p2psec.h"
+#include "ember/p2pwire.h"
+#include "ember/tx.h"
+
+#define P2P_TICK_MS 500
+#define P2P_HANDSHAKE_MS 10000
+#define P2P_OUT_MAX (64u * 1024 * 1024)   /* a slower peer is dropped */
+#define P2P_FUTURE_MAX 64                 /* blocks ahead of tip + 1 kept */
+#define P2P_KNOWN_SLOTS 16384             /* per-peer txid set */
+#define P2P_BANS 128
+#define P2P_BACKOFF_MAX_MS 30000
+
+enum peer_state { PS_HELLO, PS_AUTH, PS_STATUS, PS_READY };
+
+struct dial;
+
+struct peer {
+	struct p2p *p;
+	struct peer *next;
+	struct bufferevent *bev;
+	struct p2p_sec *sec;
+	struct dial *dial;             /* the --peer it came from (outbound) */
+	enum peer_state state;
+	int inbound, closing;
+	uint64_t serial;               /* names the peer in async callbacks */
+	uint8_t id[32];
+	char addr[64], ip[48];
+	int loopback;
+	uint64_t height;
+	uint64_t bytes_in, bytes_out, connected_ms, started_mono;
+	uint64_t stalled_until;        /* not chosen for sync before this */
+	uint8_t *msg;                  /* unsealed message buffer */
+	size_t msgcap;
+	uint64_t *known;               /* txid prefixes, open addressing */
+	size_t nknown;
+};
+
+struct dial {
+	char text[160];                /* as configured, for the log */
+	struct sockaddr_storage ss;
+	int sslen;
+	int has_id;
+	uint8_t id[32];
+	struct peer *conn;
+	uint64_t next_try;             /* monotonic ms */
+	unsigned backoff;
+};
+
+struct future {
+	uint64_t height;
+	uint8_t *blk, *cert;
+	size_t blen, clen;
+};
+
+struct ban {
+	int by_id;
+	uint8_t id[32];
+	char ip[48];
+	uint64_t until;
+};
+
+struct p2p {
+	struct p2p_cfg cfg;
+	struct evconnlistener *lev;
+	uint16_t port;
+	struct peer *peers;
+	size_t npeers;
+	uint64_t next_serial;
+	struct dial *dials;
+	size_t ndials;
+	struct event *tick_ev, *relay_ev, *reap_ev;
+	uint8_t (*relay)[32];          /* txids accepted since the last flush */
+	size_t nrelay, caprelay;
+	struct peer *sync_peer;        /* the range request in flight */
+	uint64_t sync_end, sync_progress;
+	struct future fut[P2P_FUTURE_MAX];
+	struct ban bans[P2P_BANS];
+	uint8_t *out;                  /* sealing scratch */
+	size_t outcap;
+};
+
+/* --- small helpers ------------------------------------------------------ */
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void plog(struct p2p *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void plog(struct p2p *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (p->cfg.log)
+		p->cfg.log(p->cfg.log_ctx, msg);
+}
+
+/* "0123abcd..." : the first 16 hex digits of a node id, for logs. */
+static const char *short_id(const uint8_t id[32], char buf[17])
+{
+	char full[65];
+	ember_hex_encode(id, 32, full);
+	memcpy(buf, full, 16);
+	buf[16] = 0;
+	return buf;
+}
+
+static struct ember_tip tip_of(struct p2p *p)
+{
+	struct ember_tip t;
+	cons_tip(p->cfg.cons, &t);
+	return t;
+}
+
+static void sock_text(const struct sockaddr *sa, char *addr, size_t alen,
+                      char *ip, size_t iplen, int *loopback)
+{
+	char host[INET6_ADDRSTRLEN] = "?";
+	unsigned port = 0;
+	*loopback = 0;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+		inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+		port = ntohs(s4->sin_port);
+		*loopback = (ntohl(s4->sin_addr.s_addr) >> 24) == 127;
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+		port = ntohs(s6->sin6_port);
+		*loopback = IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr);
+	}
+	snprintf(ip, iplen, "%s", host);
+	snprintf(addr, alen, "%s:%u", host, port);
+}
+
+/* --- discouragement ----------------------------------------------------- */
+
+/* Loopback peers are told apart by node id only: every local process
+ * shares the address. */
+static void discourage(struct p2p *p, const struct peer *pe)
+{
+	uint64_t now = mono_ms();
+	size_t k = 0;
+	for (size_t i = 0; i < P2P_BANS; i++) {
+		if (p->bans[i].until <= now) {
+			k = i;
+			break;
+		}
+		if (p->bans[i].until < p->bans[k].until)
+			k = i;
+	}
+	memset(&p->bans[k], 0, sizeof(p->bans[k]));
+	p->bans[k].until = now + P2P_DISCOURAGE_MS;
+	if (pe->state >= PS_STATUS || pe->loopback) {
+		p->bans[k].by_id = 1;
+		memcpy(p->bans[k].id, pe->id, 32);
+		if (pe->state < PS_STATUS)
+			p->bans[k].until = 0;      /* no id to hold it to */
+	} else {
+		snprintf(p->bans[k].ip, sizeof(p->bans[k].ip), "%s", pe->ip);
+	}
+}
+
+static int banned_ip(struct p2p *p, const char *ip)
+{
+	uint64_t now = mono_ms();
+	for (size_t i = 0; i < P2P_BANS; i++)
+		if (p->bans[i].until > now && !p->bans[i].by_id &&
+		    strcmp(p->bans[i].ip, ip) == 0)
+			return 1;
+	return 0;
+}
+
+static int banned_id(struct p2p *p, const uint8_t id[32])
+{
+	uint64_t now = mono_ms();
+	for (size_t i = 0; i < P2P_BANS; i++)
+		if (p->bans[i].until > now && p->bans[i].by_id &&
+		    memcmp(p->bans[i].id, id, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/* --- peers -------------------------------------------------------------- */
+
+static void peer_free(struct peer *pe)
+{
+	struct p2p *p = pe->p;
+	struct peer **pp;
+
+	for (pp = &p->peers; *pp; pp = &(*pp)->next)
+		if (*pp == pe) {
+			*pp = pe->next;
+			p->npeers--;
+			break;
+		}
+	if (p->sync_peer == pe)
+		p->sync_peer = NULL;
+	if (pe->dial) {
+		pe->dial->conn = NULL;
+		pe->dial->next_try = mono_ms() + pe->dial->backoff;
+		pe->dial->backoff = pe->dial->backoff * 2 > P2P_BACKOFF_MAX_MS
+		                    ? P2P_BACKOFF_MAX_MS : pe->dial->backoff * 2;
+	}
+	if (pe->bev)
+		bufferevent_free(pe->bev);
+	p2p_sec_free(pe->sec);
+	free(pe->msg);
+	free(pe->known);
+	free(pe);
+}
+
+/*
+ * Close with a reason in the log; bad: the peer misbehaved.  The peer is
+ * only marked here and freed by the reaper once the loop is back, so a
+ * handler that drops a peer (its own, or another while pushing to all)
+ * never leaves a caller holding freed memory: callers check ->closing.
+ */
+static void peer_drop(struct peer *pe, int bad, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void peer_drop(struct peer *pe, int bad, const char *fmt, ...)
+{
+	struct p2p *p = pe->p;
+	char why[256], sid[17];
+	va_list ap;
+
+	if (pe->closing)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	plog(p, "p2p: %s peer %s (%s): %s%s", bad ? "dropping" : "closing",
+	     pe->state >= PS_STATUS ? short_id(pe->id, sid) : "?", pe->addr, why,
+	     bad ? "; discouraged for 10 minutes" : "");
+	if (bad)
+		discourage(p, pe);
+	pe->closing = 1;
+	if (p->sync_peer == pe)
+		p->sync_peer = NULL;
+	if (pe->bev)
+		bufferevent_disable(pe->bev, EV_READ | EV_WRITE);
+	event_active(p->reap_ev, EV_WRITE, 0);
+}
+
+static void on_reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct p2p *p = arg;
+	struct peer *pe, *next;
+	(void)fd;
+	(void)what;
+	for (pe = p->peers; pe; pe = next) {
+		next = pe->next;
+		if (pe->closing)
+			peer_free(pe);
+	}
+}
+
+static int known_has(struct peer *pe, const uint8_t txid[32], int add)
+{
+	uint64_t k = ember_le64_get(txid) | 1;     /* 0 marks a free slot */
+	size_t i;
+
+	if (!pe->known) {
+		if (!add || !(pe->known = calloc(P2P_KNOWN_SLOTS, sizeof(uint64_t))))
+			return 0;
+	}
+	for (i = (size_t)(k % P2P_KNOWN_SLOTS);; i = (i + 1) % P2P_KNOWN_SLOTS) {
+		if (pe->known[i] == k)
+			return 1;
+		if (!pe->known[i])
+			break;
+	}
+	if (add) {
+		/* Half full: forget everything (a peer may then get a tx
+		 * twice, which admission answers cheaply). */
+		if (pe->nknown >= P2P_KNOWN_SLOTS / 2) {
+			memset(pe->known, 0, P2P_KNOWN_SLOTS * sizeof(uint64_t));
+			pe->nknown = 0;
+			i = (size_t)(k % P2P_KNOWN_SLOTS);
+		}
+		pe->known[i] = k;
+		pe->nknown++;
+	}
+	return 0;
+}
+
+/* Seal and queue one message.  Returns 0, or -1 when the peer was
+ * dropped (it must not be touched after). */
+static int peer_send(struct peer *pe, const uint8_t *msg, size_t len)
+{
+	struct p2p *p = pe->p;
+	size_t need = 4 + len + P2P_TAG_LEN, n;
+
+	if (pe->closing)
+		return -1;
+	if (need > p->outcap) {
+		uint8_t *np = realloc(p->out, need);
+		if (!np) {
+			peer_drop(pe, 0, "out of memory");
+			return -1;
+		}
+		p->out = np;
+		p->outcap = need;
+	}
+	if (p2p_sec_seal(pe->sec, msg, len, p->out, p->outcap, &n) != 0 ||
+	    bufferevent_write(pe->bev, p->out, n) != 0) {
+		peer_drop(pe, 0, "cannot send");
+		return -1;
+	}
+	pe->bytes_out += n;
+	if (evbuffer_get_length(bufferevent_get_output(pe->bev)) > P2P_OUT_MAX) {
+		peer_drop(pe, 0, "does not read what it is sent");
+		return -1;
+	}
+	return 0;
+}
+
+static int send_status(struct peer *pe)
+{
+	struct p2p *p = pe->p;
+	struct ember_tip t = tip_of(p);
+	struct p2p_status st;
+	uint8_t buf[128];
+	size_t n;
+
+	memset(&st, 0, sizeof(st));
+	st.version = P2P_VERSION;
+	snprintf(st.chain_id, sizeof(st.chain_id), "%s", p->cfg.g->chain_id);
+	memcpy(st.genesis_hash, p->cfg.g->hash, 32);
+	st.height = t.height;
+	memcpy(st.tip_hash, t.hash, 32);
+	st.listen_port = p->port;
+	if (p2p_status_encode(&st, buf, sizeof(buf), &n) != 0)
+		return 0;
+	return peer_send(pe, buf, n);
+}
+
+/* Encode the committed block at height h as a BLOCK message (malloc'd). */
+static uint8_t *block_msg(struct p2p *p, uint64_t h, size_t *len)
+{
+	struct ember_txn *t;
+	struct p2p_block b;
+	uint8_t *m = NULL;
+	size_t cap;
+
+	if (ember_store_read(p->cfg.store, &t))
+		return NULL;
+	memset(&b, 0, sizeof(b));
+	b.height = h;
+	if (ember_chain_get_block(t, h, &b.blk, &b.blklen) == 0) {
+		if (ember_chain_get_cert(t, h, &b.cert, &b.certlen) != 0) {
+			b.cert = NULL;
+			b.certlen = 0;
+		}
+		cap = p2p_block_encoded_size(&b);
+		if ((m = malloc(cap)) && p2p_block_encode(&b, m, cap, len) != 0) {
+			free(m);
+			m = NULL;
+		}
+	}
+	ember_txn_abort(t);
+	return m;
+}
+
+/* --- sync --------------------------------------------------------------- */
+
+static void maybe_sync(struct p2p *p)
+{
+	struct ember_tip t = tip_of(p);
+	struct peer *best = NULL;
+	struct p2p_getblocks gb;
+	uint64_t now = mono_ms();
+	uint8_t buf[32];
+	size_t n;
+
+	if (p->sync_peer && t.height < p->sync_end)
+		return;             /* in flight and not done */
+	p->sync_peer = NULL;
+	for (struct peer *pe = p->peers; pe; pe = pe->next)
+		if (pe->state == PS_READY && !pe->closing && pe->height > t.height &&
+		    pe->stalled_until <= now && (!best || pe->height > best->height))
+			best = pe;
+	if (!best)
+		return;
+	gb.from = t.height + 1;
+	gb.count = best->height - t.height > P2P_GETBLOCKS_MAX
+	           ? P2P_GETBLOCKS_MAX : (uint32_t)(best->height - t.height);
+	if (p2p_getblocks_encode(&gb, buf, sizeof(buf), &n) != 0)
+		return;
+	p->sync_peer = best;
+	p->sync_end = t.height + gb.count;
+	p->sync_progress = now;
+	peer_send(best, buf, n);
+}
+
+/* Push the block at height h (just committed) and our status to every
+ * ready peer that is not known to have it, except from (may be NULL). */
+static void push_block(struct p2p *p, uint64_t h, struct peer *from)
+{
+	struct peer *pe, *next;
+	uint8_t *m;
+	size_t len;
+
+	if (!(m = block_msg(p, h, &len)))
+		return;
+	for (pe = p->peers; pe; pe = next) {
+		next = pe->next;
+		if (pe->state != PS_READY || pe->closing)
+			continue;
+		if (pe != from && pe->height < h && peer_send(pe, m, len) != 0)
+			continue;
+		send_status(pe);
+	}
+	free(m);
+}
+
+static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
+                       size_t blen, const uint8_t *cert, size_t clen,
+                       uint64_t h);
+
+/* Apply buffered blocks that now extend the tip. */
+static void drain_future(struct p2p *p)
+{
+	for (int again = 1; again;) {
+		struct ember_tip t = tip_of(p);
+		again = 0;
+		for (size_t i = 0; i < P2P_FUTURE_MAX; i++) {
+			struct future *f = &p->fut[i];
+			if (!f->blk || f->height > t.height + 1)
+				continue;
+			if (f->height == t.height + 1 &&
+			    apply_block(p, NULL, f->blk, f->blen, f->cert, f->clen,
+			                f->height) == 0)
+				again = 1;
+			free(f->blk);
+			free(f->cert);
+			memset(f, 0, sizeof(*f));
+			if (again)
+				break;
+		}
+	}
+}
+
+/*
+ * Apply one block at tip + 1.  Returns 0, or the refusal; from (may be
+ * NULL) is dropped and discouraged when the block is bad (not merely
+ * late: another peer may have given us that height first).
+ */
+static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
+                       size_t blen, const uint8_t *cert, size_t clen,
+                       uint64_t h)
+{
+	char why[256] = "";
+	int rc = cons_apply_block(p->cfg.cons, blk, blen, cert, clen, why, sizeof(why));
+
+	if (rc == EMBER_BLK_HEIGHT || rc == EMBER_BLK_PREV)
+		return rc;
+	if (rc) {
+		if (from)
+			peer_drop(from, 1, "block %llu refused: %s",
+			          (unsigned long long)h, why[0] ? why : ember_strerror(rc));
+		else
+			plog(p, "p2p: buffered block %llu refused: %s",
+			     (unsigned long long)h, why[0] ? why : ember_strerror(rc));
+		return rc;
+	}
+	p->sync_progress = mono_ms();
+	if (from && from->height < h)
+		from->height = h;
+	if (p->cfg.on_block)
+		p->cfg.on_block(p->cfg.on_block_ctx);
+	push_block(p, h, from);
+	return 0;
+}
+
+/* --- message handlers --------------------------------------------------- */
+
+static int h_status(struct peer *pe, const uint8_t *m, size_t len)
+{
+	struct p2p *p = pe->p;
+	struct p2p_status st;
+	char gh[65], sid[17];
+
+	if (p2p_status_decode(&st, m, len) != 0) {
+		peer_drop(pe, 1, "malformed status");
+		return -1;
+	}
+	if (strcmp(st.chain_id, p->cfg.g->chain_id) != 0 ||
+	    memcmp(st.genesis_hash, p->cfg.g->hash, 32) != 0) {
+		ember_hex_encode(st.genesis_hash, 32, gh);
+		gh[16] = 0;
+		peer_drop(pe, 0, "it runs chain '%s' (genesis %s...), this node runs '%s'",
+		          st.chain_id, gh, p->cfg.g->chain_id);
+		return -1;
+	}
+	if (pe->state == PS_STATUS) {
+		pe->state = PS_READY;
+		plog(p, "p2p: connected %s peer %s (%s) at height %llu",
+		     pe->inbound ? "inbound" : "outbound", short_id(pe->id, sid),
+		     pe->addr, (unsigned long long)st.height);
+		if (pe->dial)
+			pe->dial->backoff = 1000;
+	}
+	pe->height = st.height;
+	maybe_sync(p);
+	return 0;
+}
+
+static int h_getblocks(struct peer *pe, const uint8_t *m, size_t len)
+{
+	struct p2p *p = pe->p;
+	struct ember_tip t = tip_of(p);
+	struct p2p_getblocks gb;
+
+	if (p2p_getblocks_decode(&gb, m, len) != 0) {
+		peer_drop(pe, 1, "malformed getblocks");
+		return -1;
+	}
+	for (uint64_t h = gb.from; h < gb.from + gb.count && h <= t.height; h++) {
+		size_t n;
+		uint8_t *b = block_msg(p, h, &n);
+		int rc;
+		if (!b)
+			break;
+		rc = peer_send(pe, b, n);
+		free(b);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
+static int h_block(struct peer *pe, const uint8_t *m, size_t len)
+{
+	struct p2p *p = pe->p;
+	struct ember_tip t = tip_of(p);
+	struct p2p_block b;
+	struct future *slot = NULL;
+
+	if (p2p_block_decode(&b, m, len) != 0) {
+		peer_drop(pe, 1, "malformed block message");
+		return -1;
+	}
+	if (b.height > pe->height)
+		pe->height = b.height;
+	if (b.height <= t.height)
+		return 0;           /* we have it */
+	if (b.height == t.height + 1) {
+		int rc = apply_block(p, pe, b.blk, b.blklen, b.cert, b.certlen, b.height);
+		if (rc && rc != EMBER_BLK_HEIGHT && rc != EMBER_BLK_PREV)
+			return -1;  /* pe was dropped */
+		drain_future(p);
+		maybe_sync(p);
+		return 0;
+	}
+	/* Ahead of tip + 1: keep it (bounded) until the gap is filled. */
+	for (size_t i = 0; i < P2P_FUTURE_MAX; i++) {
+		if (p->fut[i].blk && p->fut[i].height == b.height)
+			return 0;
+		if (!p->fut[i].blk && !slot)
+			slot = &p->fut[i];
+	}
+	if (slot && (slot->blk = malloc(b.blklen)) &&
+	    (!b.certlen || (slot->cert = malloc(b.certlen)))) {
+		memcpy(slot->blk, b.blk, b.blklen);
+		if (b.certlen)
+			memcpy(slot->cert, b.cert, b.certlen);
+		slot->blen = b.blklen;
+		slot->clen = b.certlen;
+		slot->height = b.height;
+	} else if (slot) {
+		free(slot->blk);
+		memset(slot, 0, sizeof(*slot));
+	}
+	maybe_sync(p);
+	return 0;
+}
+
+/* Admission's verdict on a peer's tx: a bad signature or a tx that does
+ * not decode is the peer's fault. */
+static void tx_done(void *ctx, void *user, int code, const uint8_t *txid,
+                    const char *why)
+{
+	struct p2p *p = ctx;
+	uint64_t serial = (uint64_t)(uintptr_t)user;
+	(void)txid;
+	if (code != EMBER_TX_BAD_SIG && !(code <= EMBER_ENC_TRUNCATED && code > EMBER_ENC_TRUNCATED - 100))
+		return;
+	for (struct peer *pe = p->peers; pe; pe = pe->next)
+		if (pe->serial == serial && !pe->closing) {
+			peer_drop(pe, 1, "sent an invalid tx: %s", why);
+			return;
+		}
+}
+
+static int h_txs(struct peer *pe, const uint8_t *m, size_t len)
+{
+	struct p2p *p = pe->p;
+	struct ember_admit_item *items;
+	struct p2p_txs *t = malloc(sizeof(*t));
+	size_t k = 0;
+
+	if (!t)
+		return 0;
+	if (p2p_txs_decode(t, m, len) != 0) {
+		free(t);
+		peer_drop(pe, 1, "malformed txs message");
+		return -1;
+	}
+	if (!(items = calloc(t->n, sizeof(*items)))) {
+		free(t);
+		return 0;
+	}
+	for (size_t i = 0; i < t->n; i++) {
+		uint8_t txid[32];
+		ember_txid(t->tx[i], t->len[i], txid);
+		known_has(pe, txid, 1);
+		if (ember_mempool_get(p->cfg.mp, txid))
+			continue;           /* known here too: no second verify */
+		if (!(items[k].enc = malloc(t->len[i])))
+			break;
+		memcpy(items[k].enc, t->tx[i], t->len[i]);
+		items[k].len = t->len[i];
+		items[k].user = (void *)(uintptr_t)pe->serial;
+		k++;
+	}
+	free(t);
+	if (k && ember_admit_submit(p->cfg.admit, items, k, EMBER_SRC_P2P, tx_done, p)) {
+		/* answered EMBER_ENOMEM: nothing to do */
+	}
+	free(items);
+	return 0;
+}
+
+static int h_ping(struct peer *pe, const uint8_t *m, size_t len)
+{
+	struct p2p_ping pg;
+	uint8_t buf[16];
+	size_t n;
+	if (p2p_ping_decode(&pg, m, len) != 0) {
+		peer_drop(pe, 1, "malformed ping");
+		return -1;
+	}
+	if (m[0] == P2P_MSG_PONG)
+		return 0;
+	if (p2p_ping_encode(P2P_MSG_PONG, &pg, buf, sizeof(buf), &n) != 0)
+		return 0;
+	return peer_send(pe, buf, n);
+}
+
+/* The message table: the generic layer checks the lengths and that
+ * STATUS came first before a handler runs.  A handler returns -1 when it
+ * dropped the peer. */
+static const struct p2p_handler {
+	uint8_t type;
+	int (*fn)(struct peer *pe, const uint8_t *m, size_t len);
+	int needs_status;
+} p2p_handlers[] = {
+	{ P2P_MSG_STATUS, h_status, 0 },
+	{ P2P_MSG_GETBLOCKS, h_getblocks, 1 },
+	{ P2P_MSG_BLOCK, h_block, 1 },
+	{ P2P_MSG_TXS, h_txs, 1 },
+	{ P2P_MSG_PING, h_ping, 0 },
+	{ P2P_MSG_PONG, h_ping, 0 },
+};
+
+static int dispatch(struct peer *pe, const uint8_t *m, size_t len)
+{
+	const struct p2p_handler *h = NULL;
+
+	if (len == 0) {
+		peer_drop(pe, 1, "empty message");
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(p2p_handlers) / sizeof(p2p_handlers[0]); i++)
+		if (p2p_handlers[i].type == m[0])
+			h = &p2p_handlers[i];
+	if (!h)
+		return 0;           /* a newer peer's type: ignored */
+	if (len < p2p_msg_min_len(m[0]) || len > p2p_msg_max_len(m[0])) {
+		peer_drop(pe, 1, "%s message of %zu bytes is outside its limits",
+		          p2p_msg_name(m[0]), len);
+		return -1;
+	}
+	if (h->needs_status && pe->state != PS_READY) {
+		peer_drop(pe, 1, "%s before status", p2p_msg_name(m[0]));
+		return -1;
+	}
+	return h->fn(pe, m, len);
+}
+
+/* --- the connection ----------------------------------------------------- */
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+	struct peer *pe = arg;
+	struct p2p *p = pe->p;
+	struct evbuffer *in = bufferevent_get_input(bev);
+
+	for (;;) {
+		size_t have = evbuffer_get_length(in);
+		uint8_t hdr[4], *frame;
+		size_t body, mlen;
+
+		if (pe->closing)
+			return;
+		if (pe->state == PS_HELLO) {
+			uint8_t h0[P2P_HELLO0_LEN], auth[P2P_AUTH_FRAME_LEN];
+			if (have < P2P_HELLO0_LEN)
+				return;
+			evbuffer_remove(in, h0, sizeof(h0));
+			pe->bytes_in += sizeof(h0);
+			if (p2p_sec_on_hello0(pe->sec, h0, auth) != 0) {
+				peer_drop(pe, 1, "handshake failed: not an ember node, or another version");
+				return;
+			}
+			bufferevent_write(bev, auth, sizeof(auth));
+			pe->bytes_out += sizeof(auth);
+			pe->state = PS_AUTH;
+			continue;
+		}
+		if (pe->state == PS_AUTH) {
+			uint8_t auth[P2P_AUTH_FRAME_LEN];
+			char sid[17];
+			int rc;
+			if (have < P2P_AUTH_FRAME_LEN)
+				return;
+			evbuffer_remove(in, auth, sizeof(auth));
+			pe->bytes_in += sizeof(auth);
+			if ((rc = p2p_sec_on_auth(pe->sec, auth)) != 0) {
+				peer_drop(pe, rc != EMBER_P2P_PEER_ID, "handshake failed: %s",
+				          rc == EMBER_P2P_PEER_ID ? "not the node id that was dialled"
+				                                  : "bad authentication");
+				return;
+			}
+			p2p_sec_peer_id(pe->sec, pe->id);
+			pe->state = PS_STATUS;
+			if (memcmp(pe->id, p->cfg.node_key->pub, 32) == 0) {
+				peer_drop(pe, 0, "that is this node");
+				return;
+			}
+			if (banned_id(p, pe->id)) {
+				peer_drop(pe, 0, "discouraged");
+				return;
+			}
+			for (struct peer *o = p->peers; o; o = o->next)
+				if (o != pe && !o->closing && o->state >= PS_STATUS &&
+				    memcmp(o->id, pe->id, 32) == 0) {
+					peer_drop(pe, 0, "already connected to %s", short_id(pe->id, sid));
+					return;
+				}
+			if (send_status(pe) != 0)
+				return;
+			continue;
+		}
+		if (have < 4)
+			return;
+		evbuffer_copyout(in, hdr, 4);
+		if (!(body = p2p_sec_frame_len(hdr))) {
+			peer_drop(pe, 1, "frame of %u bytes is outside the limits",
+			          (unsigned)hdr[0] | (unsigned)hdr[1] << 8 |
+			          (unsigned)hdr[2] << 16 | (unsigned)hdr[3] << 24);
+			return;
+		}
+		if (have < 4 + body)
+			return;
+		if (body - P2P_TAG_LEN > pe->msgcap) {
+			uint8_t *nm = realloc(pe->msg, body);
+			if (!nm) {
+				peer_drop(pe, 0, "out of memory");
+				return;
+			}
+			pe->msg = nm;
+			pe->msgcap = body;
+		}
+		frame = evbuffer_pullup(in, (ev_ssize_t)(4 + body));
+		if (!frame || p2p_sec_unseal(pe->sec, frame, 4 + body, pe->msg,
+		                             pe->msgcap, &mlen) != 0) {
+			peer_drop(pe, 1, "a frame does not authenticate");
+			return;
+		}
+		evbuffer_drain(in, 4 + body);
+		pe->bytes_in += 4 + body;
+		dispatch(pe, pe->msg, mlen);   /* may drop pe: checked above */
+	}
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct peer *pe = arg;
+	uint8_t h0[P2P_HELLO0_LEN];
+	(void)bev;
+
+	if (pe->closing)
+		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		p2p_sec_hello0(pe->sec, h0);
+		bufferevent_write(pe->bev, h0, sizeof(h0));
+		pe->bytes_out += sizeof(h0);
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		peer_drop(pe, 0, "%s", (what & BEV_EVENT_EOF) ? "connection closed"
+		          : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+}
+
+static struct peer *peer_new(struct p2p *p, struct bufferevent *bev, int inbound,
+                             const uint8_t *expect_id)
+{
+	struct peer *pe = calloc(1, sizeof(*pe));
+	if (!pe || p2p_sec_new(&pe->sec, !inbound, p->cfg.node_key, expect_id) != 0) {
+		free(pe);
+		bufferevent_free(bev);
+		return NULL;
+	}
+	pe->p = p;
+	pe->bev = bev;
+	pe->inbound = inbound;
+	pe->serial = ++p->next_serial;
+	pe->connected_ms = wall_ms();
+	pe->started_mono = mono_ms();
+	pe->next = p->peers;
+	p->peers = pe;
+	p->npeers++;
+	/* Never buffer more than one whole frame from a peer. */
+	bufferevent_setwatermark(bev, EV_READ, 0, 4 + P2P_FRAME_MAX);
+	bufferevent_setcb(bev, on_read, NULL, on_event, pe);
+	bufferevent_enable(bev, EV_READ | EV_WRITE);
+	return pe;
+}
+
+static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
+                      struct sockaddr *sa, int salen, void *arg)
+{
+	struct p2p *p = arg;
+	struct bufferevent *bev;
+	struct peer *pe;
+	char addr[64], ip[48];
+	size_t same_ip = 0, inbound = 0;
+	int loop;
+	uint8_t h0[P2P_HELLO0_LEN];
+	(void)lev;
+	(void)salen;
+
+	sock_text(sa, addr, sizeof(addr), ip, sizeof(ip), &loop);
+	for (struct peer *o = p->peers; o; o = o->next) {
+		inbound += o->inbound;
+		same_ip += o->inbound && strcmp(o->ip, ip) == 0;
+	}
+	if ((!loop && banned_ip(p, ip)) || p->npeers >= p->cfg.max_peers ||
+	    same_ip >= p->cfg.max_inbound_per_ip) {
+		evutil_closesocket(fd);
+		return;
+	}
+	if (!(bev = bufferevent_socket_new(p->cfg.base, fd, BEV_OPT_CLOSE_ON_FREE)))
+		return;
+	if (!(pe = peer_new(p, bev, 1, NULL)))
+		return;
+	snprintf(pe->addr, sizeof(pe->addr), "%s", addr);
+	snprintf(pe->ip, sizeof(pe->ip), "%s", ip);
+	pe->loopback = loop;
+	p2p_sec_hello0(pe->sec, h0);
+	bufferevent_write(bev, h0, sizeof(h0));
+	pe->bytes_out += sizeof(h0);
+}
+
+static void dial(struct p2p *p, struct dial *d)
+{
+	struct bufferevent *bev;
+	struct peer *pe;
+	int loop;
+
+	d->next_try = mono_ms() + d->backoff;
+	if (!(bev = bufferevent_socket_new(p->cfg.base, -1, BEV_OPT_CLOSE_ON_FREE)))
+		return;
+	if (!(pe = peer_new(p, bev, 0, d->has_id ? d->id : NULL)))
+		return;
+	pe->dial = d;
+	d->conn = pe;
+	sock_text((struct sockaddr *)&d->ss, pe->addr, sizeof(pe->addr), pe->ip,
+	          sizeof(pe->ip), &loop);
+	pe->loopback = loop;
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&d->ss, d->sslen) != 0)
+		peer_drop(pe, 0, "cannot connect");
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct p2p *p = arg;
+	uint64_t now = mono_ms();
+	struct peer *pe, *next;
+	(void)fd;
+	(void)what;
+
+	for (pe = p->peers; pe; pe = next) {
+		next = pe->next;
+		if (!pe->closing && pe->state < PS_READY &&
+		    now - pe->started_mono > P2P_HANDSHAKE_MS)
+			peer_drop(pe, 0, "handshake timed out");
+	}
+	if (p->sync_peer && now - p->sync_progress > P2P_STALL_MS) {
+		/* A peer that announced a height and does not serve it must
+		 * not stall sync: try another (CometBFT CVE-2025-24371). */
+		char sid[17];
+		plog(p, "p2p: sync from peer %s (%s) made no progress for %d s; "
+		     "asking another", short_id(p->sync_peer->id, sid),
+		     p->sync_peer->addr, P2P_STALL_MS / 1000);
+		p->sync_peer->stalled_until = now + 3 * P2P_STALL_MS;
+		p->sync_peer = NULL;
+	}
+	for (size_t i = 0; i < p->ndials; i++)
+		if (!p->dials[i].conn && now >= p->dials[i].next_try &&
+		    p->npeers < p->cfg.max_peers)
+			dial(p, &p->dials[i]);
+	maybe_sync(p);
+}
+
+/* --- relay -------------------------------------------------------------- */
+
+void p2p_announce_tx(void *arg, const uint8_t txid[32], int source)
+{
+	struct p2p *p = arg;
+	(void)source;
+	if (p->nrelay == p->caprelay) {
+		size_t cap = p->caprelay ? p->caprelay * 2 : 256;
+		void *np = realloc(p->relay, cap * 32);
+		if (!np)
+			return;
+		p->relay = np;
+		p->caprelay = cap;
+	}
+	memcpy(p->relay[p->nrelay++], txid, 32);
+	if (p->nrelay == 1)
+		event_active(p->relay_ev, EV_WRITE, 0);
+}
+
+/* One TXS message per peer with the turn's txs it is not known to have. */
+static void on_relay(evutil_socket_t fd, short what, void *arg)
+{
+	struct p2p *p = arg;
+	struct p2p_txs *t = malloc(sizeof(*t));
+	struct peer *pe, *next;
+	(void)fd;
+	(void)what;
+
+	if (!t)
+		goto out;
+	for (pe = p->peers; pe; pe = next) {
+		size_t i = 0;
+		next = pe->next;
+		if (pe->state != PS_READY || pe->closing)
+			continue;
+		while (i < p->nrelay) {
+			size_t bytes = 16, cap, n;
+			uint8_t *m;
+			t->n = 0;
+			for (; i < p->nrelay && t->n < P2P_TXS_MAX; i++) {
+				const struct ember_mp_entry *e = ember_mempool_get(p->cfg.mp, p->relay[i]);
+				if (!e || known_has(pe, p->relay[i], 0))
+					continue;
+				if (bytes + e->len + 10 > p2p_msg_max_len(P2P_MSG_TXS))
+					break;
+				known_has(pe, p->relay[i], 1);
+				t->tx[t->n] = e->enc;
+				t->len[t->n++] = e->len;
+				bytes += e->len + 10;
+			}
+			if (!t->n)
+				break;
+			cap = p2p_txs_encoded_size(t);
+			if (!(m = malloc(cap)))
+				break;
+			if (p2p_txs_encode(t, m, cap, &n) == 0 && peer_send(pe, m, n) != 0) {
+				free(m);
+				break;  /* dropped */
+			}
+			free(m);
+		}
+	}
+	free(t);
+out:
+	p->nrelay = 0;
+}
+
+/* --- lifecycle ---------------------------------------------------------- */
+
+/* A numeric "HOST:PORT" (IPv6 as "[::1]:PORT"), port 0 allowed (libevent's
+ * parser refuses it; 0 asks the kernel for a free port).  Returns 0 or -1. */
+static int parse_numeric(const char *s, struct sockaddr_storage *ss, int *sl)
+{
+	const char *colon = strrchr(s, ':');
+	char tmp[160];
+	unsigned long port;
+	char *end;
+
+	if (!colon || strlen(s) >= sizeof(tmp))
+		return -1;
+	port = strtoul(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || port > 65535)
+		return -1;
+	snprintf(tmp, sizeof(tmp), "%.*s:1", (int)(colon - s), s);
+	*sl = (int)sizeof(*ss);
+	if (evutil_parse_sockaddr_port(tmp, (struct sockaddr *)ss, sl) != 0)
+		return -1;
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	return 0;
+}
+
+/* "[ID@]HOST:PORT" -> d.  Returns 0 or -1. */
+static int parse_peer(const char *s, struct dial *d)
+{
+	const char *at = strchr(s, '@'), *hp = at ? at + 1 : s;
+	char host[128];
+	const char *colon = strrchr(hp, ':');
+	struct addrinfo hints, *res = NULL;
+	size_t w;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(d->text, sizeof(d->text), "%s", s);
+	if (at) {
+		if (at - s != 64 || ember_hex_decode(s, 64, d->id, 32, &w) != 0 || w != 32)
+			return -1;
+		d->has_id = 1;
+	}
+	if (parse_numeric(hp, &d->ss, &d->sslen) == 0)
+		return 0;
+	if (!colon || (size_t)(colon - hp) >= sizeof(host))
+		return -1;
+	memcpy(host, hp, (size_t)(colon - hp));
+	host[colon - hp] = 0;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, colon + 1, &hints, &res) != 0 || !res)
+		return -1;
+	memcpy(&d->ss, res->ai_addr, res->ai_addrlen);
+	d->sslen = (int)res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+int p2p_new(struct p2p **out, const struct p2p_cfg *cfg, char *err, size_t errlen)
+{
+	struct p2p *p;
+	struct timeval tv = { 0, P2P_TICK_MS * 1000 };
+	int rc = EMBER_ENOMEM;
+
+	if (!out || !cfg || !cfg->base || !cfg->g || !cfg->store || !cfg->cons ||
+	    !cfg->admit || !cfg->mp || !cfg->node_key)
+		return EMBER_EINVAL;
+	if (!(p = calloc(1, sizeof(*p))))
+		return EMBER_ENOMEM;
+	p->cfg = *cfg;
+	if (!p->cfg.max_peers)
+		p->cfg.max_peers = 64;
+	if (!p->cfg.max_inbound_per_ip)
+		p->cfg.max_inbound_per_ip = 8;
+	if (cfg->npeers && !(p->dials = calloc(cfg->npeers, sizeof(*p->dials))))
+		goto fail;
+	for (size_t i = 0; i < cfg->npeers; i++) {
+		if (parse_peer(cfg->peers[i], &p->dials[i]) != 0) {
+			ember_errf(err, errlen, "invalid peer '%s': expected [NODEID@]HOST:PORT "
+			           "with a 64-hex-digit node id", cfg->peers[i]);
+			rc = EMBER_EINVAL;
+			goto fail;
+		}
+		p->dials[i].backoff = 1000;
+		p->ndials++;
+	}
+	if (cfg->listen) {
+		struct sockaddr_storage ss;
+		int sl = (int)sizeof(ss);
+		socklen_t bl = sizeof(ss);
+		if (parse_numeric(cfg->listen, &ss, &sl) != 0) {
+			ember_errf(err, errlen, "invalid p2p address '%s': expected HOST:PORT",
+			           cfg->listen);
+			rc = EMBER_EINVAL;
+			goto fail;
+		}
+		p->lev = evconnlistener_new_bind(cfg->base, on_accept, p,
+		                                 LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE,
+		                                 64, (struct sockaddr *)&ss, sl);
+		if (!p->lev) {
+			ember_errf(err, errlen, "cannot listen for peers on '%s': %s",
+			           cfg->listen, strerror(errno));
+			rc = EMBER_EIO;
+			goto fail;
+		}
+		if (getsockname(evconnlistener_get_fd(p->lev), (struct sockaddr *)&ss, &bl) == 0)
+			p->port = ntohs(ss.ss_family == AF_INET6
+			                ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			                : ((struct sockaddr_in *)&ss)->sin_port);
+	}
+	if (!(p->tick_ev = event_new(cfg->base, -1, EV_PERSIST, on_tick, p)) ||
+	    !(p->relay_ev = event_new(cfg->base, -1, 0, on_relay, p)) ||
+	    !(p->reap_ev = event_new(cfg->base, -1, 0, on_reap, p)))
+		goto fail;
+	event_add(p->tick_ev, &tv);
+	for (size_t i = 0; i < p->ndials; i++)
+		dial(p, &p->dials[i]);
+	*out = p;
+	return 0;
+fail:
+	p2p_free(p);
+	return rc;
+}
+
+void p2p_free(struct p2p *p)
+{
+	if (!p)
+		return;
+	while (p->peers)
+		peer_free(p->peers);
+	if (p->lev)
+		evconnlistener_free(p->lev);
+	if (p->tick_ev)
+		event_free(p->tick_ev);
+	if (p->relay_ev)
+		event_free(p->relay_ev);
+	if (p->reap_ev)
+		event_free(p->reap_ev);
+	for (size_t i = 0; i < P2P_FUTURE_MAX; i++) {
+		free(p->fut[i].blk);
+		free(p->fut[i].cert);
+	}
+	free(p->dials);
+	free(p->relay);
+	free(p->out);
+	free(p);
+}
+
+uint16_t p2p_port(const struct p2p *p)
+{
+	return p ? p->port : 0;
+}
+
+void p2p_on_commit(struct p2p *p)
+{
+	if (p)
+		push_block(p, tip_of(p).height, NULL);
+}
+
+size_t p2p_peers(const struct p2p *p, struct p2p_peer_info *out, size_t max)
+{
+	size_t n = 0;
+	if (!p)
+		return 0;
+	for (const struct peer *pe = p->peers; pe && n < max; pe = pe->next) {
+		if (pe->state != PS_READY || pe->closing)
+			continue;
+		memcpy(out[n].id, pe->id, 32);
+		snprintf(out[n].addr, sizeof(out[n].addr), "%s", pe->addr);
+		out[n].inbound = pe->inbound;
+		out[n].height = pe->height;
+		out[n].bytes_in = pe->bytes_in;
+		out[n].bytes_out = pe->bytes_out;
+		out[n].connected_ms = pe->connected_ms;
+		n++;
+	}
+	return n;
+}
+
+int p2p_syncing(const struct p2p *p, uint64_t *target)
+{
+	struct ember_tip t;
+	uint64_t best = 0;
+	if (!p)
+		return 0;
+	cons_tip(p->cfg.cons, &t);
+	for (const struct peer *pe = p->peers; pe; pe = pe->next)
+		if (pe->state == PS_READY && !pe->closing && pe->height > best)
+			best = pe->height;
+	if (target)
+		*target = best > t.height ? best : t.height;
+	return best > t.height;
+}

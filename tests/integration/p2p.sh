@@ -1,0 +1,187 @@
+#!/bin/sh
+# Integration: a network of real emberd processes on 127.0.0.1.
+#  1. a validator and two full nodes in a line (V - F1 - F2) converge on the
+#     same blocks and state roots;
+#  2. a tx sent to the far end (F2) is relayed to the validator, included,
+#     and seen committed on every node; a stake sent to F2 with --wait lands;
+#  3. a node started late catches up from height 0, then follows;
+#  4. a full node killed with kill -9 restarts, reconnects and catches up;
+#  5. a node of another chain is refused, with the reason in both logs;
+#  6. a node 2,000 blocks behind catches up (a validator at 10 ms blocks).
+# Every wait polls a condition with a bound; nothing sleeps and hopes.
+set -eu
+BIN=${BIN:-bin}
+. "$(dirname "$0")/lib/node.sh"
+it_setup p2p
+PIDS=""
+p2p_cleanup() {
+	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
+	cleanup
+}
+trap p2p_cleanup EXIT INT TERM
+
+# p2p_port LOG: the port a node said it listens on for peers.
+p2p_port() {
+	for i in $(seq 1 100); do
+		p=$(sed -n 's/.*p2p on port \([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
+		[ -n "$p" ] && [ "$p" != 0 ] && { echo "$p"; return 0; }
+		sleep 0.1
+	done
+	fail "no p2p port in $1"
+}
+# start_full NAME ARGS...: a full node with data in $D/NAME, its RPC URL in
+# $RPC_NAME's file $D/NAME.rpc and its pid in $D/NAME.pid.
+start_full() {
+	name=$1; shift
+	for try in 1 2 3 4 5; do
+		port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+		"$BIN/emberd" --genesis "$D/data/genesis.json" --datadir "$D/$name" \
+			--rpc-listen "127.0.0.1:$port" --p2p-listen 127.0.0.1:0 --quiet "$@" \
+			>>"$D/$name.log" 2>&1 &
+		pid=$!
+		for i in $(seq 1 100); do
+			if "$BIN/ember-cli" --rpc "http://127.0.0.1:$port/" status >/dev/null 2>&1; then
+				echo "http://127.0.0.1:$port/" >"$D/$name.rpc"
+				echo "$pid" >"$D/$name.pid"
+				PIDS="$PIDS $pid"
+				return 0
+			fi
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -9 "$pid" 2>/dev/null || true
+	done
+	tail -20 "$D/$name.log" >&2
+	fail "full node $name did not start"
+}
+at() { n=$1; shift; "$BIN/ember-cli" --rpc "$(cat "$D/$n.rpc")" "$@"; }
+hgt() { at "$1" status | field .height; }
+rpc_at() { curl -s -X POST -H 'content-type: application/json' --data "$2" "$(cat "$D/$1.rpc")"; }
+txstatus() { rpc_at "$1" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"gettx\",\"params\":[\"$2\"]}" | field .result.status; }
+block_hash() { rpc_at "$1" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[$2]}" | field .result.hash; }
+block_root() { rpc_at "$1" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[$2]}" | field .result.state_root; }
+# wait_same NODE H: NODE has block H with the validator's hash.
+wait_same() {
+	want=$(block_hash v "$2")
+	[ -n "$want" ] && [ "$want" != null ] || fail "the validator has no block $2"
+	for i in $(seq 1 600); do
+		[ "$(block_hash "$1" "$2" 2>/dev/null)" = "$want" ] && return 0
+		sleep 0.1
+	done
+	fail "$1 did not reach the validator's block $2 ($want); at $(hgt "$1")"
+}
+
+start_node --quiet --p2p-listen 127.0.0.1:0
+echo "$RPC" >"$D/v.rpc"
+VP=$(p2p_port "$D/node.log")
+K="$D/data/dev-keys"
+export EMBER_PASSPHRASE=""
+A1=$(cli address "$K/dev1.json"); A3=$(cli address "$K/dev3.json")
+wait_height 5
+
+echo "-- a line: V - F1 - F2"
+start_full f1 --peer "127.0.0.1:$VP"
+F1P=$(p2p_port "$D/f1.log")
+start_full f2 --peer "127.0.0.1:$F1P"
+H=$(height)
+wait_same f1 "$H"
+wait_same f2 "$H"
+at f2 status | check '.peers >= 1' || fail "f2 has no peer: $(at f2 status)"
+at f1 peers | check 'length == 2 and any(.[]; .direction == "inbound") and
+	any(.[]; .direction == "outbound") and all(.[]; .id | test("^[0-9a-f]{64}$"))' ||
+	fail "f1 peers: $(at f1 peers)"
+for n in f1 f2; do
+	[ "$(block_root "$n" "$H")" = "$(block_root v "$H")" ] || fail "$n state root differs at $H"
+done
+echo "f1 and f2 hold the validator's block $H and state root"
+
+echo "-- a tx sent to the far end lands"
+B3=$(balance "$A3")
+TX=$(at f2 send "$A3" 2 --from "$K/dev0.json") || fail "send to f2"
+for i in $(seq 1 300); do
+	[ "$(txstatus v "$TX")" = committed ] && break
+	sleep 0.1
+done
+[ "$(txstatus v "$TX")" = committed ] || fail "tx $TX never reached the validator's blocks"
+TH=$(rpc_at v "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"gettx\",\"params\":[\"$TX\"]}" | field .result.height)
+wait_same f2 "$TH"
+[ "$(txstatus f2 "$TX")" = committed ] || fail "f2 does not see $TX committed"
+[ "$(balance "$A3")" -eq $((B3 + 2000000000)) ] || fail "dev3 was not paid"
+out=$(at f2 stake 1 --from "$K/dev1.json" --wait) || fail "stake through f2: $out"
+echo "$out" | grep -q "committed in block" || fail "stake through f2: $out"
+echo "tx $TX committed in block $TH; a stake through f2: $out"
+
+echo "-- a node started late catches up, then follows"
+start_full f3 --peer "127.0.0.1:$VP"
+H=$(height)
+wait_same f3 "$H"
+wait_height $((H + 3))
+wait_same f3 $((H + 3))
+echo "f3 caught up to $H and follows"
+
+echo "-- kill -9 of f1: it restarts, reconnects, catches up (and f2 with it)"
+kill -9 "$(cat "$D/f1.pid")"
+wait "$(cat "$D/f1.pid")" 2>/dev/null || true
+H=$(height)
+wait_height $((H + 5))
+"$BIN/emberd" --datadir "$D/f1" --rpc-listen "$(sed 's|http://||; s|/$||' "$D/f1.rpc")" \
+	--p2p-listen "127.0.0.1:$F1P" --peer "127.0.0.1:$VP" --quiet >>"$D/f1.log" 2>&1 &
+PIDS="$PIDS $!"
+H=$(height)
+wait_same f1 "$H"
+wait_same f2 "$H"
+echo "f1 back at $H, f2 too"
+
+echo "-- a node of another chain is refused"
+mkdir -p "$D/w"
+WPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+"$BIN/emberd" --dev --datadir "$D/w" --rpc-listen "127.0.0.1:$WPORT" --no-p2p \
+	--block-time-ms 200 >/dev/null 2>&1 &
+WPID=$!
+PIDS="$PIDS $WPID"
+for i in $(seq 1 100); do [ -f "$D/w/genesis.json" ] && break; sleep 0.1; done
+kill -9 "$WPID" 2>/dev/null || true
+wait "$WPID" 2>/dev/null || true
+"$BIN/emberd" --datadir "$D/w" --rpc-listen "127.0.0.1:$WPORT" --p2p-listen 127.0.0.1:0 \
+	--peer "127.0.0.1:$VP" --quiet >>"$D/w.log" 2>&1 &
+PIDS="$PIDS $!"
+for i in $(seq 1 300); do
+	grep -q "it runs chain" "$D/w.log" && grep -q "it runs chain" "$D/node.log" && break
+	sleep 0.1
+done
+grep -q "it runs chain '$(cli status | field .chain_id)'" "$D/w.log" ||
+	fail "the other chain's node does not say why: $(tail -5 "$D/w.log")"
+grep -q "it runs chain 'ember-devnet-" "$D/node.log" ||
+	fail "the validator does not say why it refused"
+echo "refused both ways: $(grep -m1 'it runs chain' "$D/node.log" | cut -c1-160)"
+echo "-- a node 2,000 blocks behind catches up"
+kill -9 $PIDS 2>/dev/null || true
+mkdir -p "$D/fast"
+FPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+"$BIN/emberd" --dev --datadir "$D/fast" --rpc-listen "127.0.0.1:$FPORT" \
+	--p2p-listen 127.0.0.1:0 --block-time-ms 10 --quiet >>"$D/fast.log" 2>&1 &
+PIDS="$PIDS $!"
+echo "http://127.0.0.1:$FPORT/" >"$D/fast.rpc"
+FASTP=$(p2p_port "$D/fast.log")
+for i in $(seq 1 1200); do
+	[ "$(hgt fast 2>/dev/null || echo 0)" -ge 2000 ] && break
+	sleep 0.1
+done
+[ "$(hgt fast)" -ge 2000 ] || fail "the fast validator did not reach 2000 blocks"
+cp "$D/fast/genesis.json" "$D/fast-genesis.json"
+LPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+T0=$(date +%s%N)
+"$BIN/emberd" --genesis "$D/fast-genesis.json" --datadir "$D/late" \
+	--rpc-listen "127.0.0.1:$LPORT" --p2p-listen 127.0.0.1:0 \
+	--peer "127.0.0.1:$FASTP" --quiet >>"$D/late.log" 2>&1 &
+PIDS="$PIDS $!"
+echo "http://127.0.0.1:$LPORT/" >"$D/late.rpc"
+for i in $(seq 1 1200); do
+	[ "$(hgt late 2>/dev/null || echo 0)" -ge 2000 ] && break
+	sleep 0.1
+done
+[ "$(hgt late)" -ge 2000 ] || fail "the late node did not catch up 2000 blocks: at $(hgt late)"
+T1=$(date +%s%N)
+[ "$(block_hash late 2000)" = "$(block_hash fast 2000)" ] || fail "block 2000 differs"
+echo "caught up 2000 blocks in $(( (T1 - T0) / 1000000 )) ms"
+echo "p2p: ok"
