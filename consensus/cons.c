@@ -788,6 +788,45 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 }
 
 /*
+ * The part of authentication that does not depend on our tip: the
+ * certificate (decoded into ce) holds +2/3 of the validator set's
+ * precommits for the header's hash, from the proposer whose turn it was.
+ * hash (may be NULL) gets the header's hash.
+ */
+static int certified(const struct ember_genesis *g, const struct ember_header *h,
+                     const uint8_t *cert, size_t certlen, struct ember_cert *ce,
+                     uint8_t *hash, char *why, size_t whylen)
+{
+	const uint8_t *proposer;
+	uint8_t hh[32];
+	int rc;
+
+	if (certlen > 8 + 10 + EMBER_CERT_MAX_SIGS * 96) {
+		ember_errf(why, whylen, "commit certificate of %zu bytes is too large", certlen);
+		return EMBER_ENC_OVERSIZE;
+	}
+	if ((rc = ember_cert_decode(ce, cert, certlen))) {
+		ember_errf(why, whylen, "bad commit certificate encoding: %s", ember_strerror(rc));
+		return rc;
+	}
+	proposer = cons_proposer(g, h->height, ce->round);
+	if (!proposer || memcmp(proposer, h->proposer, 32) != 0) {
+		ember_errf(why, whylen, "block %llu was not proposed by the validator whose turn it was",
+		    (unsigned long long)h->height);
+		return EMBER_BLK_PROPOSER;
+	}
+	ember_header_hash(h, hh);
+	if ((rc = cons_cert_verify(g, h->height, hh, ce))) {
+		ember_errf(why, whylen, "commit certificate for block %llu lacks +2/3 valid precommits",
+		    (unsigned long long)h->height);
+		return rc;
+	}
+	if (hash)
+		memcpy(hash, hh, 32);
+	return 0;
+}
+
+/*
  * Authenticate a block from elsewhere before any of it runs: its header
  * extends our tip (height, parent, time), and its certificate holds +2/3
  * of the validator set's precommits for the header's hash, from the
@@ -801,8 +840,6 @@ static int authenticate(struct cons *c, const uint8_t *blk, size_t len,
                         size_t whylen)
 {
 	struct ember_header h;
-	const uint8_t *proposer;
-	uint8_t hash[32];
 	int rc;
 
 	if (len < EMBER_HEADER_SIZE || len > EMBER_BLOCK_MAX_SIZE) {
@@ -824,27 +861,28 @@ static int authenticate(struct cons *c, const uint8_t *blk, size_t len,
 		    (unsigned long long)h.height);
 		return EMBER_BLK_PREV;
 	}
-	if (certlen > 8 + 10 + EMBER_CERT_MAX_SIGS * 96) {
-		ember_errf(why, whylen, "commit certificate of %zu bytes is too large", certlen);
-		return EMBER_ENC_OVERSIZE;
-	}
-	if ((rc = ember_cert_decode(&c->cert, cert, certlen))) {
-		ember_errf(why, whylen, "bad commit certificate encoding: %s", ember_strerror(rc));
+	return certified(c->cfg.g, &h, cert, certlen, &c->cert, NULL, why, whylen);
+}
+
+int cons_block_certified(const struct ember_genesis *g, const uint8_t *blk,
+                         size_t len, const uint8_t *cert, size_t certlen,
+                         uint64_t *height, uint8_t hash[32])
+{
+	struct ember_header h;
+	struct ember_cert *ce;
+	int rc;
+
+	if (!g || !blk || len < EMBER_HEADER_SIZE || len > EMBER_BLOCK_MAX_SIZE)
+		return EMBER_EINVAL;
+	if ((rc = ember_header_decode(&h, blk, EMBER_HEADER_SIZE)))
 		return rc;
-	}
-	proposer = cons_proposer(c->cfg.g, h.height, c->cert.round);
-	if (!proposer || memcmp(proposer, h.proposer, 32) != 0) {
-		ember_errf(why, whylen, "block %llu was not proposed by the validator whose turn it was",
-		    (unsigned long long)h.height);
-		return EMBER_BLK_PROPOSER;
-	}
-	ember_header_hash(&h, hash);
-	if ((rc = cons_cert_verify(c->cfg.g, h.height, hash, &c->cert))) {
-		ember_errf(why, whylen, "commit certificate for block %llu lacks +2/3 valid precommits",
-		    (unsigned long long)h.height);
-		return rc;
-	}
-	return 0;
+	if (!(ce = malloc(sizeof(*ce))))
+		return EMBER_ENOMEM;
+	rc = certified(g, &h, cert, certlen, ce, hash, NULL, 0);
+	free(ce);
+	if (!rc && height)
+		*height = h.height;
+	return rc;
 }
 
 int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,

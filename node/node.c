@@ -56,6 +56,7 @@ struct node {
 	struct event *tick_ev, *drain_ev, *sigint_ev, *sigterm_ev;
 	int warned_turn;
 	int disk_full;               /* the last block failed for want of space */
+	int halted;                  /* a safety failure stopped the node */
 	uint64_t empty_blocks;
 };
 
@@ -111,6 +112,45 @@ static void p2p_log(void *ctx, const char *msg)
 static void p2p_block(void *ctx)
 {
 	log_block(ctx, " from a peer,");
+}
+
+/* Write len bytes to DIR/NAME (for evidence).  Returns 0 or -1. */
+static int write_file(const char *dir, const char *name, const uint8_t *b,
+                      size_t len)
+{
+	char path[4096];
+	FILE *f;
+	int ok;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (!(f = fopen(path, "wb")))
+		return -1;
+	ok = fwrite(b, 1, len, f) == len;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+/*
+ * Two certified blocks at one height: more than a third of the stake
+ * signed both, which BFT rules out.  Nothing after this can be trusted to
+ * be final: keep the peer's block and certificate beside the ledger (ours
+ * is in it) as evidence, say so loudly, and stop.
+ */
+static void p2p_fork(void *ctx, uint64_t height, const uint8_t *blk, size_t blen,
+                     const uint8_t *cert, size_t clen)
+{
+	struct node *n = ctx;
+	char name[64], cname[64];
+	snprintf(name, sizeof(name), "fork-%" PRIu64 ".block", height);
+	snprintf(cname, sizeof(cname), "fork-%" PRIu64 ".cert", height);
+	if (write_file(n->cfg->datadir, name, blk, blen) != 0 ||
+	    write_file(n->cfg->datadir, cname, cert, clen) != 0)
+		logf_("cannot write the fork evidence in %s", n->cfg->datadir);
+	logf_("SAFETY FAILURE: a peer holds another block at height %" PRIu64
+	      " certified by the validator set; its block and certificate are in "
+	      "%s/%s and %s/%s, ours is in the ledger; halting (do not restart "
+	      "until the validators have been told)", height, n->cfg->datadir,
+	      name, n->cfg->datadir, cname);
+	n->halted = 1;
+	event_base_loopexit(n->base, NULL);
 }
 
 /* getpeers and getstatus, from the network (rpc/ does not include p2p/).
@@ -330,6 +370,7 @@ static int start_p2p(struct node *n, char *err, size_t errlen)
 	pc.max_inbound_per_ip = cfg->max_inbound_per_ip;
 	pc.log = p2p_log;
 	pc.on_block = p2p_block;
+	pc.on_fork = p2p_fork;
 	pc.on_block_ctx = n;
 	if ((rc = p2p_new(&n->p2p, &pc, err, errlen)) == EMBER_EIO && !cfg->p2p_listen) {
 		/* The default port is taken (another node on this machine):
@@ -532,7 +573,7 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	      (unsigned)rpc_server_port(n.rpc), cfg->datadir);
 
 	event_base_dispatch(n.base);
-	rc = 0;
+	rc = n.halted ? EMBER_STORE_GUARD : 0;
 out:
 	node_release(&n);
 	return rc;

@@ -45,6 +45,8 @@
 #define P2P_HANDSHAKE_MS 10000
 #define P2P_OUT_MAX (64u * 1024 * 1024)   /* a slower peer is dropped */
 #define P2P_FUTURE_MAX 64                 /* blocks ahead of tip + 1 kept */
+#define P2P_FUTURE_BYTES (64u * 1024 * 1024) /* ... and their bytes at most */
+#define P2P_STALLS_MAX 2                  /* stalled requests before a drop */
 #define P2P_KNOWN_SLOTS 16384             /* per-peer txid set */
 #define P2P_BANS 128
 #define P2P_BACKOFF_MAX_MS 30000
@@ -68,6 +70,7 @@ struct peer {
 	uint64_t height;
 	uint64_t bytes_in, bytes_out, connected_ms, started_mono;
 	uint64_t stalled_until;        /* not chosen for sync before this */
+	unsigned stalls;               /* sync requests it left unanswered */
 	uint8_t *msg;                  /* unsealed message buffer */
 	size_t msgcap;
 	uint64_t *known;               /* txid prefixes, open addressing */
@@ -87,6 +90,7 @@ struct dial {
 
 struct future {
 	uint64_t height;
+	uint64_t from;                 /* serial of the peer that sent it */
 	uint8_t *blk, *cert;
 	size_t blen, clen;
 };
@@ -113,6 +117,7 @@ struct p2p {
 	struct peer *sync_peer;        /* the range request in flight */
 	uint64_t sync_end, sync_progress;
 	struct future fut[P2P_FUTURE_MAX];
+	size_t fut_bytes;
 	struct ban bans[P2P_BANS];
 	uint8_t *out;                  /* sealing scratch */
 	size_t outcap;
@@ -186,30 +191,48 @@ static void sock_text(const struct sockaddr *sa, char *addr, size_t alen,
 
 /* --- discouragement ----------------------------------------------------- */
 
-/* Loopback peers are told apart by node id only: every local process
- * shares the address. */
-static void discourage(struct p2p *p, const struct peer *pe)
+/* Returns the slot to (re)use: a free one, else the one ending first. */
+static struct ban *ban_slot(struct p2p *p)
 {
 	uint64_t now = mono_ms();
 	size_t k = 0;
 	for (size_t i = 0; i < P2P_BANS; i++) {
-		if (p->bans[i].until <= now) {
-			k = i;
-			break;
-		}
+		if (p->bans[i].until <= now)
+			return &p->bans[i];
 		if (p->bans[i].until < p->bans[k].until)
 			k = i;
 	}
-	memset(&p->bans[k], 0, sizeof(p->bans[k]));
-	p->bans[k].until = now + P2P_DISCOURAGE_MS;
-	if (pe->state >= PS_STATUS || pe->loopback) {
-		p->bans[k].by_id = 1;
-		memcpy(p->bans[k].id, pe->id, 32);
-		if (pe->state < PS_STATUS)
-			p->bans[k].until = 0;      /* no id to hold it to */
-	} else {
-		snprintf(p->bans[k].ip, sizeof(p->bans[k].ip), "%s", pe->ip);
+	return &p->bans[k];
+}
+
+/*
+ * Discourage a peer: its node id once it proved one, and its address
+ * unless that is loopback (every local process shares it).  Returns 0 if
+ * nothing could be held against it (a loopback peer that failed before
+ * proving an id).
+ */
+static int discourage(struct p2p *p, const struct peer *pe)
+{
+	uint64_t until = mono_ms() + P2P_DISCOURAGE_MS;
+	struct ban *b;
+	int n = 0;
+
+	if (pe->state >= PS_STATUS) {
+		b = ban_slot(p);
+		memset(b, 0, sizeof(*b));
+		b->by_id = 1;
+		memcpy(b->id, pe->id, 32);
+		b->until = until;
+		n++;
 	}
+	if (!pe->loopback && pe->ip[0]) {
+		b = ban_slot(p);
+		memset(b, 0, sizeof(*b));
+		snprintf(b->ip, sizeof(b->ip), "%s", pe->ip);
+		b->until = until;
+		n++;
+	}
+	return n;
 }
 
 static int banned_ip(struct p2p *p, const char *ip)
@@ -280,11 +303,11 @@ static void peer_drop(struct peer *pe, int bad, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
+	if (bad && !discourage(p, pe))
+		bad = 0;        /* nothing to hold it to: just closed */
 	plog(p, "p2p: %s peer %s (%s): %s%s", bad ? "dropping" : "closing",
 	     pe->state >= PS_STATUS ? short_id(pe->id, sid) : "?", pe->addr, why,
 	     bad ? "; discouraged for 10 minutes" : "");
-	if (bad)
-		discourage(p, pe);
 	pe->closing = 1;
 	if (p->sync_peer == pe)
 		p->sync_peer = NULL;
@@ -469,7 +492,24 @@ static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
                        size_t blen, const uint8_t *cert, size_t clen,
                        uint64_t h);
 
-/* Apply buffered blocks that now extend the tip. */
+static struct peer *peer_by_serial(struct p2p *p, uint64_t serial)
+{
+	for (struct peer *pe = p->peers; pe; pe = pe->next)
+		if (pe->serial == serial && !pe->closing)
+			return pe;
+	return NULL;
+}
+
+static void future_free(struct p2p *p, struct future *f)
+{
+	p->fut_bytes -= f->blen + f->clen;
+	free(f->blk);
+	free(f->cert);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Apply buffered blocks that now extend the tip; one that is refused
+ * drops its sender, if still connected. */
 static void drain_future(struct p2p *p)
 {
 	for (int again = 1; again;) {
@@ -480,12 +520,10 @@ static void drain_future(struct p2p *p)
 			if (!f->blk || f->height > t.height + 1)
 				continue;
 			if (f->height == t.height + 1 &&
-			    apply_block(p, NULL, f->blk, f->blen, f->cert, f->clen,
-			                f->height) == 0)
+			    apply_block(p, peer_by_serial(p, f->from), f->blk, f->blen,
+			                f->cert, f->clen, f->height) == 0)
 				again = 1;
-			free(f->blk);
-			free(f->cert);
-			memset(f, 0, sizeof(*f));
+			future_free(p, f);
 			if (again)
 				break;
 		}
@@ -502,8 +540,17 @@ static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
                        uint64_t h)
 {
 	char why[256] = "";
+	uint8_t hash[32];
+	uint64_t ch;
 	int rc = cons_apply_block(p->cfg.cons, blk, blen, cert, clen, why, sizeof(why));
 
+	/* A certified block at tip + 1 on another parent: the validator set
+	 * certified a chain that is not ours, a safety failure too. */
+	if (rc == EMBER_BLK_PREV && p->cfg.on_fork &&
+	    cons_block_certified(p->cfg.g, blk, blen, cert, clen, &ch, hash) == 0) {
+		p->cfg.on_fork(p->cfg.on_block_ctx, h, blk, blen, cert, clen);
+		return rc;
+	}
 	if (rc == EMBER_BLK_HEIGHT || rc == EMBER_BLK_PREV)
 		return rc;
 	if (rc) {
@@ -581,6 +628,54 @@ static int h_getblocks(struct peer *pe, const uint8_t *m, size_t len)
 	return 0;
 }
 
+/*
+ * A block at a height we already hold: the same one (nothing to do), a
+ * forgery (the peer is dropped), or another block the validator set
+ * certified at that height, which BFT says cannot happen: a safety
+ * failure, handed to the node with the evidence.
+ */
+static int check_fork(struct peer *pe, const struct p2p_block *b)
+{
+	struct p2p *p = pe->p;
+	struct ember_header h;
+	struct ember_txn *t;
+	const uint8_t *ours;
+	uint8_t theirs[32], mine[32];
+	uint64_t height;
+	size_t olen;
+	int rc;
+
+	if (b->blklen < EMBER_HEADER_SIZE ||
+	    ember_header_decode(&h, b->blk, EMBER_HEADER_SIZE) != 0 ||
+	    h.height != b->height) {
+		peer_drop(pe, 1, "block %llu does not decode as that height",
+		          (unsigned long long)b->height);
+		return -1;
+	}
+	ember_header_hash(&h, theirs);
+	if (ember_store_read(p->cfg.store, &t))
+		return 0;
+	rc = ember_chain_get_block(t, b->height, &ours, &olen);
+	if (!rc && olen >= EMBER_HEADER_SIZE &&
+	    ember_header_decode(&h, ours, EMBER_HEADER_SIZE) == 0)
+		ember_header_hash(&h, mine);
+	else
+		rc = -1;
+	ember_txn_abort(t);
+	if (rc || memcmp(mine, theirs, 32) == 0)
+		return 0;
+	if (cons_block_certified(p->cfg.g, b->blk, b->blklen, b->cert, b->certlen,
+	                         &height, theirs) != 0) {
+		peer_drop(pe, 1, "sent a block %llu that is not ours and not certified",
+		          (unsigned long long)b->height);
+		return -1;
+	}
+	if (p->cfg.on_fork)
+		p->cfg.on_fork(p->cfg.on_block_ctx, b->height, b->blk, b->blklen,
+		               b->cert, b->certlen);
+	return 0;
+}
+
 static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 {
 	struct p2p *p = pe->p;
@@ -595,7 +690,7 @@ static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 	if (b.height > pe->height)
 		pe->height = b.height;
 	if (b.height <= t.height)
-		return 0;           /* we have it */
+		return check_fork(pe, &b);
 	if (b.height == t.height + 1) {
 		int rc = apply_block(p, pe, b.blk, b.blklen, b.cert, b.certlen, b.height);
 		if (rc && rc != EMBER_BLK_HEIGHT && rc != EMBER_BLK_PREV)
@@ -604,7 +699,14 @@ static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 		maybe_sync(p);
 		return 0;
 	}
-	/* Ahead of tip + 1: keep it (bounded) until the gap is filled. */
+	/* Ahead of tip + 1: keep it until the gap is filled, if it is near
+	 * (within the buffer's reach) and there is room (count and bytes),
+	 * with its sender, who answers for it when it is applied. */
+	if (b.height > t.height + P2P_FUTURE_MAX ||
+	    b.blklen + b.certlen > P2P_FUTURE_BYTES - p->fut_bytes) {
+		maybe_sync(p);
+		return 0;
+	}
 	for (size_t i = 0; i < P2P_FUTURE_MAX; i++) {
 		if (p->fut[i].blk && p->fut[i].height == b.height)
 			return 0;
@@ -619,6 +721,8 @@ static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 		slot->blen = b.blklen;
 		slot->clen = b.certlen;
 		slot->height = b.height;
+		slot->from = pe->serial;
+		p->fut_bytes += b.blklen + b.certlen;
 	} else if (slot) {
 		free(slot->blk);
 		memset(slot, 0, sizeof(*slot));
@@ -898,7 +1002,10 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		inbound += o->inbound;
 		same_ip += o->inbound && strcmp(o->ip, ip) == 0;
 	}
+	/* Inbound connections never take the slots of the configured peers,
+	 * so a flood of them cannot cut the node off from its own. */
 	if ((!loop && banned_ip(p, ip)) || p->npeers >= p->cfg.max_peers ||
+	    inbound + p->ndials >= p->cfg.max_peers ||
 	    same_ip >= p->cfg.max_inbound_per_ip) {
 		evutil_closesocket(fd);
 		return;
@@ -952,12 +1059,17 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	if (p->sync_peer && now - p->sync_progress > P2P_STALL_MS) {
 		/* A peer that announced a height and does not serve it must
 		 * not stall sync: try another (CometBFT CVE-2025-24371). */
+		struct peer *sp = p->sync_peer;
 		char sid[17];
 		plog(p, "p2p: sync from peer %s (%s) made no progress for %d s; "
-		     "asking another", short_id(p->sync_peer->id, sid),
-		     p->sync_peer->addr, P2P_STALL_MS / 1000);
-		p->sync_peer->stalled_until = now + 3 * P2P_STALL_MS;
+		     "asking another", short_id(sp->id, sid), sp->addr,
+		     P2P_STALL_MS / 1000);
+		sp->stalled_until = now + 3 * P2P_STALL_MS;
 		p->sync_peer = NULL;
+		/* Announcing heights it never serves, again: it goes. */
+		if (++sp->stalls >= P2P_STALLS_MAX)
+			peer_drop(sp, 1, "announced height %llu and served nothing, %u times",
+			          (unsigned long long)sp->height, sp->stalls);
 	}
 	for (size_t i = 0; i < p->ndials; i++)
 		if (!p->dials[i].conn && now >= p->dials[i].next_try &&
@@ -1221,7 +1333,8 @@ int p2p_syncing(const struct p2p *p, uint64_t *target)
 		return 0;
 	cons_tip(p->cfg.cons, &t);
 	for (const struct peer *pe = p->peers; pe; pe = pe->next)
-		if (pe->state == PS_READY && !pe->closing && pe->height > best)
+		if (pe->state == PS_READY && !pe->closing && pe->height > best &&
+		    pe->stalled_until <= mono_ms())
 			best = pe->height;
 	if (target)
 		*target = best > t.height ? best : t.height;

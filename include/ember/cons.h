@@ -113,6 +113,19 @@ EMBER_WUR int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,
                                const uint8_t *cert, size_t certlen, char *why,
                                size_t whylen);
 
+/*
+ * Is blk, whatever our tip, a block the validator set committed: its
+ * certificate holds +2/3 of the precommits for its header's hash, from the
+ * proposer whose turn it was?  *height and hash get the block's.  Used to
+ * tell a forged block from a safety failure (two certified blocks at one
+ * height).  Returns: 0, EMBER_BLK_CERT, EMBER_BLK_PROPOSER, EMBER_ENC_*,
+ * EMBER_EINVAL, EMBER_ENOMEM.
+ */
+EMBER_WUR int cons_block_certified(const struct ember_genesis *g,
+                                   const uint8_t *blk, size_t len,
+                                   const uint8_t *cert, size_t certlen,
+                                   uint64_t *height, uint8_t hash[32]);
+
 /* Check a certificate for block hash at height: every signer a distinct
  * validator, every signature valid, signers' power > 2/3 of the total.
  * Returns: 0 or EMBER_BLK_CERT. */

@@ -18,9 +18,12 @@
  *     it; a tx accepted by admission is relayed to every peer not known to
  *     have it (a per-peer known set), peers' txs go through admission like
  *     RPC's
+ *   - two certified blocks at one height (ours committed, a peer's with a
+ *     valid certificate) are a safety failure: on_fork, and the node halts
  *   - misbehaviour (a frame that does not open, a malformed message, a
  *     block that fails authentication or execution, a failed handshake)
- *     closes the connection and discourages the address for a while
+ *     closes the connection and discourages the node id and (unless it is
+ *     loopback, shared by every local process) the address for a while
  *
  * Everything runs on the node's loop thread.  p2p/ never includes rpc/.
  */
@@ -61,6 +64,11 @@ struct p2p_cfg {
 	void *log_ctx;
 	/* A block from a peer was committed (the node logs it, ...). */
 	void (*on_block)(void *ctx);
+	/* Safety failure: a peer sent a block the validator set certified at
+	 * a height where we committed another.  The node keeps it as
+	 * evidence and halts.  Same ctx as on_block. */
+	void (*on_fork)(void *ctx, uint64_t height, const uint8_t *blk,
+	                size_t blen, const uint8_t *cert, size_t clen);
 	void *on_block_ctx;
 };
 

@@ -7,7 +7,10 @@
 #  3. a node started late catches up from height 0, then follows;
 #  4. a full node killed with kill -9 restarts, reconnects and catches up;
 #  5. a node of another chain is refused, with the reason in both logs;
-#  6. a node 2,000 blocks behind catches up (a validator at 10 ms blocks).
+#  6. a node 2,000 blocks behind catches up (a validator at 10 ms blocks);
+#  7. a validator that signs two chains (its data directory copied and both
+#     copies run apart): a full node peering both sees two certified blocks
+#     at one height, keeps the evidence and halts with SAFETY FAILURE.
 # Every wait polls a condition with a bound; nothing sleeps and hopes.
 set -eu
 BIN=${BIN:-bin}
@@ -160,28 +163,58 @@ mkdir -p "$D/fast"
 FPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
 "$BIN/emberd" --dev --datadir "$D/fast" --rpc-listen "127.0.0.1:$FPORT" \
 	--p2p-listen 127.0.0.1:0 --block-time-ms 10 --quiet >>"$D/fast.log" 2>&1 &
-PIDS="$PIDS $!"
+FASTPID=$!
+PIDS="$PIDS $FASTPID"
 echo "http://127.0.0.1:$FPORT/" >"$D/fast.rpc"
 FASTP=$(p2p_port "$D/fast.log")
 for i in $(seq 1 1200); do
-	[ "$(hgt fast 2>/dev/null || echo 0)" -ge 2000 ] && break
+	[ "$(num "$(hgt fast 2>/dev/null)")" -ge 2000 ] && break
 	sleep 0.1
 done
-[ "$(hgt fast)" -ge 2000 ] || fail "the fast validator did not reach 2000 blocks"
+[ "$(num "$(hgt fast)")" -ge 2000 ] || fail "the fast validator did not reach 2000 blocks"
 cp "$D/fast/genesis.json" "$D/fast-genesis.json"
 LPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
 T0=$(date +%s%N)
 "$BIN/emberd" --genesis "$D/fast-genesis.json" --datadir "$D/late" \
 	--rpc-listen "127.0.0.1:$LPORT" --p2p-listen 127.0.0.1:0 \
 	--peer "127.0.0.1:$FASTP" --quiet >>"$D/late.log" 2>&1 &
-PIDS="$PIDS $!"
+LATEPID=$!
+PIDS="$PIDS $LATEPID"
 echo "http://127.0.0.1:$LPORT/" >"$D/late.rpc"
 for i in $(seq 1 1200); do
-	[ "$(hgt late 2>/dev/null || echo 0)" -ge 2000 ] && break
+	[ "$(num "$(hgt late 2>/dev/null)")" -ge 2000 ] && break
 	sleep 0.1
 done
-[ "$(hgt late)" -ge 2000 ] || fail "the late node did not catch up 2000 blocks: at $(hgt late)"
+[ "$(num "$(hgt late)")" -ge 2000 ] || fail "the late node did not catch up 2000 blocks: at $(hgt late)"
 T1=$(date +%s%N)
 [ "$(block_hash late 2000)" = "$(block_hash fast 2000)" ] || fail "block 2000 differs"
 echo "caught up 2000 blocks in $(( (T1 - T0) / 1000000 )) ms"
+
+echo "-- a validator on two chains: the full node halts"
+kill -9 "$FASTPID" "$LATEPID" 2>/dev/null || true
+wait "$FASTPID" 2>/dev/null || true
+wait "$LATEPID" 2>/dev/null || true
+cp -a "$D/fast" "$D/twin"
+rm -f "$D/twin/rpc.cookie" "$D/twin/node_key"   # same validator key, its own node id
+TWPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
+"$BIN/emberd" --datadir "$D/fast" --rpc-listen "127.0.0.1:$FPORT" \
+	--p2p-listen 127.0.0.1:0 --block-time-ms 50 --quiet >>"$D/fast2.log" 2>&1 &
+PIDS="$PIDS $!"
+"$BIN/emberd" --datadir "$D/twin" --rpc-listen "127.0.0.1:$TWPORT" \
+	--p2p-listen 127.0.0.1:0 --block-time-ms 50 --quiet >>"$D/twin.log" 2>&1 &
+PIDS="$PIDS $!"
+AP=$(p2p_port "$D/fast2.log"); BP=$(p2p_port "$D/twin.log")
+"$BIN/emberd" --datadir "$D/late" --rpc-listen "127.0.0.1:$LPORT" \
+	--p2p-listen 127.0.0.1:0 --peer "127.0.0.1:$AP" --peer "127.0.0.1:$BP" \
+	--quiet >>"$D/late2.log" 2>&1 &
+LPID=$!
+PIDS="$PIDS $LPID"
+for i in $(seq 1 300); do
+	kill -0 "$LPID" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$LPID" 2>/dev/null && { tail -30 "$D/late2.log" >&2; fail "the full node did not halt on two chains"; }
+grep -q "SAFETY FAILURE" "$D/late2.log" || fail "no SAFETY FAILURE in: $(tail -5 "$D/late2.log")"
+ls "$D/late"/fork-*.block "$D/late"/fork-*.cert >/dev/null 2>&1 || fail "no fork evidence kept"
+echo "halted: $(grep -m1 'SAFETY FAILURE' "$D/late2.log" | cut -c1-150)"
 echo "p2p: ok"

@@ -227,6 +227,23 @@ static void test_genesis_and_transfers(void **state)
 		free(cert);
 		assert_supply(&b);
 	}
+	/* Certified whatever the tip (a fork check): block 3 is; with one
+	 * bit of its certificate flipped it is not. */
+	{
+		uint8_t *blk, *cert, hash[32];
+		size_t blen, clen;
+		uint64_t h = 0;
+		fetch(&a, 3, &blk, &blen, &cert, &clen);
+		assert_int_equal(cons_block_certified(&gen, blk, blen, cert, clen, &h, hash), 0);
+		assert_true(h == 3);
+		cons_tip(a.cons, &ta);
+		assert_memory_equal(hash, ta.hash, 32);
+		cert[clen - 1] ^= 1;
+		assert_int_equal(cons_block_certified(&gen, blk, blen, cert, clen, &h, hash),
+		                 EMBER_BLK_CERT);
+		free(blk);
+		free(cert);
+	}
 	cons_tip(a.cons, &ta);
 	cons_tip(b.cons, &tb);
 	assert_true(ta.height == 3 && tb.height == 3);

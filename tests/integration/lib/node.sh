@@ -15,6 +15,7 @@
 #   balance ADDRESS      an account's balance in base units
 #   height               the node's tip height
 #   wait_height H        wait (30 s at most) until the tip reaches H
+#   num X                X if it is a whole number, else 0
 #
 # The scripts run with "set -eu" and BIN naming the binaries' directory.
 
@@ -59,9 +60,11 @@ field() { jq -r "$1"; }
 check() { _in=$(cat); [ -n "$_in" ] && printf '%s' "$_in" | jq -e "$1" >/dev/null; }
 balance() { cli balance --json "$1" | field .balance; }
 height() { cli status | field .height; }
+# num X: X if it is a whole number, else 0 (a node not answering yet).
+num() { case "$1" in ''|*[!0-9]*) echo 0 ;; *) echo "$1" ;; esac; }
 wait_height() {
 	for i in $(seq 1 300); do
-		[ "$(height 2>/dev/null || echo 0)" -ge "$1" ] && return 0
+		[ "$(num "$(height 2>/dev/null)")" -ge "$1" ] && return 0
 		sleep 0.1
 	done
 	fail "chain did not reach height $1"
