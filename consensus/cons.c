@@ -415,6 +415,23 @@ fail:
 	return rc;
 }
 
+/* Does h come right after our tip (height and parent)? */
+static int extends_tip(const struct cons *c, const struct ember_header *h,
+                       char *why, size_t whylen)
+{
+	if (h->height != c->tip.height + 1) {
+		ember_errf(why, whylen, "block height %llu is not tip %llu + 1",
+		    (unsigned long long)h->height, (unsigned long long)c->tip.height);
+		return EMBER_BLK_HEIGHT;
+	}
+	if (memcmp(h->prev_hash, c->tip.hash, 32) != 0) {
+		ember_errf(why, whylen, "block %llu does not extend the tip",
+		    (unsigned long long)h->height);
+		return EMBER_BLK_PREV;
+	}
+	return 0;
+}
+
 /*
  * Strict execution of a block made elsewhere (or of our own block again
  * after the map grew).  in must stay valid until commit: refs point into
@@ -454,16 +471,8 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 		ember_errf(why, whylen, "bad block encoding: %s", ember_strerror(rc));
 		return rc;
 	}
-	if (h.height != c->tip.height + 1) {
-		ember_errf(why, whylen, "block height %llu is not tip %llu + 1",
-		    (unsigned long long)h.height, (unsigned long long)c->tip.height);
-		return EMBER_BLK_HEIGHT;
-	}
-	if (memcmp(h.prev_hash, c->tip.hash, 32) != 0) {
-		ember_errf(why, whylen, "block %llu does not extend the tip",
-		    (unsigned long long)h.height);
-		return EMBER_BLK_PREV;
-	}
+	if ((rc = extends_tip(c, &h, why, whylen)))
+		return rc;
 	if (h.time_ms <= c->tip.time_ms) {
 		ember_errf(why, whylen, "block time %llu is not after parent time %llu",
 		    (unsigned long long)h.time_ms, (unsigned long long)c->tip.time_ms);
@@ -851,16 +860,8 @@ static int authenticate(struct cons *c, const uint8_t *blk, size_t len,
 		ember_errf(why, whylen, "bad block header: %s", ember_strerror(rc));
 		return rc;
 	}
-	if (h.height != c->tip.height + 1) {
-		ember_errf(why, whylen, "block height %llu is not tip %llu + 1",
-		    (unsigned long long)h.height, (unsigned long long)c->tip.height);
-		return EMBER_BLK_HEIGHT;
-	}
-	if (memcmp(h.prev_hash, c->tip.hash, 32) != 0) {
-		ember_errf(why, whylen, "block %llu does not extend the tip",
-		    (unsigned long long)h.height);
-		return EMBER_BLK_PREV;
-	}
+	if ((rc = extends_tip(c, &h, why, whylen)))
+		return rc;
 	return certified(c->cfg.g, &h, cert, certlen, &c->cert, NULL, why, whylen);
 }
 

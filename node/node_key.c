@@ -79,61 +79,58 @@ int ember_node_key(const char *dir, struct ember_keypair *out, int *created,
 	return rc ? EMBER_KS_FORMAT : 0;
 }
 
+/* The whole of path, malloc'd into *out (*len bytes).  Returns 0,
+ * EMBER_EIO (errno set), EMBER_ENOMEM. */
+static int slurp(const char *path, char **out, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char buf[65536], *a = NULL, *na;
+	size_t n;
+
+	*out = NULL;
+	*len = 0;
+	if (!f)
+		return EMBER_EIO;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+		if (!(na = realloc(a, *len + n))) {
+			free(a);
+			fclose(f);
+			return EMBER_ENOMEM;
+		}
+		a = na;
+		memcpy(a + *len, buf, n);
+		*len += n;
+	}
+	fclose(f);
+	*out = a;
+	return 0;
+}
+
 int ember_genesis_import(const char *datadir, const char *file, char *err,
                          size_t errlen)
 {
-	char path[4096], *a = NULL, *b = NULL;
-	size_t alen = 0, blen = 0;
+	char path[4096], *a, *b;
+	size_t alen, blen;
 	FILE *f;
-	int rc = 0;
+	int rc;
 
 	snprintf(path, sizeof(path), "%s/genesis.json", datadir);
-	if (!(f = fopen(file, "rb"))) {
-		ember_errf(err, errlen, "cannot read genesis '%s': %s", file, strerror(errno));
-		return EMBER_EIO;
+	/* Genesis files are small; genesis.c bounds them when parsed. */
+	if ((rc = slurp(file, &a, &alen))) {
+		ember_errf(err, errlen, "cannot read genesis '%s': %s", file,
+		           rc == EMBER_EIO ? strerror(errno) : ember_strerror(rc));
+		return rc;
 	}
-	/* Slurp (genesis files are small; genesis.c bounds them when parsed). */
-	for (;;) {
-		char buf[65536];
-		size_t n = fread(buf, 1, sizeof(buf), f);
-		char *na;
-		if (!n)
-			break;
-		if (!(na = realloc(a, alen + n))) {
-			rc = EMBER_ENOMEM;
-			break;
-		}
-		a = na;
-		memcpy(a + alen, buf, n);
-		alen += n;
-	}
-	fclose(f);
-	if (rc)
-		goto out;
-	if ((f = fopen(path, "rb"))) {
+	if ((rc = slurp(path, &b, &blen)) == 0) {
 		/* Already there: it must be the same chain. */
-		for (;;) {
-			char buf[65536];
-			size_t n = fread(buf, 1, sizeof(buf), f);
-			char *nb;
-			if (!n)
-				break;
-			if (!(nb = realloc(b, blen + n))) {
-				rc = EMBER_ENOMEM;
-				break;
-			}
-			b = nb;
-			memcpy(b + blen, buf, n);
-			blen += n;
-		}
-		fclose(f);
-		if (!rc && (alen != blen || (alen && memcmp(a, b, alen) != 0))) {
+		if (alen != blen || (alen && memcmp(a, b, alen) != 0)) {
 			ember_errf(err, errlen, "'%s' differs from the genesis already in '%s'; "
 			           "use another --datadir", file, path);
 			rc = EMBER_STORE_GENESIS;
 		}
 		goto out;
 	}
+	rc = 0;
 	if (!(f = fopen(path, "wb")) || fwrite(a, 1, alen, f) != alen) {
 		ember_errf(err, errlen, "cannot write '%s': %s", path, strerror(errno));
 		rc = EMBER_EIO;
