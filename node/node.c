@@ -50,6 +50,7 @@ struct node {
 	struct cons_guard *guard;    /* validators only */
 	struct ember_keypair node_key;
 	struct p2p *p2p;             /* NULL with --no-p2p */
+	char peers_file[4096];       /* DIR/peers, for the network */
 	struct rpc_node *rpcn;
 	struct rpc_server *rpc;
 	struct rpc_method *methods;  /* node, market and proof tables; outlives rpc */
@@ -366,6 +367,8 @@ static int start_p2p(struct node *n, char *err, size_t errlen)
 	pc.listen = cfg->p2p_listen ? cfg->p2p_listen : deflt;
 	pc.peers = cfg->peers;
 	pc.npeers = cfg->npeers;
+	snprintf(n->peers_file, sizeof(n->peers_file), "%s/peers", cfg->datadir);
+	pc.peers_file = n->peers_file;
 	pc.max_peers = cfg->max_peers;
 	pc.max_inbound_per_ip = cfg->max_inbound_per_ip;
 	pc.log = p2p_log;

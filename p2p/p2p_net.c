@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -50,6 +51,7 @@
 #define P2P_KNOWN_SLOTS 16384             /* per-peer txid set */
 #define P2P_BANS 128
 #define P2P_BACKOFF_MAX_MS 30000
+#define P2P_LEARNED_MAX 64                /* peers remembered in peers_file */
 
 enum peer_state { PS_HELLO, PS_AUTH, PS_STATUS, PS_READY };
 
@@ -83,6 +85,7 @@ struct dial {
 	int sslen;
 	int has_id;
 	uint8_t id[32];
+	int learned;                   /* from a connection, not --peer */
 	struct peer *conn;
 	uint64_t next_try;             /* monotonic ms */
 	unsigned backoff;
@@ -109,13 +112,14 @@ struct p2p {
 	struct peer *peers;
 	size_t npeers;
 	uint64_t next_serial;
-	struct dial *dials;
-	size_t ndials;
+	struct dial *dials;            /* fixed at start: peers point in */
+	size_t ndials, dialcap;
 	struct event *tick_ev, *relay_ev, *reap_ev;
 	uint8_t (*relay)[32];          /* txids accepted since the last flush */
 	size_t nrelay, caprelay;
 	struct peer *sync_peer;        /* the range request in flight */
 	uint64_t sync_end, sync_progress;
+	uint64_t log_at, log_height;   /* the last sync progress line */
 	struct future fut[P2P_FUTURE_MAX];
 	size_t fut_bytes;
 	struct ban bans[P2P_BANS];
@@ -573,6 +577,72 @@ static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
 
 /* --- message handlers --------------------------------------------------- */
 
+static int parse_peer(const char *s, struct dial *d);
+
+/*
+ * The peers to redial after a restart: every dial target that proved its
+ * id, as "ID@HOST:PORT" lines, written whole (tmp file, rename) so a
+ * crash leaves the old list or the new one.
+ */
+static void peers_save(struct p2p *p)
+{
+	char tmp[4200], hex[65];
+	FILE *f;
+
+	if (!p->cfg.peers_file)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", p->cfg.peers_file);
+	if (!(f = fopen(tmp, "w")))
+		return;
+	for (size_t i = 0; i < p->ndials; i++) {
+		const struct dial *d = &p->dials[i];
+		const char *hp = strchr(d->text, '@');
+		if (!d->has_id)
+			continue;
+		ember_hex_encode(d->id, 32, hex);
+		fprintf(f, "%s@%s\n", hex, hp ? hp + 1 : d->text);
+	}
+	if (fclose(f) != 0 || rename(tmp, p->cfg.peers_file) != 0)
+		unlink(tmp);
+}
+
+/*
+ * A peer past STATUS: pin the id of the --peer it came from, or learn an
+ * inbound peer's listening address (its address with the port its STATUS
+ * named), so both are redialled after a restart.
+ */
+static void peers_learn(struct p2p *p, struct peer *pe, uint16_t listen_port)
+{
+	char hex[65], text[160];
+	struct dial *d;
+
+	if (pe->dial) {
+		if (pe->dial->has_id)
+			return;
+		memcpy(pe->dial->id, pe->id, 32);
+		pe->dial->has_id = 1;
+		peers_save(p);
+		return;
+	}
+	if (!listen_port || p->ndials >= p->dialcap)
+		return;
+	for (size_t i = 0; i < p->ndials; i++)
+		if (p->dials[i].has_id && memcmp(p->dials[i].id, pe->id, 32) == 0)
+			return;
+	ember_hex_encode(pe->id, 32, hex);
+	snprintf(text, sizeof(text), "%s@%s%s%s:%u", hex, strchr(pe->ip, ':') ? "[" : "",
+	         pe->ip, strchr(pe->ip, ':') ? "]" : "", (unsigned)listen_port);
+	d = &p->dials[p->ndials];
+	if (parse_peer(text, d) != 0)
+		return;
+	d->learned = 1;
+	d->backoff = 1000;
+	/* Connected already (inbound): no dial while that lasts. */
+	d->next_try = mono_ms() + P2P_BACKOFF_MAX_MS;
+	p->ndials++;
+	peers_save(p);
+}
+
 static int h_status(struct peer *pe, const uint8_t *m, size_t len)
 {
 	struct p2p *p = pe->p;
@@ -598,6 +668,7 @@ static int h_status(struct peer *pe, const uint8_t *m, size_t len)
 		     pe->addr, (unsigned long long)st.height);
 		if (pe->dial)
 			pe->dial->backoff = 1000;
+		peers_learn(p, pe, st.listen_port);
 	}
 	pe->height = st.height;
 	maybe_sync(p);
@@ -1042,6 +1113,41 @@ static void dial(struct p2p *p, struct dial *d)
 		peer_drop(pe, 0, "cannot connect");
 }
 
+/* Is the peer d names connected already (e.g. it dialled us)? */
+static int connected_id(struct p2p *p, const struct dial *d)
+{
+	if (!d->has_id)
+		return 0;
+	for (struct peer *pe = p->peers; pe; pe = pe->next)
+		if (!pe->closing && pe->state >= PS_STATUS && memcmp(pe->id, d->id, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/* Every few seconds while a peer is ahead: where sync stands. */
+static void sync_log(struct p2p *p, uint64_t now)
+{
+	struct ember_tip t = tip_of(p);
+	uint64_t target;
+
+	if (!p2p_syncing(p, &target)) {
+		p->log_at = 0;
+		return;
+	}
+	if (!p->log_at) {
+		p->log_at = now;
+		p->log_height = t.height;
+		return;
+	}
+	if (now - p->log_at < 5000)
+		return;
+	plog(p, "p2p: syncing: height %llu of %llu, %llu blocks/s",
+	     (unsigned long long)t.height, (unsigned long long)target,
+	     (unsigned long long)((t.height - p->log_height) * 1000 / (now - p->log_at)));
+	p->log_at = now;
+	p->log_height = t.height;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct p2p *p = arg;
@@ -1071,9 +1177,10 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			peer_drop(sp, 1, "announced height %llu and served nothing, %u times",
 			          (unsigned long long)sp->height, sp->stalls);
 	}
+	sync_log(p, now);
 	for (size_t i = 0; i < p->ndials; i++)
 		if (!p->dials[i].conn && now >= p->dials[i].next_try &&
-		    p->npeers < p->cfg.max_peers)
+		    p->npeers < p->cfg.max_peers && !connected_id(p, &p->dials[i]))
 			dial(p, &p->dials[i]);
 	maybe_sync(p);
 }
@@ -1204,6 +1311,40 @@ static int parse_peer(const char *s, struct dial *d)
 	return 0;
 }
 
+/* The peers learned before a restart (peers_save), after the --peer ones;
+ * a line naming a configured peer's address again is skipped. */
+static void peers_load(struct p2p *p)
+{
+	char line[256];
+	FILE *f;
+
+	if (!p->cfg.peers_file || !(f = fopen(p->cfg.peers_file, "r")))
+		return;
+	while (fgets(line, sizeof(line), f) && p->ndials < p->dialcap) {
+		struct dial *d = &p->dials[p->ndials];
+		const char *hp;
+		int dup = 0;
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0] || parse_peer(line, d) != 0)
+			continue;
+		hp = strchr(line, '@') ? strchr(line, '@') + 1 : line;
+		for (size_t i = 0; i < p->ndials && !dup; i++) {
+			const char *o = strchr(p->dials[i].text, '@');
+			dup = strcmp(o ? o + 1 : p->dials[i].text, hp) == 0;
+			if (dup && !p->dials[i].has_id && d->has_id) {
+				memcpy(p->dials[i].id, d->id, 32);
+				p->dials[i].has_id = 1;
+			}
+		}
+		if (dup)
+			continue;
+		d->learned = 1;
+		d->backoff = 1000;
+		p->ndials++;
+	}
+	fclose(f);
+}
+
 int p2p_new(struct p2p **out, const struct p2p_cfg *cfg, char *err, size_t errlen)
 {
 	struct p2p *p;
@@ -1220,7 +1361,8 @@ int p2p_new(struct p2p **out, const struct p2p_cfg *cfg, char *err, size_t errle
 		p->cfg.max_peers = 64;
 	if (!p->cfg.max_inbound_per_ip)
 		p->cfg.max_inbound_per_ip = 8;
-	if (cfg->npeers && !(p->dials = calloc(cfg->npeers, sizeof(*p->dials))))
+	p->dialcap = cfg->npeers + P2P_LEARNED_MAX;
+	if (!(p->dials = calloc(p->dialcap, sizeof(*p->dials))))
 		goto fail;
 	for (size_t i = 0; i < cfg->npeers; i++) {
 		if (parse_peer(cfg->peers[i], &p->dials[i]) != 0) {
@@ -1232,6 +1374,7 @@ int p2p_new(struct p2p **out, const struct p2p_cfg *cfg, char *err, size_t errle
 		p->dials[i].backoff = 1000;
 		p->ndials++;
 	}
+	peers_load(p);
 	if (cfg->listen) {
 		struct sockaddr_storage ss;
 		int sl = (int)sizeof(ss);

@@ -3,8 +3,9 @@
  * encrypted channel of p2psec.h carrying the messages of p2pwire.h.
  *
  * What it does:
- *   - listens (optional) and dials the configured peers, redialling them
- *     with backoff while they are away; one connection per peer id, never
+ *   - listens (optional) and dials the configured peers and those it
+ *     learned (kept in peers_file across restarts), redialling them with
+ *     backoff while they are away; one connection per peer id, never
  *     to itself; inbound connections capped in all and per IP
  *   - STATUS first: a peer on another chain id or genesis is refused with
  *     the reason logged on both sides
@@ -57,6 +58,10 @@ struct p2p_cfg {
 	const char *listen;                 /* "HOST:PORT"; NULL: no inbound */
 	const char *const *peers;           /* "[ID@]HOST:PORT", npeers */
 	size_t npeers;
+	/* Where the peers to redial after a restart are kept ("ID@HOST:PORT"
+	 * lines: the --peer ones once they proved their id, and inbound
+	 * peers' listening addresses); NULL: nowhere. */
+	const char *peers_file;
 	size_t max_peers;                   /* 0: 64 */
 	size_t max_inbound_per_ip;          /* 0: 8 */
 	/* A line for the node's log (printf-style, no newline). */

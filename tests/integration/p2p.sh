@@ -5,7 +5,8 @@
 #  2. a tx sent to the far end (F2) is relayed to the validator, included,
 #     and seen committed on every node; a stake sent to F2 with --wait lands;
 #  3. a node started late catches up from height 0, then follows;
-#  4. a full node killed with kill -9 restarts, reconnects and catches up;
+#  4. a full node killed with kill -9 restarts without --peer, redials the
+#     peers it kept in DIR/peers, and catches up;
 #  5. a node of another chain is refused, with the reason in both logs;
 #  6. a node 2,000 blocks behind catches up (a validator at 10 ms blocks);
 #  7. a validator that signs two chains (its data directory copied and both
@@ -129,8 +130,12 @@ kill -9 "$(cat "$D/f1.pid")"
 wait "$(cat "$D/f1.pid")" 2>/dev/null || true
 H=$(height)
 wait_height $((H + 5))
+# No --peer this time: f1 redials the peers it kept in DIR/peers (the
+# validator, its id pinned once it proved it).
+VID=$(sed -n 's/.*node id \([0-9a-f]\{64\}\).*/\1/p' "$D/node.log" | head -1)
+grep -q "^$VID@127.0.0.1:$VP\$" "$D/f1/peers" || fail "f1 did not keep the validator in its peers file: $(cat "$D/f1/peers")"
 "$BIN/emberd" --datadir "$D/f1" --rpc-listen "$(sed 's|http://||; s|/$||' "$D/f1.rpc")" \
-	--p2p-listen "127.0.0.1:$F1P" --peer "127.0.0.1:$VP" --quiet >>"$D/f1.log" 2>&1 &
+	--p2p-listen "127.0.0.1:$F1P" --quiet >>"$D/f1.log" 2>&1 &
 PIDS="$PIDS $!"
 H=$(height)
 wait_same f1 "$H"
