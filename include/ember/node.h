@@ -12,6 +12,9 @@
  *   rpc.cookie            random admin token, rewritten at each start (0600)
  *   node_key              the P2P identity: 64 hex digits of a BIP-340 secret
  *                         key (0600), made on first start
+ *   peers                 peers to redial after a restart (ID@HOST:PORT lines)
+ *   fork-H.block, .cert   evidence of a safety failure at height H (a peer's
+ *                         certified block where ours differs); the node halts
  *   dev-keys/devN.json    --dev only: funded accounts, empty passphrase
  */
 #ifndef EMBER_NODE_H
