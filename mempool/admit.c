@@ -99,7 +99,7 @@ void ember_admit_stats(const struct ember_admit *a, struct ember_admit_stats *ou
 	*out = a->stats;
 }
 
-static void refuse(struct ember_admit *a, ember_admit_done_fn done, void *ctx,
+static void admit_refuse(struct ember_admit *a, ember_admit_done_fn done, void *ctx,
                    void *user, int code, const uint8_t *txid, const char *why)
 {
 	a->stats.rejected++;
@@ -107,7 +107,7 @@ static void refuse(struct ember_admit *a, ember_admit_done_fn done, void *ctx,
 }
 
 /* A store code: the node could not check the tx (not the tx's fault). */
-static int is_store_code(int rc)
+static int admit_store_code(int rc)
 {
 	return rc <= EMBER_STORE_LMDB && rc > EMBER_STORE_LMDB - 100;
 }
@@ -198,7 +198,7 @@ int ember_admit_submit(struct ember_admit *a, struct ember_admit_item *in,
 			continue;
 		}
 		if ((rc = admit_stateless(a->cfg.g, it, msg, sizeof(msg)))) {
-			refuse(a, done, ctx, it->user, rc, NULL, msg);
+			admit_refuse(a, done, ctx, it->user, rc, NULL, msg);
 			free(it->enc);
 			continue;
 		}
@@ -211,7 +211,7 @@ int ember_admit_submit(struct ember_admit *a, struct ember_admit_item *in,
 		}
 		if (ember_chain_get_txloc(t, job->txid, &height, &index) == 0) {
 			snprintf(msg, sizeof(msg), "tx already committed in block %" PRIu64, height);
-			refuse(a, done, ctx, it->user, EMBER_MP_KNOWN, job->txid, msg);
+			admit_refuse(a, done, ctx, it->user, EMBER_MP_KNOWN, job->txid, msg);
 			free(it->enc);
 			continue;
 		}
@@ -271,7 +271,7 @@ static int admit_would_apply(struct ember_admit *a, const struct ember_tx *tx,
 	if (rc == EMBER_TX_NONCE_USED || rc == EMBER_TX_NONCE_GAP ||
 	    rc == EMBER_TX_INSUFFICIENT)
 		return 0;
-	if (rc && is_store_code(rc))
+	if (rc && admit_store_code(rc))
 		snprintf(msg, msglen, "cannot check tx: %s", ember_strerror(rc));
 	else if (rc && !msg[0])
 		snprintf(msg, msglen, "%s", ember_strerror(rc));
@@ -307,15 +307,15 @@ int ember_admit_verified(struct ember_admit *a, struct ember_vbatch *vb)
 			ember_addr_encode(it->tx.from, addr);
 			snprintf(msg, sizeof(msg),
 			         "bad signature: tx is not signed by account '%s'", addr);
-			refuse(a, b->done, b->ctx, it->user, EMBER_TX_BAD_SIG, txid, msg);
+			admit_refuse(a, b->done, b->ctx, it->user, EMBER_TX_BAD_SIG, txid, msg);
 		} else if ((rc = ember_account_get(t, it->tx.from, &acct))) {
 			snprintf(msg, sizeof(msg), "cannot read account: %s", ember_strerror(rc));
 			b->done(b->ctx, it->user, rc, txid, msg);
 		} else if ((rc = admit_would_apply(a, &it->tx, msg, sizeof(msg)))) {
-			if (is_store_code(rc) || rc == EMBER_ENOMEM)
+			if (admit_store_code(rc) || rc == EMBER_ENOMEM)
 				b->done(b->ctx, it->user, rc, txid, msg);
 			else
-				refuse(a, b->done, b->ctx, it->user, rc, txid, msg);
+				admit_refuse(a, b->done, b->ctx, it->user, rc, txid, msg);
 		} else {
 			msg[0] = '\0';
 			rc = ember_mempool_add(a->cfg.mp, &it->tx, it->enc, it->len, txid,
@@ -326,7 +326,7 @@ int ember_admit_verified(struct ember_admit *a, struct ember_vbatch *vb)
 				if (rc == 0 && a->cfg.announce)
 					a->cfg.announce(a->cfg.announce_ctx, txid, b->source);
 			} else {
-				refuse(a, b->done, b->ctx, it->user, rc, txid,
+				admit_refuse(a, b->done, b->ctx, it->user, rc, txid,
 				       msg[0] ? msg : ember_strerror(rc));
 			}
 		}

@@ -470,7 +470,7 @@ void ember_mempool_free(struct ember_mempool *mp)
 }
 
 /* The sender's address for a refusal message; skipped when nobody reads it. */
-static const char *who(const struct ember_tx *tx, char buf[EMBER_ADDR_BUFLEN],
+static const char *mp_who(const struct ember_tx *tx, char buf[EMBER_ADDR_BUFLEN],
                        const char *why)
 {
 	if (why)
@@ -478,10 +478,10 @@ static const char *who(const struct ember_tx *tx, char buf[EMBER_ADDR_BUFLEN],
 	return buf;
 }
 
-static int refuse(char *why, size_t whylen, int code, const char *fmt, ...)
+static int mp_refuse(char *why, size_t whylen, int code, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-static int refuse(char *why, size_t whylen, int code, const char *fmt, ...)
+static int mp_refuse(char *why, size_t whylen, int code, const char *fmt, ...)
 {
 	if (why && whylen) {
 		va_list ap;
@@ -515,7 +515,7 @@ int ember_mempool_add(struct ember_mempool *mp, const struct ember_tx *tx,
 		char hex[65];
 
 		ember_hex_encode(txid, 32, hex);
-		return refuse(why, whylen, EMBER_MP_DUP,
+		return mp_refuse(why, whylen, EMBER_MP_DUP,
 		              "transaction %s is already pending", hex);
 	}
 
@@ -527,13 +527,13 @@ int ember_mempool_add(struct ember_mempool *mp, const struct ember_tx *tx,
 	next = s ? acct->nonce + s->n : acct->nonce;
 
 	if (tx->nonce < acct->nonce)
-		return refuse(why, whylen, EMBER_TX_NONCE_USED,
+		return mp_refuse(why, whylen, EMBER_TX_NONCE_USED,
 		              "nonce %" PRIu64 " already used by account '%s'; "
-		              "next is %" PRIu64, tx->nonce, who(tx, addr, why), next);
+		              "next is %" PRIu64, tx->nonce, mp_who(tx, addr, why), next);
 	if (tx->nonce > next)
-		return refuse(why, whylen, EMBER_TX_NONCE_GAP,
+		return mp_refuse(why, whylen, EMBER_TX_NONCE_GAP,
 		              "nonce %" PRIu64 " leaves a gap for account '%s'; "
-		              "next is %" PRIu64, tx->nonce, who(tx, addr, why), next);
+		              "next is %" PRIu64, tx->nonce, mp_who(tx, addr, why), next);
 
 	/* 0 means amount + fee overflowed (or an unknown kind): never payable */
 	cost = ember_tx_cost(tx);
@@ -552,18 +552,18 @@ int ember_mempool_add(struct ember_mempool *mp, const struct ember_tx *tx,
 				ember_amount_format(of, a1);
 				ember_amount_format(min_fee, a2);
 			}
-			return refuse(why, whylen, EMBER_MP_REPLACE_FEE,
+			return mp_refuse(why, whylen, EMBER_MP_REPLACE_FEE,
 			              "nonce %" PRIu64 " of account '%s' is already "
 			              "pending with fee %s EMB; a replacement must pay "
 			              "at least %s EMB", tx->nonce,
-			              who(tx, addr, why), a1, a2);
+			              mp_who(tx, addr, why), a1, a2);
 		}
 		base -= ember_tx_cost(&old->tx);
 	} else if (s && s->n >= mp->cfg.max_per_sender) {
-		return refuse(why, whylen, EMBER_MP_SENDER_LIMIT,
+		return mp_refuse(why, whylen, EMBER_MP_SENDER_LIMIT,
 		              "account '%s' already has %zu pending transactions, "
 		              "the most allowed; wait for some to commit",
-		              who(tx, addr, why), s->n);
+		              mp_who(tx, addr, why), s->n);
 	}
 	if (cost == 0 || !ember_add_u64(base, cost, &need))
 		need = UINT64_MAX;
@@ -572,10 +572,10 @@ int ember_mempool_add(struct ember_mempool *mp, const struct ember_tx *tx,
 			ember_amount_format(acct->balance, a1);
 			ember_amount_format(need, a2);
 		}
-		return refuse(why, whylen, EMBER_TX_INSUFFICIENT,
+		return mp_refuse(why, whylen, EMBER_TX_INSUFFICIENT,
 		              "insufficient funds: account '%s' has %s EMB, "
 		              "pending txs need %s%s EMB",
-		              who(tx, addr, why), a1,
+		              mp_who(tx, addr, why), a1,
 		              need == UINT64_MAX ? "more than " : "", a2);
 	}
 	if (len > mp->cfg.max_bytes)
@@ -660,7 +660,7 @@ fail:
 full:
 	if (why && whylen)
 		ember_amount_format(tx->fee, a1);
-	return refuse(why, whylen, EMBER_MP_FULL,
+	return mp_refuse(why, whylen, EMBER_MP_FULL,
 	              "mempool is full and fee %s EMB is too low to evict a "
 	              "pending transaction; raise the fee", a1);
 }
