@@ -177,6 +177,48 @@ static size_t node_peers(void *ctx, struct rpc_peer *out, size_t max)
 	return k;
 }
 
+static int node_net_admin(void *ctx, const char *op, json_t *params,
+                          json_t **result, char *err, size_t errlen)
+{
+	struct node *n = ctx;
+	const char *arg = json_string_value(json_array_get(params, 0));
+	int rc;
+
+	if (!strcmp(op, "listbanned")) {
+		struct p2p_ban_info *b = calloc(256, sizeof(*b));
+		size_t k;
+		if (!b)
+			return EMBER_ENOMEM;
+		k = p2p_banned(n->p2p, b, 256);
+		*result = json_array();
+		for (size_t i = 0; i < k; i++)
+			json_array_append_new(*result, json_pack("{s:s, s:I}", "peer", b[i].what,
+			                      "seconds_left", (json_int_t)b[i].seconds_left));
+		free(b);
+		return 0;
+	}
+	if (!arg) {
+		ember_errf(err, errlen, "the first parameter must be a string");
+		return EMBER_EINVAL;
+	}
+	if (!strcmp(op, "addpeer"))
+		rc = p2p_add_peer(n->p2p, arg, err, errlen);
+	else if (!strcmp(op, "disconnectpeer"))
+		rc = p2p_disconnect(n->p2p, arg, err, errlen);
+	else {
+		json_t *secs = json_array_get(params, 1);
+		if (secs && (!json_is_integer(secs) || json_integer_value(secs) < 0)) {
+			ember_errf(err, errlen, "seconds must be a whole number");
+			return EMBER_EINVAL;
+		}
+		rc = p2p_ban(n->p2p, arg, secs ? (uint64_t)json_integer_value(secs) : 0,
+		             err, errlen);
+	}
+	if (!rc)
+		*result = json_true();
+	return rc;
+}
+
 static int node_syncing(void *ctx, uint64_t *target)
 {
 	struct node *n = ctx;
@@ -507,6 +549,7 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	ncfg.stop_ctx = &n;
 	ncfg.peers = node_peers;
 	ncfg.syncing = node_syncing;
+	ncfg.net_admin = cfg->no_p2p ? NULL : node_net_admin;
 	ncfg.net_ctx = &n;
 	if ((rc = rpc_node_new(&n.rpcn, &ncfg)))
 		goto out;

@@ -1518,3 +1518,118 @@ int p2p_syncing(const struct p2p *p, uint64_t *target)
 		*target = best > t.height ? best : t.height;
 	return best > t.height;
 }
+
+/* --- admin ---------------------------------------------------------------- */
+
+int p2p_add_peer(struct p2p *p, const char *peer, char *err, size_t errlen)
+{
+	struct dial *d;
+
+	if (!p || !peer)
+		return EMBER_EINVAL;
+	if (p->ndials >= p->dialcap) {
+		ember_errf(err, errlen, "no room for another peer (%zu kept)", p->ndials);
+		return EMBER_P2P_LIMIT;
+	}
+	d = &p->dials[p->ndials];
+	if (parse_peer(peer, d) != 0) {
+		memset(d, 0, sizeof(*d));
+		ember_errf(err, errlen, "invalid peer '%.80s': expected [NODEID@]HOST:PORT", peer);
+		return EMBER_EINVAL;
+	}
+	d->backoff = 1000;
+	p->ndials++;
+	if (!connected_id(p, d))
+		dial(p, d);
+	peers_save(p);
+	return 0;
+}
+
+static int parse_id(const char *hex, uint8_t id[32])
+{
+	size_t w;
+	return hex && strlen(hex) == 64 && ember_hex_decode(hex, 64, id, 32, &w) == 0 &&
+	       w == 32 ? 0 : -1;
+}
+
+int p2p_disconnect(struct p2p *p, const char *id_hex, char *err, size_t errlen)
+{
+	uint8_t id[32];
+	int n = 0;
+
+	if (!p || parse_id(id_hex, id) != 0) {
+		ember_errf(err, errlen, "invalid node id '%.80s': expected 64 hex digits",
+		           id_hex ? id_hex : "");
+		return EMBER_EINVAL;
+	}
+	for (struct peer *pe = p->peers; pe; pe = pe->next)
+		if (!pe->closing && pe->state >= PS_STATUS && memcmp(pe->id, id, 32) == 0) {
+			peer_drop(pe, 0, "disconnected by the operator");
+			n++;
+		}
+	if (!n) {
+		ember_errf(err, errlen, "no peer with node id '%s' is connected", id_hex);
+		return EMBER_ENOTFOUND;
+	}
+	return 0;
+}
+
+int p2p_ban(struct p2p *p, const char *what, uint64_t secs, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	struct ban *b;
+	uint8_t id[32];
+	char ipbuf[64];
+	int sl = (int)sizeof(ss), by_id;
+
+	if (!p || !what)
+		return EMBER_EINVAL;
+	by_id = parse_id(what, id) == 0;
+	snprintf(ipbuf, sizeof(ipbuf), "%s:1", what);
+	if (!by_id && (strlen(what) >= sizeof(b->ip) ||
+	               evutil_parse_sockaddr_port(ipbuf, (struct sockaddr *)&ss, &sl) != 0)) {
+		ember_errf(err, errlen, "'%.80s' is neither a node id (64 hex digits) nor an "
+		           "IP address", what);
+		return EMBER_EINVAL;
+	}
+	if (secs > 365ULL * 24 * 3600) {
+		ember_errf(err, errlen, "ban of %llu s is longer than a year",
+		           (unsigned long long)secs);
+		return EMBER_EINVAL;
+	}
+	b = ban_slot(p);
+	memset(b, 0, sizeof(*b));
+	b->until = mono_ms() + (secs ? secs * 1000 : P2P_DISCOURAGE_MS);
+	if (by_id) {
+		b->by_id = 1;
+		memcpy(b->id, id, 32);
+	} else {
+		snprintf(b->ip, sizeof(b->ip), "%s", what);
+	}
+	for (struct peer *pe = p->peers; pe; pe = pe->next)
+		if (!pe->closing && ((by_id && pe->state >= PS_STATUS &&
+		                      memcmp(pe->id, id, 32) == 0) ||
+		                     (!by_id && strcmp(pe->ip, what) == 0)))
+			peer_drop(pe, 0, "banned by the operator");
+	return 0;
+}
+
+size_t p2p_banned(const struct p2p *p, struct p2p_ban_info *out, size_t max)
+{
+	uint64_t now = mono_ms();
+	size_t n = 0;
+	if (!p)
+		return 0;
+	for (size_t i = 0; i < P2P_BANS && n < max; i++) {
+		const struct ban *b = &p->bans[i];
+		if (b->until <= now)
+			continue;
+		if (b->by_id)
+			ember_hex_encode(b->id, 32, out[n].what);
+		else
+			snprintf(out[n].what, sizeof(out[n].what), "%s", b->ip);
+		out[n].seconds_left = (b->until - now + 999) / 1000;
+		n++;
+	}
+	return n;
+}

@@ -436,6 +436,48 @@ static void m_sendtx(struct rpc_call *call, json_t *params, void *ctx)
 
 /* --- admin -------------------------------------------------------------- */
 
+/* addpeer, disconnectpeer, banpeer, listbanned: the node's network does
+ * the work (rpc/ does not include p2p/). */
+static void net_admin(struct rpc_call *call, json_t *params, struct rpc_node *n,
+                      const char *op)
+{
+	json_t *res = NULL;
+	char err[256] = "";
+	int rc;
+
+	if (!n->cfg.net_admin) {
+		rpc_error(call, RPC_INTERNAL_ERROR, "this node runs without a network (--no-p2p)");
+		return;
+	}
+	rc = n->cfg.net_admin(n->cfg.net_ctx, op, params, &res, err, sizeof(err));
+	if (rc == EMBER_ENOTFOUND)
+		rpc_error(call, RPC_ERR_NOT_FOUND, "%s", err);
+	else if (rc)
+		rpc_error(call, RPC_INVALID_PARAMS, "%s", err[0] ? err : ember_strerror(rc));
+	else
+		rpc_result(call, res);
+}
+
+static void m_addpeer(struct rpc_call *call, json_t *params, void *ctx)
+{
+	net_admin(call, params, ctx, "addpeer");
+}
+
+static void m_disconnectpeer(struct rpc_call *call, json_t *params, void *ctx)
+{
+	net_admin(call, params, ctx, "disconnectpeer");
+}
+
+static void m_banpeer(struct rpc_call *call, json_t *params, void *ctx)
+{
+	net_admin(call, params, ctx, "banpeer");
+}
+
+static void m_listbanned(struct rpc_call *call, json_t *params, void *ctx)
+{
+	net_admin(call, params, ctx, "listbanned");
+}
+
 static void m_stop(struct rpc_call *call, json_t *params, void *ctx)
 {
 	struct rpc_node *n = ctx;
@@ -460,6 +502,14 @@ static const struct rpc_method node_methods[] = {
 	  "connected peers: node id, address, direction, height, bytes in/out" },
 	{ "sendtx", m_sendtx, 1, 1, 0, { "hex", NULL },
 	  "submit a signed transaction; returns its txid" },
+	{ "addpeer", m_addpeer, 1, 1, RPC_F_AUTH, { "peer", NULL },
+	  "dial [ID@]HOST:PORT and keep it as a peer (needs the cookie token)" },
+	{ "disconnectpeer", m_disconnectpeer, 1, 1, RPC_F_AUTH, { "id", NULL },
+	  "close the connection to a node id (needs the cookie token)" },
+	{ "banpeer", m_banpeer, 1, 2, RPC_F_AUTH, { "peer", "seconds", NULL },
+	  "discourage a node id or an IP address (default 600 s; needs the cookie token)" },
+	{ "listbanned", m_listbanned, 0, 0, RPC_F_AUTH, { NULL },
+	  "discouraged node ids and addresses with the seconds left (needs the cookie token)" },
 	{ "stop", m_stop, 0, 0, RPC_F_AUTH, { NULL },
 	  "stop the node (needs the cookie token)" },
 };

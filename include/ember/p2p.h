@@ -105,6 +105,26 @@ struct p2p_peer_info {
 /* Up to max connected peers into out.  Returns how many. */
 size_t p2p_peers(const struct p2p *p, struct p2p_peer_info *out, size_t max);
 
+/*
+ * Admin (the node's RPC): dial "[ID@]HOST:PORT" now and keep it like a
+ * --peer (for this run); close the connection to node id (64 hex digits);
+ * discourage a node id or an address for secs seconds (0: the default 10
+ * minutes), closing what matches.  err gets a message.
+ * Returns: 0, EMBER_EINVAL (bad argument), EMBER_ENOTFOUND (no such peer),
+ * EMBER_P2P_LIMIT (no room for another peer).
+ */
+EMBER_WUR int p2p_add_peer(struct p2p *p, const char *peer, char *err, size_t errlen);
+EMBER_WUR int p2p_disconnect(struct p2p *p, const char *id_hex, char *err, size_t errlen);
+EMBER_WUR int p2p_ban(struct p2p *p, const char *id_or_ip, uint64_t secs, char *err,
+                      size_t errlen);
+
+struct p2p_ban_info {
+	char what[72];                      /* node id (hex) or address */
+	uint64_t seconds_left;
+};
+/* Up to max live bans into out.  Returns how many. */
+size_t p2p_banned(const struct p2p *p, struct p2p_ban_info *out, size_t max);
+
 /* 1 while a peer is known to be ahead of our tip; *target its height. */
 int p2p_syncing(const struct p2p *p, uint64_t *target);
 

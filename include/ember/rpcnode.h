@@ -41,6 +41,12 @@ struct rpc_node_cfg {
 	 * ahead (*target its height). */
 	size_t (*peers)(void *ctx, struct rpc_peer *out, size_t max);
 	int (*syncing)(void *ctx, uint64_t *target);
+	/* Admin calls on the network: op is "addpeer", "disconnectpeer",
+	 * "banpeer" or "listbanned" with the call's params; *result (new
+	 * reference) on success, err filled on failure.  Returns 0 or the
+	 * refusal code. */
+	int (*net_admin)(void *ctx, const char *op, json_t *params, json_t **result,
+	                 char *err, size_t errlen);
 	void *net_ctx;
 };
 

@@ -4,7 +4,9 @@
 #     same blocks and state roots;
 #  2. a tx sent to the far end (F2) is relayed to the validator, included,
 #     and seen committed on every node; a stake sent to F2 with --wait lands;
-#  3. a node started late catches up from height 0, then follows;
+#  3. a node started late catches up from height 0, then follows; admin
+#     calls (cookie only) ban its validator and add f1, and it follows
+#     through f1;
 #  4. a full node killed with kill -9 restarts without --peer, redials the
 #     peers it kept in DIR/peers, and catches up;
 #  5. a node of another chain is refused, with the reason in both logs;
@@ -124,6 +126,36 @@ wait_same f3 "$H"
 wait_height $((H + 3))
 wait_same f3 $((H + 3))
 echo "f3 caught up to $H and follows"
+
+echo "-- admin calls on f3: ban the validator, add f1 instead"
+admin() {   # admin NODE METHOD PARAMS: a call with the node's cookie
+	curl -s -X POST -H 'content-type: application/json' \
+		-H "Authorization: Bearer $(cat "$D/$1/rpc.cookie")" \
+		--data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "$(cat "$D/$1.rpc")"
+}
+VID=$(sed -n 's/.*node id \([0-9a-f]\{64\}\).*/\1/p' "$D/node.log" | head -1)
+F1ID=$(sed -n 's/.*node id \([0-9a-f]\{64\}\).*/\1/p' "$D/f1.log" | head -1)
+rpc_at f3 '{"jsonrpc":"2.0","id":1,"method":"banpeer","params":["'"$VID"'"]}' |
+	check '.error.code == -32003' || fail "banpeer without the cookie was not refused"
+admin f3 disconnectpeer "[\"$(printf '%064d' 0)\"]" | check '.error.code == -32001' ||
+	fail "disconnecting an unknown peer"
+admin f3 banpeer "[\"$VID\", 120]" | check '.result == true' || fail "banpeer"
+admin f3 listbanned '[]' | check "any(.result[]; .peer == \"$VID\" and .seconds_left > 0)" ||
+	fail "listbanned: $(admin f3 listbanned '[]')"
+for i in $(seq 1 100); do
+	at f3 peers | check "all(.[]; .id != \"$VID\")" && break
+	sleep 0.1
+done
+at f3 peers | check "all(.[]; .id != \"$VID\")" || fail "f3 still connected to the banned validator"
+admin f3 addpeer "[\"$F1ID@127.0.0.1:$F1P\"]" | check '.result == true' || fail "addpeer"
+for i in $(seq 1 100); do
+	at f3 peers | check "any(.[]; .id == \"$F1ID\")" && break
+	sleep 0.1
+done
+at f3 peers | check "any(.[]; .id == \"$F1ID\")" || fail "f3 did not connect to f1: $(at f3 peers)"
+H=$(height)
+wait_same f3 "$H"
+echo "f3 dropped the banned validator, follows through f1 at $H"
 
 echo "-- kill -9 of f1: it restarts, reconnects, catches up (and f2 with it)"
 kill -9 "$(cat "$D/f1.pid")"
