@@ -119,6 +119,23 @@ out=$(at f2 stake 1 --from "$K/dev1.json" --wait) || fail "stake through f2: $ou
 echo "$out" | grep -q "committed in block" || fail "stake through f2: $out"
 echo "tx $TX committed in block $TH; a stake through f2: $out"
 
+echo "-- the market through the far end: register, order, bid, accept"
+at f2 provider-register --class h100-80g --gpus 8 --vram 80 --region eu-west \
+	--price 2.5 --endpoint https://dev1.example:8443 --from "$K/dev1.json" --wait \
+	>/dev/null || fail "provider-register through f2"
+out=$(at f2 order --class h100-80g --gpus 2 --max-price 3 --duration 600 --deposit 10 \
+	--from "$K/dev2.json" --wait) || fail "order through f2: $out"
+ORDER=$(echo "$out" | awk '$1 == "order" {print $2}')
+[ -n "$ORDER" ] || fail "order --wait printed no order id: $out"
+at f2 bid "$ORDER" 2.4 --from "$K/dev1.json" --wait >/dev/null || fail "bid through f2"
+out=$(at f2 accept "$ORDER" "$A1" --from "$K/dev2.json" --wait) || fail "accept through f2: $out"
+LEASE=$(echo "$out" | awk '$1 == "lease" {print $2}')
+[ -n "$LEASE" ] || fail "accept --wait printed no lease id: $out"
+cli lease "$LEASE" --json | check ".status == \"open\" and .provider == \"$A1\" and .gpus == 2" ||
+	fail "the validator does not show lease $LEASE: $(cli lease "$LEASE" --json)"
+at f2 lease "$LEASE" --json | check '.status == "open"' || fail "f2 does not show lease $LEASE"
+echo "order $ORDER leased as lease $LEASE, seen on the validator and f2"
+
 echo "-- a node started late catches up, then follows"
 start_full f3 --peer "127.0.0.1:$VP"
 H=$(height)
