@@ -14,9 +14,11 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "ember/genesis.h"
 #include "ember/key.h"
+#include "ember/rpcclient.h"
 #include "ember/tx.h"
 
 #define BENCH_CHAIN_ID "ember-bench"
@@ -51,6 +53,14 @@ struct bench_results {
 	double tps;
 	size_t tps_txs;
 	double tps_secs;
+	/* sync: a full node catching up over P2P, and tps through it */
+	int have_sync;
+	size_t sync_txs;
+	double sync_tps;             /* catch-up txs/s, from the full node's spawn */
+	double sync_blocks_s;
+	double sync_replay_tps;      /* cons_apply_block in process, same blocks */
+	double sync_p2p_tps;         /* sent to the full node, committed on the validator */
+	double sync_rpc_tps;         /* sent to the validator directly */
 	/* market: 1,000-transfer block, few vs many open leases */
 	int have_market;
 	size_t market_leases;
@@ -90,6 +100,7 @@ int bench_tps(struct bench_ctx *bc);
 int bench_market(struct bench_ctx *bc);
 int bench_epoch(struct bench_ctx *bc);
 int bench_proof(struct bench_ctx *bc);
+int bench_sync(struct bench_ctx *bc);
 /* One-thread raw verify rate only, for a tps run without the verify
  * benchmark: the ratio is always against a bound measured in this run. */
 int bench_verify_bound(struct bench_ctx *bc, double secs);
@@ -137,6 +148,90 @@ uint64_t bench_rand(uint64_t *state);
 int bench_tmpdir(char *out, size_t cap, const char *tag);
 /* rm -r dir (no symlinks followed).  Returns 0 or -1. */
 int bench_rmtree(const char *dir);
+
+/* --- emberd processes and JSON-RPC clients (bench_tps, bench_sync) ------- */
+
+#define BENCH_START_S 60          /* node start-up limit */
+#define BENCH_SPAWN_EXTRA 12      /* extra emberd arguments at most */
+
+struct bench_node {
+	pid_t pid;
+	char dir[512];
+	char log[600];
+	int have_dir;
+};
+
+/* A pre-built JSON-RPC batch of sendtx calls; the id of a call is its tx
+ * index in the client's load. */
+struct bench_batch {
+	char *body;
+	size_t len;
+	size_t n;                     /* calls in it */
+};
+
+struct bench_client {
+	const struct ember_rpc_client *rpc;
+	const struct bench_load *l;   /* the id of a sendtx call is its tx index */
+	struct bench_batch *b;
+	size_t nb;
+	/* results */
+	size_t ok, errors;
+	char first_err[320];
+	int transport;                /* a post failed; first_err says why */
+	double done;                  /* bench_now() when the last answer came */
+	double rtt_max, rtt_sum;
+	int started;
+};
+
+/* bin/emberd next to this program into out.  Returns 0 or -1 (printed). */
+int bench_find_emberd(const char *argv0, char *out, size_t cap);
+/* A port free on 127.0.0.1 right now.  Returns 0 or -1 (printed). */
+int bench_free_port(unsigned *port);
+/* validator_key.json (empty passphrase) and genesis.json into dir.
+ * Returns 0 or -1 (printed). */
+int bench_write_datadir(const char *dir, const struct ember_genesis *g,
+                        const struct ember_keypair *val);
+/* Start emberd --datadir nd->dir --rpc-listen 127.0.0.1:port --quiet
+ * EXTRA..., output to nd->dir/node.log; extra is NULL-terminated (or NULL),
+ * at most BENCH_SPAWN_EXTRA strings.  Returns 0 or -1 (printed). */
+int bench_node_spawn(struct bench_node *nd, const char *emberd, unsigned port,
+                     const char *const *extra);
+/* SIGTERM, then wait (SIGKILL after 20 s).  Returns 0 on a clean exit or
+ * when nothing runs, -1 otherwise (printed). */
+int bench_node_stop(struct bench_node *nd);
+/* The log's last 4 KiB on stderr. */
+void bench_node_log_tail(const struct bench_node *nd);
+/* Wait until the node answers getstatus for g; *h0 gets its height.
+ * Returns 0 or -1 (printed). */
+int bench_node_wait_ready(struct bench_node *nd, const struct ember_rpc_client *rpc,
+                          const struct ember_genesis *g, uint64_t *h0);
+/* Sum the node's "block H ... exec X ms commit Y ms" log lines for heights
+ * in (h0, h1]. */
+void bench_node_blocklog(const struct bench_node *nd, uint64_t h0, uint64_t h1,
+                         unsigned *blocks, double *exec_ms, double *commit_ms,
+                         double *max_ms);
+/* getstatus: *height and *mempool get their values; *out (if out) the whole
+ * answer, the caller's to json_decref.  Returns 0 or an ember code, err
+ * filled. */
+int bench_status(const struct ember_rpc_client *rpc, uint64_t *height,
+                 uint64_t *mempool, json_t **out, char *err, size_t errlen);
+/* CPU seconds of a process (tid 0) or one of its threads; -1 if unknown. */
+double bench_proc_cpu(pid_t pid, pid_t tid);
+double bench_self_cpu(void);
+
+/* Batches for senders [lo, hi) of l: nonce round k of those senders, batch
+ * senders at a time, so a batch holds at most one tx per sender.  Release
+ * each c->b[i].body and c->b.  Returns 0 or -1 (out of memory). */
+int bench_client_build(struct bench_client *c, const struct bench_load *l,
+                       size_t lo, size_t hi, size_t batch);
+/* Thread body: post c's batches in order, each after the last was answered,
+ * tallying txids and errors into c. */
+void *bench_client_thread(void *arg);
+/* Senders of l whose committed nonce (getaccount) is not their tx count;
+ * first describes the first.  Returns that count, or -1 (printed). */
+long bench_check_nonces(const struct ember_rpc_client *rpc,
+                        const struct bench_load *l, char *first,
+                        size_t firstcap);
 
 /* Prints "ember-bench: <message>" on stderr and returns -1. */
 int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

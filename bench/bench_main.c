@@ -39,6 +39,8 @@ static const struct bench_def bench_table[] = {
 	  "epoch-boundary block with 10,000 providers and 5,000 open leases" },
 	{ "proof", bench_proof,
 	  "GPU proof: verifier time and work against the prover's, per class" },
+	{ "sync", bench_sync,
+	  "full node catch-up over P2P vs in-process apply; tps relayed over P2P" },
 };
 #define BENCH_N (sizeof(bench_table) / sizeof(bench_table[0]))
 
@@ -52,11 +54,13 @@ static void usage(FILE *f)
 "  --quick    shorter measurements and smaller workloads (8,000 txs;\n"
 "             market 20,000 leases, epoch 2,000 providers; proof: 5\n"
 "             verify runs, an 8 s proving budget, N=512 baseline)\n"
-"  --txs N    transfers for apply and tps (default 40,000)\n"
+"  --txs N    transfers for apply and tps (default 40,000); for sync the\n"
+"             transfers committed before the full node starts (default\n"
+"             20,000, --quick 4,000), plus half as many again twice\n"
 "  --help     this text\n"
 "\n"
-"With no NAME every benchmark runs.  tps starts bin/emberd found next to\n"
-"this program.  Exit status 0 unless something broke.\n");
+"With no NAME every benchmark runs.  tps and sync start bin/emberd found\n"
+"next to this program.  Exit status 0 unless something broke.\n");
 }
 
 static void summary(const struct bench_opts *o, const struct bench_results *r,
@@ -127,6 +131,19 @@ static void summary(const struct bench_opts *o, const struct bench_results *r,
 			       r->proof_cuda_tops, r->proof_n);
 	} else {
 		printf("  proof:        %s\n", sel[5] ? "failed" : "not run");
+	}
+	if (r->have_sync && !failed[6]) {
+		printf("  sync:         full node catch-up %.0f tx/s (%.0f blocks/s) = %.2f "
+		       "of in-process cons_apply_block %.0f tx/s (target 0.8)\n",
+		       r->sync_tps, r->sync_blocks_s, r->sync_tps / r->sync_replay_tps,
+		       r->sync_replay_tps);
+		printf("                tps sent to the full node, relayed over P2P %.0f "
+		       "tx/s = %.2f of the verify bound (target 0.75); to the validator "
+		       "%.0f tx/s = %.2f\n", r->sync_p2p_tps,
+		       r->sync_p2p_tps / (r->verify_core * o->ncpu), r->sync_rpc_tps,
+		       r->sync_rpc_tps / (r->verify_core * o->ncpu));
+	} else {
+		printf("  sync:         %s\n", sel[6] ? "failed" : "not run");
 	}
 	for (size_t i = 0; i < BENCH_N; i++)
 		if (failed[i])
