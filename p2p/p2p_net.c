@@ -48,10 +48,12 @@
 #define P2P_FUTURE_MAX 64                 /* blocks ahead of tip + 1 kept */
 #define P2P_FUTURE_BYTES (64u * 1024 * 1024) /* ... and their bytes at most */
 #define P2P_STALLS_MAX 2                  /* stalled requests before a drop */
+#define P2P_REPEATS_MAX 256               /* txs a peer resent us, before a drop */
 #define P2P_KNOWN_SLOTS 16384             /* per-peer txid set */
 #define P2P_BANS 128
 #define P2P_BACKOFF_MAX_MS 30000
 #define P2P_LEARNED_MAX 64                /* peers remembered in peers_file */
+#define P2P_LEARNED_FAILS 8               /* failed dials before one is forgotten */
 
 enum peer_state { PS_HELLO, PS_AUTH, PS_STATUS, PS_READY };
 
@@ -73,6 +75,7 @@ struct peer {
 	uint64_t bytes_in, bytes_out, connected_ms, started_mono;
 	uint64_t stalled_until;        /* not chosen for sync before this */
 	unsigned stalls;               /* sync requests it left unanswered */
+	unsigned repeats;              /* txs it sent us again */
 	uint8_t *msg;                  /* unsealed message buffer */
 	size_t msgcap;
 	uint64_t *known;               /* txid prefixes, open addressing */
@@ -86,6 +89,8 @@ struct dial {
 	int has_id;
 	uint8_t id[32];
 	int learned;                   /* from a connection, not --peer */
+	unsigned fails;                /* dials in a row that did not get ready */
+	int dead;                      /* learned, and failed too often: skipped */
 	struct peer *conn;
 	uint64_t next_try;             /* monotonic ms */
 	unsigned backoff;
@@ -275,6 +280,11 @@ static void peer_free(struct peer *pe)
 	if (p->sync_peer == pe)
 		p->sync_peer = NULL;
 	if (pe->dial) {
+		/* A learned address that keeps failing is forgotten (it may
+		 * have been a passing or a lying peer). */
+		if (pe->state != PS_READY && ++pe->dial->fails >= P2P_LEARNED_FAILS &&
+		    pe->dial->learned)
+			pe->dial->dead = 1;
 		pe->dial->conn = NULL;
 		pe->dial->next_try = mono_ms() + pe->dial->backoff;
 		pe->dial->backoff = pe->dial->backoff * 2 > P2P_BACKOFF_MAX_MS
@@ -597,7 +607,7 @@ static void peers_save(struct p2p *p)
 	for (size_t i = 0; i < p->ndials; i++) {
 		const struct dial *d = &p->dials[i];
 		const char *hp = strchr(d->text, '@');
-		if (!d->has_id)
+		if (!d->has_id || d->dead)
 			continue;
 		ember_hex_encode(d->id, 32, hex);
 		fprintf(f, "%s@%s\n", hex, hp ? hp + 1 : d->text);
@@ -624,22 +634,33 @@ static void peers_learn(struct p2p *p, struct peer *pe, uint16_t listen_port)
 		peers_save(p);
 		return;
 	}
-	if (!listen_port || p->ndials >= p->dialcap)
+	if (!listen_port)
 		return;
 	for (size_t i = 0; i < p->ndials; i++)
 		if (p->dials[i].has_id && memcmp(p->dials[i].id, pe->id, 32) == 0)
 			return;
+	d = NULL;
+	if (p->ndials < p->dialcap)
+		d = &p->dials[p->ndials];
+	else
+		for (size_t i = 0; i < p->ndials && !d; i++)
+			if (p->dials[i].dead && !p->dials[i].conn)
+				d = &p->dials[i];
+	if (!d)
+		return;
 	ember_hex_encode(pe->id, 32, hex);
 	snprintf(text, sizeof(text), "%s@%s%s%s:%u", hex, strchr(pe->ip, ':') ? "[" : "",
 	         pe->ip, strchr(pe->ip, ':') ? "]" : "", (unsigned)listen_port);
-	d = &p->dials[p->ndials];
-	if (parse_peer(text, d) != 0)
+	if (parse_peer(text, d) != 0) {
+		memset(d, 0, sizeof(*d));
 		return;
+	}
 	d->learned = 1;
 	d->backoff = 1000;
 	/* Connected already (inbound): no dial while that lasts. */
 	d->next_try = mono_ms() + P2P_BACKOFF_MAX_MS;
-	p->ndials++;
+	if (d == &p->dials[p->ndials])
+		p->ndials++;
 	peers_save(p);
 }
 
@@ -666,8 +687,10 @@ static int h_status(struct peer *pe, const uint8_t *m, size_t len)
 		plog(p, "p2p: connected %s peer %s (%s) at height %llu",
 		     pe->inbound ? "inbound" : "outbound", short_id(pe->id, sid),
 		     pe->addr, (unsigned long long)st.height);
-		if (pe->dial)
+		if (pe->dial) {
 			pe->dial->backoff = 1000;
+			pe->dial->fails = 0;
+		}
 		peers_learn(p, pe, st.listen_port);
 	}
 	pe->height = st.height;
@@ -875,6 +898,16 @@ static int h_txs(struct peer *pe, const uint8_t *m, size_t len)
 	for (size_t i = 0; i < t->n; i++) {
 		uint8_t txid[32];
 		ember_txid(t->tx[i], t->len[i], txid);
+		/* An honest peer sends a tx once (both sides keep known sets);
+		 * one that floods the same txs again goes. */
+		if (known_has(pe, txid, 0) && ++pe->repeats > P2P_REPEATS_MAX) {
+			for (size_t j = 0; j < k; j++)
+				free(items[j].enc);
+			free(items);
+			free(t);
+			peer_drop(pe, 1, "repeats txs it already sent (%u times)", pe->repeats);
+			return -1;
+		}
 		known_has(pe, txid, 1);
 		if (ember_mempool_get(p->cfg.mp, txid))
 			continue;           /* known here too: no second verify */
@@ -1090,6 +1123,15 @@ static struct peer *peer_new(struct p2p *p, struct bufferevent *bev, int inbound
 	return pe;
 }
 
+/* Dials an operator asked for (--peer, addpeer): their slots are kept. */
+static size_t configured_dials(const struct p2p *p)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->ndials; i++)
+		n += !p->dials[i].learned;
+	return n;
+}
+
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
                       struct sockaddr *sa, int salen, void *arg)
 {
@@ -1111,7 +1153,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	/* Inbound connections never take the slots of the configured peers,
 	 * so a flood of them cannot cut the node off from its own. */
 	if ((!loop && banned_ip(p, ip)) || p->npeers >= p->cfg.max_peers ||
-	    inbound + p->ndials >= p->cfg.max_peers ||
+	    inbound + configured_dials(p) >= p->cfg.max_peers ||
 	    same_ip >= p->cfg.max_inbound_per_ip) {
 		evutil_closesocket(fd);
 		return;
@@ -1214,7 +1256,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	sync_log(p, now);
 	for (size_t i = 0; i < p->ndials; i++)
-		if (!p->dials[i].conn && now >= p->dials[i].next_try &&
+		if (!p->dials[i].conn && !p->dials[i].dead && now >= p->dials[i].next_try &&
 		    p->npeers < p->cfg.max_peers && !connected_id(p, &p->dials[i]))
 			dial(p, &p->dials[i]);
 	maybe_sync(p);

@@ -15,7 +15,8 @@
  *   own check); a frame header over P2P_FRAME_MAX; a malformed BLOCK, and
  *   BLOCKs at tip + 1 with a garbage and with a forged certificate, each
  *   followed by a refused reconnect with the same key and an accepted one
- *   with another; 2,000 duplicate TXS of one valid tx; a peer announcing
+ *   with another; 2,000 duplicate TXS of one valid tx (admitted once, the
+ *   flooder dropped); a peer announcing
  *   a height a million blocks ahead that never serves it, against a full
  *   node that must still catch up with the validator.
  *
@@ -962,11 +963,15 @@ static void test_duplicate_txs_flood(void **state)
 		assert_int_equal(p2p_sec_seal(c.sec, msg, mlen, p, flen, &n), 0);
 		assert_int_equal(n, flen);
 	}
-	assert_int_equal(send_all(c.fd, flood, FLOOD * flen), 0);
+	/* The node may hang up before all are sent: that is the point. */
+	(void)send_all(c.fd, flood, FLOOD * flen);
 	free(flood);
-	/* in order: the PONG comes after all 2,000 were handled, and a
-	 * duplicate of a valid tx is no reason to drop us */
-	assert_int_equal(conn_ping(&c, 2000), 0);
+	/* The first copy is admitted; a peer that keeps resending a tx it
+	 * already sent is dropped and discouraged, and the node stays up. */
+	assert_true(wait_closed(c.fd, WAIT_MS));
+	short_id(&kp, sid);
+	log_expect(&fx.v, sid, "repeats txs it already sent");
+	conn_close(&c);
 	assert_node_ok(&fx.v);
 
 	end = now_ms() + WAIT_MS;
@@ -1001,11 +1006,11 @@ static void test_duplicate_txs_flood(void **state)
 	assert_int_equal(json_u64(json_object_get(r, "height")), h_commit);
 	json_decref(r);
 
-	assert_int_equal(conn_ping(&c, 2001), 0);
-	short_id(&kp, sid);
-	snprintf(line, sizeof(line), "dropping peer %s", sid);
-	assert_false(log_has(&fx.v, line, NULL));
+	/* The flooder's key is refused now; the node serves others. */
+	conn_open(&c, fx.v.p2p_port, &kp, NULL);
+	assert_true(wait_closed(c.fd, WAIT_MS));
 	conn_close(&c);
+	(void)line;
 	assert_node_ok(&fx.v);
 }
 
