@@ -219,9 +219,10 @@ static int node_net_admin(void *ctx, const char *op, json_t *params,
 	return rc;
 }
 
-static int node_syncing(void *ctx, uint64_t *target)
+static int node_syncing(void *ctx, uint64_t *target, uint64_t *blocks_per_s)
 {
 	struct node *n = ctx;
+	*blocks_per_s = p2p_sync_rate(n->p2p);
 	return p2p_syncing(n->p2p, target);
 }
 

@@ -125,6 +125,7 @@ struct p2p {
 	struct peer *sync_peer;        /* the range request in flight */
 	uint64_t sync_end, sync_progress;
 	uint64_t log_at, log_height;   /* the last sync progress line */
+	uint64_t rate;                 /* blocks/s over the last interval */
 	struct future fut[P2P_FUTURE_MAX];
 	size_t fut_bytes;
 	struct ban bans[P2P_BANS];
@@ -1209,6 +1210,7 @@ static void sync_log(struct p2p *p, uint64_t now)
 
 	if (!p2p_syncing(p, &target)) {
 		p->log_at = 0;
+		p->rate = 0;
 		return;
 	}
 	if (!p->log_at) {
@@ -1218,9 +1220,10 @@ static void sync_log(struct p2p *p, uint64_t now)
 	}
 	if (now - p->log_at < 5000)
 		return;
+	p->rate = (t.height - p->log_height) * 1000 / (now - p->log_at);
 	plog(p, "p2p: syncing: height %llu of %llu, %llu blocks/s",
 	     (unsigned long long)t.height, (unsigned long long)target,
-	     (unsigned long long)((t.height - p->log_height) * 1000 / (now - p->log_at)));
+	     (unsigned long long)p->rate);
 	p->log_at = now;
 	p->log_height = t.height;
 }
@@ -1674,4 +1677,9 @@ size_t p2p_banned(const struct p2p *p, struct p2p_ban_info *out, size_t max)
 		n++;
 	}
 	return n;
+}
+
+uint64_t p2p_sync_rate(const struct p2p *p)
+{
+	return p ? p->rate : 0;
 }

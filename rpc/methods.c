@@ -64,11 +64,11 @@ static void m_getstatus(struct rpc_call *call, json_t *params, void *ctx)
 	const struct ember_genesis *g = n->cfg.g;
 	struct ember_tip tip;
 	json_t *o;
-	uint64_t target = 0;
+	uint64_t target = 0, rate = 0;
 	int syncing = 0;
 	cons_tip(n->cfg.cons, &tip);
 	if (n->cfg.syncing)
-		syncing = n->cfg.syncing(n->cfg.net_ctx, &target);
+		syncing = n->cfg.syncing(n->cfg.net_ctx, &target, &rate);
 	o = json_pack("{s:s, s:o, s:I, s:o, s:o, s:I, s:I, s:o, s:I, s:I, s:s}",
 		"chain_id", g->chain_id,
 		"genesis_hash", rpc_json_hex(g->hash, 32),
@@ -87,6 +87,8 @@ static void m_getstatus(struct rpc_call *call, json_t *params, void *ctx)
 		json_object_set_new(o, "syncing", json_boolean(syncing));
 		json_object_set_new(o, "sync_target", json_integer((json_int_t)
 			(syncing ? target : tip.height)));
+		json_object_set_new(o, "sync_blocks_per_s", json_integer((json_int_t)
+			(syncing ? rate : 0)));
 	}
 	rpc_result(call, o);
 }

@@ -127,5 +127,8 @@ size_t p2p_banned(const struct p2p *p, struct p2p_ban_info *out, size_t max);
 
 /* 1 while a peer is known to be ahead of our tip; *target its height. */
 int p2p_syncing(const struct p2p *p, uint64_t *target);
+/* Blocks applied per second over the last few seconds of catch-up (0 when
+ * not syncing). */
+uint64_t p2p_sync_rate(const struct p2p *p);
 
 #endif

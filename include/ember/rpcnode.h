@@ -38,9 +38,9 @@ struct rpc_node_cfg {
 	void (*stop)(void *ctx);       /* admin "stop" method; may be NULL */
 	void *stop_ctx;
 	/* The network (NULL: none): connected peers, and whether a peer is
-	 * ahead (*target its height). */
+	 * ahead (*target its height, *blocks_per_s the recent catch-up rate). */
 	size_t (*peers)(void *ctx, struct rpc_peer *out, size_t max);
-	int (*syncing)(void *ctx, uint64_t *target);
+	int (*syncing)(void *ctx, uint64_t *target, uint64_t *blocks_per_s);
 	/* Admin calls on the network: op is "addpeer", "disconnectpeer",
 	 * "banpeer" or "listbanned" with the call's params; *result (new
 	 * reference) on success, err filled on failure.  Returns 0 or the
