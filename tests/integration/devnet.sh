@@ -62,7 +62,7 @@ curl -s "${RPC}metrics" | grep -q '^ember_height ' || fail "metrics"
 echo "-- kill -9 under load"
 ( j=0; while [ $j -lt 400 ]; do cli send "$A0" 0.001 --from "$K/dev1.json" >/dev/null 2>&1 || true; j=$((j+1)); done ) &
 LOAD=$!
-sleep 3
+sleep 3    # how long the load runs before the kill (no result depends on it)
 S=$(cli status)
 kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 kill "$LOAD" 2>/dev/null || true; wait "$LOAD" 2>/dev/null || true; LOAD=""
@@ -73,7 +73,7 @@ B=$(cli block "$H")
 [ "$(echo "$B" | field .state_root)" = "$ROOT" ] || fail "block $H state root changed after kill -9"
 H2=$(cli status | field .height)
 [ "$H2" -ge "$H" ] || fail "height went back from $H to $H2"
-sleep 1
+wait_height $((H2 + 1))     # bounded: fails as "chain did not reach height"
 H3=$(cli status | field .height)
 [ "$H3" -gt "$H2" ] || fail "chain stuck at $H2 after restart"
 V=$(cli block 1 | field .proposer)
