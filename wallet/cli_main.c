@@ -679,6 +679,33 @@ static int cmd_peers(struct cli *c, const struct cli_opts *o, char **args)
 	return cli_show(c, "getpeers", NULL);
 }
 
+/* The network's admin calls: they need the node's cookie in
+ * $EMBER_RPC_TOKEN. */
+static int cmd_addpeer(struct cli *c, const struct cli_opts *o, char **args)
+{
+	return cli_show(c, "addpeer", json_pack("[s]", args[0]));
+}
+
+static int cmd_disconnectpeer(struct cli *c, const struct cli_opts *o, char **args)
+{
+	return cli_show(c, "disconnectpeer", json_pack("[s]", args[0]));
+}
+
+static int cmd_banpeer(struct cli *c, const struct cli_opts *o, char **args)
+{
+	uint64_t secs;
+	if (!args[1])
+		return cli_show(c, "banpeer", json_pack("[s]", args[0]));
+	if (cli_parse_u64(args[1], &secs) != 0 || secs > INT64_MAX)
+		return cli_fail(2, "invalid seconds '%s': expected a whole number", args[1]);
+	return cli_show(c, "banpeer", json_pack("[s, I]", args[0], (json_int_t)secs));
+}
+
+static int cmd_listbanned(struct cli *c, const struct cli_opts *o, char **args)
+{
+	return cli_show(c, "listbanned", NULL);
+}
+
 /* --- dispatch ----------------------------------------------------------- */
 
 static const struct cli_cmd cli_cmds[] = {
@@ -703,6 +730,14 @@ static const struct cli_cmd cli_cmds[] = {
 	  "show the node's status (height, peers, syncing)" },
 	{ "peers", cmd_peers, 0, 0, 0, 0, CLI_F_RPC, "peers",
 	  "show the node's connected peers" },
+	{ "addpeer", cmd_addpeer, 1, 1, 0, 0, CLI_F_RPC, "addpeer [ID@]HOST:PORT",
+	  "make the node dial a peer and keep it (needs $EMBER_RPC_TOKEN)" },
+	{ "disconnectpeer", cmd_disconnectpeer, 1, 1, 0, 0, CLI_F_RPC, "disconnectpeer ID",
+	  "close the node's connection to a peer (needs $EMBER_RPC_TOKEN)" },
+	{ "banpeer", cmd_banpeer, 1, 2, 0, 0, CLI_F_RPC, "banpeer ID|IP [SECONDS]",
+	  "discourage a peer, 600 s by default (needs $EMBER_RPC_TOKEN)" },
+	{ "listbanned", cmd_listbanned, 0, 0, 0, 0, CLI_F_RPC, "listbanned",
+	  "show the discouraged peers (needs $EMBER_RPC_TOKEN)" },
 };
 
 static const char *cli_opt_name(unsigned bit)
