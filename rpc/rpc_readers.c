@@ -34,8 +34,8 @@ struct rpc_readers {
 	rpc_readers_deliver_fn deliver;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct reader_job *todo, **todo_tail;
-	struct reader_job *done, **done_tail;
+	struct reader_job *queue, **queue_tail;    /* jobs waiting for a reader */
+	struct reader_job *done, **done_tail;      /* jobs run, for the loop */
 	size_t queued, max_queue;
 	int stopping;
 	pthread_t *threads;
@@ -71,13 +71,13 @@ static void *reader_main(void *arg)
 		uint64_t one = 1;
 		int wake;
 
-		while (!r->todo && !r->stopping)
+		while (!r->queue && !r->stopping)
 			pthread_cond_wait(&r->cv, &r->mu);
 		if (r->stopping)
 			break;
-		j = r->todo;
-		if (!(r->todo = j->next))
-			r->todo_tail = &r->todo;
+		j = r->queue;
+		if (!(r->queue = j->next))
+			r->queue_tail = &r->queue;
 		pthread_mutex_unlock(&r->mu);
 
 		tl_job = j;
@@ -139,7 +139,7 @@ int rpc_readers_new(struct rpc_readers **out, struct event_base *base,
 		return EMBER_ENOMEM;
 	r->deliver = deliver;
 	r->max_queue = max_queue ? max_queue : 4096;
-	r->todo_tail = &r->todo;
+	r->queue_tail = &r->queue;
 	r->done_tail = &r->done;
 	r->efd = -1;
 	pthread_mutex_init(&r->mu, NULL);
@@ -183,7 +183,7 @@ void rpc_readers_free(struct rpc_readers *r)
 		next = j->next;
 		job_deliver(r, j);
 	}
-	for (j = r->todo; j; j = next) {
+	for (j = r->queue; j; j = next) {
 		next = j->next;
 		j->resp = NULL;
 		j->answered = 1;
@@ -215,8 +215,8 @@ int rpc_readers_submit(struct rpc_readers *r, rpc_handler fn,
 	j->ctx = ctx;
 	r->queued++;            /* loop-only counter: submit and deliver */
 	pthread_mutex_lock(&r->mu);
-	*r->todo_tail = j;
-	r->todo_tail = &j->next;
+	*r->queue_tail = j;
+	r->queue_tail = &j->next;
 	pthread_cond_signal(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	return 0;
