@@ -890,6 +890,15 @@ int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,
                      const uint8_t *cert, size_t certlen, char *why,
                      size_t whylen)
 {
+	return cons_apply_block_then(c, blk, len, cert, certlen, NULL, NULL, why,
+	                             whylen);
+}
+
+int cons_apply_block_then(struct cons *c, const uint8_t *blk, size_t len,
+                          const uint8_t *cert, size_t certlen,
+                          cons_checked_fn checked, void *ctx, char *why,
+                          size_t whylen)
+{
 	struct ember_txn *t = NULL;
 	uint64_t t0 = now_us(), t1;
 	int rc;
@@ -897,6 +906,8 @@ int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,
 	/* Check, then execute: nothing of an unauthenticated block runs. */
 	if ((rc = authenticate(c, blk, len, cert, certlen, why, whylen)))
 		return rc;
+	if (checked)
+		checked(ctx);
 	while ((rc = exec_strict(c, blk, len, &t, why, whylen)) == EMBER_STORE_MAP_FULL)
 		if ((rc = grow_map(c)))
 			return rc;

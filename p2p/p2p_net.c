@@ -505,7 +505,7 @@ static void push_block(struct p2p *p, uint64_t h, struct peer *from)
 
 static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
                        size_t blen, const uint8_t *cert, size_t clen,
-                       uint64_t h);
+                       uint64_t h, const uint8_t *msg, size_t msglen);
 
 static struct peer *peer_by_serial(struct p2p *p, uint64_t serial)
 {
@@ -536,7 +536,7 @@ static void drain_future(struct p2p *p)
 				continue;
 			if (f->height == t.height + 1 &&
 			    apply_block(p, peer_by_serial(p, f->from), f->blk, f->blen,
-			                f->cert, f->clen, f->height) == 0)
+			                f->cert, f->clen, f->height, NULL, 0) == 0)
 				again = 1;
 			future_free(p, f);
 			if (again)
@@ -546,18 +546,55 @@ static void drain_future(struct p2p *p)
 }
 
 /*
- * Apply one block at tip + 1.  Returns 0, or the refusal; from (may be
- * NULL) is dropped and discouraged when the block is bad (not merely
- * late: another peer may have given us that height first).
+ * Apply one block at tip + 1; msg (may be NULL) is the BLOCK message it
+ * came in, relayed as soon as the block is authenticated.  Returns 0, or
+ * the refusal; from (may be NULL) is dropped and discouraged when the
+ * block is bad (not merely late: another peer may have given us that
+ * height first).
  */
+/* A block being applied, for the relay hook. */
+struct relay_ctx {
+	struct p2p *p;
+	struct peer *from;
+	const uint8_t *msg;
+	size_t len;
+	uint64_t height;
+};
+
+/*
+ * cons_apply_block's hook: the block is authenticated (it extends our tip
+ * and the validator set certified it) and not yet executed.  Forward the
+ * message as received to every peer not known to have it: propagation to
+ * the far end of a line of nodes then costs about one hop's time, not one
+ * execution per hop.  (A certified block that fails to execute would mean
+ * the validators signed an invalid block; peers judge it the same way.)
+ */
+static void relay_checked(void *arg)
+{
+	struct relay_ctx *r = arg;
+	struct peer *pe, *next;
+
+	for (pe = r->p->peers; pe; pe = next) {
+		next = pe->next;
+		if (pe == r->from || pe->state != PS_READY || pe->closing ||
+		    pe->height >= r->height)
+			continue;
+		if (peer_send(pe, r->msg, r->len) == 0)
+			pe->height = r->height;     /* it has it now */
+	}
+}
+
 static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
                        size_t blen, const uint8_t *cert, size_t clen,
-                       uint64_t h)
+                       uint64_t h, const uint8_t *msg, size_t msglen)
 {
+	struct relay_ctx rc_ctx = { p, from, msg, msglen, h };
 	char why[256] = "";
 	uint8_t hash[32];
 	uint64_t ch;
-	int rc = cons_apply_block(p->cfg.cons, blk, blen, cert, clen, why, sizeof(why));
+	int rc = cons_apply_block_then(p->cfg.cons, blk, blen, cert, clen,
+	                               msg ? relay_checked : NULL, &rc_ctx, why,
+	                               sizeof(why));
 
 	/* A certified block at tip + 1 on another parent: the validator set
 	 * certified a chain that is not ours, a safety failure too. */
@@ -771,39 +808,6 @@ static int check_fork(struct peer *pe, const struct p2p_block *b)
 	return 0;
 }
 
-/*
- * Relay a block at tip + 1 as soon as its header extends our tip and its
- * certificate checks out against the validator set, before it is
- * executed: that is what keeps propagation to the far end of a line of
- * nodes close to one hop's time.  (A certified block that then fails to
- * execute would mean the validators signed an invalid block; peers judge
- * it the same way.)  The message is forwarded as received.
- */
-static void relay_early(struct p2p *p, struct peer *from, const uint8_t *m,
-                        size_t len, const struct p2p_block *b,
-                        const struct ember_tip *t)
-{
-	struct ember_header h;
-	struct peer *pe, *next;
-	uint8_t hash[32];
-	uint64_t ch;
-
-	if (b->blklen < EMBER_HEADER_SIZE ||
-	    ember_header_decode(&h, b->blk, EMBER_HEADER_SIZE) != 0 ||
-	    memcmp(h.prev_hash, t->hash, 32) != 0 ||
-	    cons_block_certified(p->cfg.g, b->blk, b->blklen, b->cert, b->certlen,
-	                         &ch, hash) != 0)
-		return;
-	for (pe = p->peers; pe; pe = next) {
-		next = pe->next;
-		if (pe == from || pe->state != PS_READY || pe->closing ||
-		    pe->height >= b->height)
-			continue;
-		if (peer_send(pe, m, len) == 0)
-			pe->height = b->height;     /* it has it now */
-	}
-}
-
 static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 {
 	struct p2p *p = pe->p;
@@ -820,9 +824,8 @@ static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 	if (b.height <= t.height)
 		return check_fork(pe, &b);
 	if (b.height == t.height + 1) {
-		int rc;
-		relay_early(p, pe, m, len, &b, &t);
-		rc = apply_block(p, pe, b.blk, b.blklen, b.cert, b.certlen, b.height);
+		int rc = apply_block(p, pe, b.blk, b.blklen, b.cert, b.certlen,
+		                     b.height, m, len);
 		if (rc && rc != EMBER_BLK_HEIGHT && rc != EMBER_BLK_PREV)
 			return -1;  /* pe was dropped */
 		drain_future(p);
@@ -1526,6 +1529,16 @@ void p2p_on_commit(struct p2p *p)
 {
 	if (p)
 		push_block(p, tip_of(p).height, NULL);
+}
+
+size_t p2p_peer_count(const struct p2p *p)
+{
+	size_t n = 0;
+	if (!p)
+		return 0;
+	for (const struct peer *pe = p->peers; pe; pe = pe->next)
+		n += pe->state == PS_READY && !pe->closing;
+	return n;
 }
 
 size_t p2p_peers(const struct p2p *p, struct p2p_peer_info *out, size_t max)

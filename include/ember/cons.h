@@ -112,6 +112,14 @@ const char *cons_guard_why(const struct cons *c);
 EMBER_WUR int cons_apply_block(struct cons *c, const uint8_t *blk, size_t len,
                                const uint8_t *cert, size_t certlen, char *why,
                                size_t whylen);
+/* Same, calling checked(ctx) once the block is authenticated and before it
+ * is executed: the network relays it from there, so propagation does not
+ * wait for execution and the certificate is checked once. */
+typedef void (*cons_checked_fn)(void *ctx);
+EMBER_WUR int cons_apply_block_then(struct cons *c, const uint8_t *blk, size_t len,
+                                    const uint8_t *cert, size_t certlen,
+                                    cons_checked_fn checked, void *ctx,
+                                    char *why, size_t whylen);
 
 /*
  * Is blk, whatever our tip, a block the validator set committed: its

@@ -102,6 +102,8 @@ struct p2p_peer_info {
 	uint64_t bytes_in, bytes_out;
 	uint64_t connected_ms;              /* wall clock, for people */
 };
+/* Connected peers (past the handshake and status). */
+size_t p2p_peer_count(const struct p2p *p);
 /* Up to max connected peers into out.  Returns how many. */
 size_t p2p_peers(const struct p2p *p, struct p2p_peer_info *out, size_t max);
 
