@@ -160,11 +160,10 @@ static size_t node_peers(void *ctx, struct rpc_peer *out, size_t max)
 {
 	struct node *n = ctx;
 	struct p2p_peer_info info[256];
-	size_t k = p2p_peers(n->p2p, info, 256);
+	size_t k;
 	if (!max)
-		return k;
-	if (k > max)
-		k = max;
+		return p2p_peer_count(n->p2p);   /* getstatus: the count only */
+	k = p2p_peers(n->p2p, info, max < 256 ? max : 256);
 	for (size_t i = 0; i < k; i++) {
 		memcpy(out[i].id, info[i].id, 32);
 		memcpy(out[i].addr, info[i].addr, sizeof(out[i].addr));
