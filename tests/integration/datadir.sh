@@ -16,14 +16,6 @@ set -eu
 BIN=${BIN:-bin}
 . "$(dirname "$0")/lib/node.sh"
 it_setup datadir
-MNT=""
-dd_cleanup() {
-	[ -n "${PID:-}" ] && kill -9 "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
-	PID=""
-	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null || true
-	cleanup
-}
-trap dd_cleanup EXIT INT TERM
 stop_hard() { kill -9 "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 # refused_start PATTERN: emberd on $D/data must exit by itself (not by a
 # signal, not after running on) with PATTERN in its output.

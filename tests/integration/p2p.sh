@@ -21,12 +21,6 @@ set -eu
 BIN=${BIN:-bin}
 . "$(dirname "$0")/lib/node.sh"
 it_setup p2p
-PIDS=""
-p2p_cleanup() {
-	for p in $PIDS; do kill -9 "$p" 2>/dev/null || true; done
-	cleanup
-}
-trap p2p_cleanup EXIT INT TERM
 
 # p2p_port LOG: the port a node said it listens on for peers.
 p2p_port() {

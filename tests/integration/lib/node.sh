@@ -2,8 +2,9 @@
 # (tests/run.sh runs tests/integration/*.sh only, so this is no test):
 #
 #   it_setup NAME        a fresh work directory $D (/tmp/ember-NAME-XXXXXX),
-#                        removed on exit together with the node ($PID) and a
-#                        background job the script keeps in $LOAD
+#                        removed on exit together with the node ($PID), a
+#                        background job the script keeps in $LOAD, more
+#                        processes in $PIDS, and a mount point in $MNT
 #   start_node [ARGS]    emberd --dev on a free port of 127.0.0.1 with its
 #                        data in $D/data and its output in $D/node.log, plus
 #                        ARGS; sets PORT, RPC and PID once it answers
@@ -21,7 +22,10 @@
 
 cleanup() {
 	[ -n "${LOAD:-}" ] && kill "$LOAD" 2>/dev/null || true
-	[ -n "${PID:-}" ] && kill -9 "$PID" 2>/dev/null || true
+	for p in ${PID:-} ${PIDS:-}; do kill -9 "$p" 2>/dev/null || true; done
+	# reaped before the unmount, which a live process would make busy
+	for p in ${PID:-} ${PIDS:-}; do wait "$p" 2>/dev/null || true; done
+	[ -n "${MNT:-}" ] && umount "$MNT" 2>/dev/null || true
 	rm -rf "$D"
 }
 
@@ -29,6 +33,8 @@ it_setup() {
 	D=$(mktemp -d "/tmp/ember-$1-XXXXXX")
 	PID=""
 	LOAD=""
+	PIDS=""
+	MNT=""
 	trap cleanup EXIT INT TERM
 }
 
