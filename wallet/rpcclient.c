@@ -456,3 +456,28 @@ int ember_rpc_call(const struct ember_rpc_client *c, const char *method,
 	json_decref(resp);
 	return rc;
 }
+
+int ember_rpc_cookie_read(const char *path, char *out, size_t outlen)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (!f)
+		return EMBER_EIO;
+	n = fread(out, 1, outlen, f);
+	if (ferror(f)) {
+		int e = errno;
+		fclose(f);
+		errno = e;
+		return EMBER_EIO;
+	}
+	fclose(f);
+	if (n == outlen)
+		return EMBER_EPARSE;    /* no room for the NUL: too long */
+	out[n] = '\0';
+	while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		out[--n] = '\0';
+	if (n == 0 || !strchr(out, ':'))
+		return EMBER_EPARSE;
+	return 0;
+}

@@ -5,9 +5,13 @@
  * already run one.
  *
  * URL form: http://HOST:PORT/ or https://HOST:PORT/ (TLS via
- * libevent_openssl; the node's certificate is not verified unless
- * EMBER_RPC_CA names a CA file).  The cookie/token, when given, is sent as
- * "Authorization: Bearer TOKEN".
+ * libevent_openssl).  Credentials, when given, go as HTTP Basic auth
+ * ("user:pass", bitcoind's cookie form "__cookie__:HEX") or, for older
+ * callers, as "Authorization: Bearer TOKEN".
+ *
+ * TLS: the server certificate is verified against ca_file when set, else
+ * against the system CAs; insecure = 1 turns verification off and must be
+ * asked for explicitly.
  */
 #ifndef EMBER_RPCCLIENT_H
 #define EMBER_RPCCLIENT_H
@@ -20,9 +24,21 @@ struct ember_rpc_client {
 	char host[256];
 	unsigned port;
 	int tls;
-	const char *token;       /* may be NULL; not owned */
+	const char *token;       /* Bearer token; may be NULL; not owned */
+	const char *userpass;    /* "user:pass" for Basic auth; wins over
+	                          * token; may be NULL; not owned */
+	const char *ca_file;     /* PEM CA bundle; NULL: system CAs */
+	int insecure;            /* 1: do not verify the server cert */
 	int timeout_s;           /* 0: 30 */
 };
+
+/*
+ * Read a bitcoind-style cookie file ("__cookie__:HEX", one line) into out
+ * (cap outlen, NUL-terminated, trailing newline dropped).
+ * Returns: 0, EMBER_EIO (errno kept) when it cannot be read, EMBER_EPARSE
+ * when it is empty, has no ':' or does not fit.
+ */
+EMBER_WUR int ember_rpc_cookie_read(const char *path, char *out, size_t outlen);
 
 /* Returns: 0 or EMBER_EPARSE for a bad URL. */
 EMBER_WUR int ember_rpc_client_init(struct ember_rpc_client *c, const char *url);
