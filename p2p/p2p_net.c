@@ -9,11 +9,11 @@
  * table (type, handler, whether STATUS must have come first); lengths are
  * checked against p2pwire.h's limits before a decoder runs.
  *
- * Sync is one range request at a time (GETBLOCKS from tip + 1) to the
- * peer that is furthest ahead; blocks arrive in order and go straight to
- * cons_apply_block.  A block pushed from a height ahead of tip + 1 waits
- * in a small bounded buffer.  The 500 ms tick redials, times out
- * handshakes and stalled requests, and expires discouragement.
+ * Sync (p2p_sync.c) keeps a window of GETBLOCKS requests in flight over
+ * the peers ahead of us; a block at tip + 1 goes straight to
+ * cons_apply_block, one above it waits in a bounded buffer (the window).
+ * The 500 ms tick redials, times out handshakes and stalled requests, and
+ * expires discouragement.
  */
 #include "ember/p2p.h"
 
@@ -42,100 +42,11 @@
 #include "ember/p2pwire.h"
 #include "ember/tx.h"
 
-#define P2P_TICK_MS 500
-#define P2P_HANDSHAKE_MS 10000
-#define P2P_OUT_MAX (64u * 1024 * 1024)   /* a slower peer is dropped */
-#define P2P_FUTURE_MAX 64                 /* blocks ahead of tip + 1 kept */
-#define P2P_FUTURE_BYTES (64u * 1024 * 1024) /* ... and their bytes at most */
-#define P2P_STALLS_MAX 2                  /* stalled requests before a drop */
-#define P2P_REPEATS_MAX 256               /* txs a peer resent us, before a drop */
-#define P2P_KNOWN_SLOTS 16384             /* per-peer txid set */
-#define P2P_BANS 128
-#define P2P_BACKOFF_MAX_MS 30000
-#define P2P_LEARNED_MAX 64                /* peers remembered in peers_file */
-#define P2P_LEARNED_FAILS 8               /* failed dials before one is forgotten */
-
-enum peer_state { PS_HELLO, PS_AUTH, PS_STATUS, PS_READY };
-
-struct dial;
-
-struct peer {
-	struct p2p *p;
-	struct peer *next;
-	struct bufferevent *bev;
-	struct p2p_sec *sec;
-	struct dial *dial;             /* the --peer it came from (outbound) */
-	enum peer_state state;
-	int inbound, closing;
-	uint64_t serial;               /* names the peer in async callbacks */
-	uint8_t id[32];
-	char addr[64], ip[48];
-	int loopback;
-	uint64_t height;
-	uint64_t bytes_in, bytes_out, connected_ms, started_mono;
-	uint64_t stalled_until;        /* not chosen for sync before this */
-	unsigned stalls;               /* sync requests it left unanswered */
-	unsigned repeats;              /* txs it sent us again */
-	uint8_t *msg;                  /* unsealed message buffer */
-	size_t msgcap;
-	uint64_t *known;               /* txid prefixes, open addressing */
-	size_t nknown;
-};
-
-struct dial {
-	char text[160];                /* as configured, for the log */
-	struct sockaddr_storage ss;
-	int sslen;
-	int has_id;
-	uint8_t id[32];
-	int learned;                   /* from a connection, not --peer */
-	unsigned fails;                /* dials in a row that did not get ready */
-	int dead;                      /* learned, and failed too often: skipped */
-	struct peer *conn;
-	uint64_t next_try;             /* monotonic ms */
-	unsigned backoff;
-};
-
-struct future {
-	uint64_t height;
-	uint64_t from;                 /* serial of the peer that sent it */
-	uint8_t *blk, *cert;
-	size_t blen, clen;
-};
-
-struct ban {
-	int by_id;
-	uint8_t id[32];
-	char ip[48];
-	uint64_t until;
-};
-
-struct p2p {
-	struct p2p_cfg cfg;
-	struct evconnlistener *lev;
-	uint16_t port;
-	struct peer *peers;
-	size_t npeers;
-	uint64_t next_serial;
-	struct dial *dials;            /* fixed at start: peers point in */
-	size_t ndials, dialcap;
-	struct event *tick_ev, *relay_ev, *reap_ev;
-	uint8_t (*relay)[32];          /* txids accepted since the last flush */
-	size_t nrelay, caprelay;
-	struct peer *sync_peer;        /* the range request in flight */
-	uint64_t sync_end, sync_progress;
-	uint64_t log_at, log_height;   /* the last sync progress line */
-	uint64_t rate;                 /* blocks/s over the last interval */
-	struct future fut[P2P_FUTURE_MAX];
-	size_t fut_bytes;
-	struct ban bans[P2P_BANS];
-	uint8_t *out;                  /* sealing scratch */
-	size_t outcap;
-};
+#include "p2p_internal.h"
 
 /* --- small helpers ------------------------------------------------------ */
 
-static uint64_t mono_ms(void)
+uint64_t p2p_mono_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -149,8 +60,7 @@ static uint64_t wall_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void plog(struct p2p *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void plog(struct p2p *p, const char *fmt, ...)
+void p2p_log(struct p2p *p, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
@@ -162,7 +72,7 @@ static void plog(struct p2p *p, const char *fmt, ...)
 }
 
 /* "0123abcd..." : the first 16 hex digits of a node id, for logs. */
-static const char *short_id(const uint8_t id[32], char buf[17])
+const char *p2p_short_id(const uint8_t id[32], char buf[17])
 {
 	char full[65];
 	ember_hex_encode(id, 32, full);
@@ -171,7 +81,7 @@ static const char *short_id(const uint8_t id[32], char buf[17])
 	return buf;
 }
 
-static struct ember_tip tip_of(struct p2p *p)
+struct ember_tip p2p_tip(struct p2p *p)
 {
 	struct ember_tip t;
 	cons_tip(p->cfg.cons, &t);
@@ -204,7 +114,7 @@ static void sock_text(const struct sockaddr *sa, char *addr, size_t alen,
 /* Returns the slot to (re)use: a free one, else the one ending first. */
 static struct ban *ban_slot(struct p2p *p)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = p2p_mono_ms();
 	size_t k = 0;
 	for (size_t i = 0; i < P2P_BANS; i++) {
 		if (p->bans[i].until <= now)
@@ -223,7 +133,7 @@ static struct ban *ban_slot(struct p2p *p)
  */
 static int discourage(struct p2p *p, const struct peer *pe)
 {
-	uint64_t until = mono_ms() + P2P_DISCOURAGE_MS;
+	uint64_t until = p2p_mono_ms() + P2P_DISCOURAGE_MS;
 	struct ban *b;
 	int n = 0;
 
@@ -247,7 +157,7 @@ static int discourage(struct p2p *p, const struct peer *pe)
 
 static int banned_ip(struct p2p *p, const char *ip)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = p2p_mono_ms();
 	for (size_t i = 0; i < P2P_BANS; i++)
 		if (p->bans[i].until > now && !p->bans[i].by_id &&
 		    strcmp(p->bans[i].ip, ip) == 0)
@@ -257,7 +167,7 @@ static int banned_ip(struct p2p *p, const char *ip)
 
 static int banned_id(struct p2p *p, const uint8_t id[32])
 {
-	uint64_t now = mono_ms();
+	uint64_t now = p2p_mono_ms();
 	for (size_t i = 0; i < P2P_BANS; i++)
 		if (p->bans[i].until > now && p->bans[i].by_id &&
 		    memcmp(p->bans[i].id, id, 32) == 0)
@@ -278,8 +188,7 @@ static void peer_free(struct peer *pe)
 			p->npeers--;
 			break;
 		}
-	if (p->sync_peer == pe)
-		p->sync_peer = NULL;
+	p2p_sync_release(p, pe);
 	if (pe->dial) {
 		/* A learned address that keeps failing is forgotten (it may
 		 * have been a passing or a lying peer). */
@@ -287,7 +196,7 @@ static void peer_free(struct peer *pe)
 		    pe->dial->learned)
 			pe->dial->dead = 1;
 		pe->dial->conn = NULL;
-		pe->dial->next_try = mono_ms() + pe->dial->backoff;
+		pe->dial->next_try = p2p_mono_ms() + pe->dial->backoff;
 		pe->dial->backoff = pe->dial->backoff * 2 > P2P_BACKOFF_MAX_MS
 		                    ? P2P_BACKOFF_MAX_MS : pe->dial->backoff * 2;
 	}
@@ -305,9 +214,7 @@ static void peer_free(struct peer *pe)
  * handler that drops a peer (its own, or another while pushing to all)
  * never leaves a caller holding freed memory: callers check ->closing.
  */
-static void peer_drop(struct peer *pe, int bad, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void peer_drop(struct peer *pe, int bad, const char *fmt, ...)
+void p2p_peer_drop(struct peer *pe, int bad, const char *fmt, ...)
 {
 	struct p2p *p = pe->p;
 	char why[256], sid[17];
@@ -320,12 +227,11 @@ static void peer_drop(struct peer *pe, int bad, const char *fmt, ...)
 	va_end(ap);
 	if (bad && !discourage(p, pe))
 		bad = 0;        /* nothing to hold it to: just closed */
-	plog(p, "p2p: %s peer %s (%s): %s%s", bad ? "dropping" : "closing",
-	     pe->state >= PS_STATUS ? short_id(pe->id, sid) : "?", pe->addr, why,
+	p2p_log(p, "p2p: %s peer %s (%s): %s%s", bad ? "dropping" : "closing",
+	     pe->state >= PS_STATUS ? p2p_short_id(pe->id, sid) : "?", pe->addr, why,
 	     bad ? "; discouraged for 10 minutes" : "");
 	pe->closing = 1;
-	if (p->sync_peer == pe)
-		p->sync_peer = NULL;
+	p2p_sync_release(p, pe);
 	if (pe->bev)
 		bufferevent_disable(pe->bev, EV_READ | EV_WRITE);
 	event_active(p->reap_ev, EV_WRITE, 0);
@@ -375,7 +281,7 @@ static int known_has(struct peer *pe, const uint8_t txid[32], int add)
 
 /* Seal and queue one message.  Returns 0, or -1 when the peer was
  * dropped (it must not be touched after). */
-static int peer_send(struct peer *pe, const uint8_t *msg, size_t len)
+int p2p_peer_send(struct peer *pe, const uint8_t *msg, size_t len)
 {
 	struct p2p *p = pe->p;
 	size_t need = 4 + len + P2P_TAG_LEN, n;
@@ -385,7 +291,7 @@ static int peer_send(struct peer *pe, const uint8_t *msg, size_t len)
 	if (need > p->outcap) {
 		uint8_t *np = realloc(p->out, need);
 		if (!np) {
-			peer_drop(pe, 0, "out of memory");
+			p2p_peer_drop(pe, 0, "out of memory");
 			return -1;
 		}
 		p->out = np;
@@ -393,12 +299,12 @@ static int peer_send(struct peer *pe, const uint8_t *msg, size_t len)
 	}
 	if (p2p_sec_seal(pe->sec, msg, len, p->out, p->outcap, &n) != 0 ||
 	    bufferevent_write(pe->bev, p->out, n) != 0) {
-		peer_drop(pe, 0, "cannot send");
+		p2p_peer_drop(pe, 0, "cannot send");
 		return -1;
 	}
 	pe->bytes_out += n;
 	if (evbuffer_get_length(bufferevent_get_output(pe->bev)) > P2P_OUT_MAX) {
-		peer_drop(pe, 0, "does not read what it is sent");
+		p2p_peer_drop(pe, 0, "does not read what it is sent");
 		return -1;
 	}
 	return 0;
@@ -407,7 +313,7 @@ static int peer_send(struct peer *pe, const uint8_t *msg, size_t len)
 static int send_status(struct peer *pe)
 {
 	struct p2p *p = pe->p;
-	struct ember_tip t = tip_of(p);
+	struct ember_tip t = p2p_tip(p);
 	struct p2p_status st;
 	uint8_t buf[128];
 	size_t n;
@@ -421,7 +327,7 @@ static int send_status(struct peer *pe)
 	st.listen_port = p->port;
 	if (p2p_status_encode(&st, buf, sizeof(buf), &n) != 0)
 		return 0;
-	return peer_send(pe, buf, n);
+	return p2p_peer_send(pe, buf, n);
 }
 
 /* Encode the committed block at height h as a BLOCK message (malloc'd). */
@@ -453,35 +359,6 @@ static uint8_t *block_msg(struct p2p *p, uint64_t h, size_t *len)
 
 /* --- sync --------------------------------------------------------------- */
 
-static void maybe_sync(struct p2p *p)
-{
-	struct ember_tip t = tip_of(p);
-	struct peer *best = NULL;
-	struct p2p_getblocks gb;
-	uint64_t now = mono_ms();
-	uint8_t buf[32];
-	size_t n;
-
-	if (p->sync_peer && t.height < p->sync_end)
-		return;             /* in flight and not done */
-	p->sync_peer = NULL;
-	for (struct peer *pe = p->peers; pe; pe = pe->next)
-		if (pe->state == PS_READY && !pe->closing && pe->height > t.height &&
-		    pe->stalled_until <= now && (!best || pe->height > best->height))
-			best = pe;
-	if (!best)
-		return;
-	gb.from = t.height + 1;
-	gb.count = best->height - t.height > P2P_GETBLOCKS_MAX
-	           ? P2P_GETBLOCKS_MAX : (uint32_t)(best->height - t.height);
-	if (p2p_getblocks_encode(&gb, buf, sizeof(buf), &n) != 0)
-		return;
-	p->sync_peer = best;
-	p->sync_end = t.height + gb.count;
-	p->sync_progress = now;
-	peer_send(best, buf, n);
-}
-
 /* Push the block at height h (just committed) and our status to every
  * ready peer that is not known to have it, except from (may be NULL). */
 static void push_block(struct p2p *p, uint64_t h, struct peer *from)
@@ -496,7 +373,7 @@ static void push_block(struct p2p *p, uint64_t h, struct peer *from)
 		next = pe->next;
 		if (pe->state != PS_READY || pe->closing)
 			continue;
-		if (pe != from && pe->height < h && peer_send(pe, m, len) != 0)
+		if (pe != from && pe->height < h && p2p_peer_send(pe, m, len) != 0)
 			continue;
 		send_status(pe);
 	}
@@ -528,7 +405,7 @@ static void future_free(struct p2p *p, struct future *f)
 static void drain_future(struct p2p *p)
 {
 	for (int again = 1; again;) {
-		struct ember_tip t = tip_of(p);
+		struct ember_tip t = p2p_tip(p);
 		again = 0;
 		for (size_t i = 0; i < P2P_FUTURE_MAX; i++) {
 			struct future *f = &p->fut[i];
@@ -579,7 +456,7 @@ static void relay_checked(void *arg)
 		if (pe == r->from || pe->state != PS_READY || pe->closing ||
 		    pe->height >= r->height)
 			continue;
-		if (peer_send(pe, r->msg, r->len) == 0)
+		if (p2p_peer_send(pe, r->msg, r->len) == 0)
 			pe->height = r->height;     /* it has it now */
 	}
 }
@@ -607,14 +484,13 @@ static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
 		return rc;
 	if (rc) {
 		if (from)
-			peer_drop(from, 1, "block %llu refused: %s",
+			p2p_peer_drop(from, 1, "block %llu refused: %s",
 			          (unsigned long long)h, why[0] ? why : ember_strerror(rc));
 		else
-			plog(p, "p2p: buffered block %llu refused: %s",
+			p2p_log(p, "p2p: buffered block %llu refused: %s",
 			     (unsigned long long)h, why[0] ? why : ember_strerror(rc));
 		return rc;
 	}
-	p->sync_progress = mono_ms();
 	if (from && from->height < h)
 		from->height = h;
 	if (p->cfg.on_block)
@@ -696,7 +572,7 @@ static void peers_learn(struct p2p *p, struct peer *pe, uint16_t listen_port)
 	d->learned = 1;
 	d->backoff = 1000;
 	/* Connected already (inbound): no dial while that lasts. */
-	d->next_try = mono_ms() + P2P_BACKOFF_MAX_MS;
+	d->next_try = p2p_mono_ms() + P2P_BACKOFF_MAX_MS;
 	if (d == &p->dials[p->ndials])
 		p->ndials++;
 	peers_save(p);
@@ -709,21 +585,21 @@ static int h_status(struct peer *pe, const uint8_t *m, size_t len)
 	char gh[65], sid[17];
 
 	if (p2p_status_decode(&st, m, len) != 0) {
-		peer_drop(pe, 1, "malformed status");
+		p2p_peer_drop(pe, 1, "malformed status");
 		return -1;
 	}
 	if (strcmp(st.chain_id, p->cfg.g->chain_id) != 0 ||
 	    memcmp(st.genesis_hash, p->cfg.g->hash, 32) != 0) {
 		ember_hex_encode(st.genesis_hash, 32, gh);
 		gh[16] = 0;
-		peer_drop(pe, 0, "it runs chain '%s' (genesis %s...), this node runs '%s'",
+		p2p_peer_drop(pe, 0, "it runs chain '%s' (genesis %s...), this node runs '%s'",
 		          st.chain_id, gh, p->cfg.g->chain_id);
 		return -1;
 	}
 	if (pe->state == PS_STATUS) {
 		pe->state = PS_READY;
-		plog(p, "p2p: connected %s peer %s (%s) at height %llu",
-		     pe->inbound ? "inbound" : "outbound", short_id(pe->id, sid),
+		p2p_log(p, "p2p: connected %s peer %s (%s) at height %llu",
+		     pe->inbound ? "inbound" : "outbound", p2p_short_id(pe->id, sid),
 		     pe->addr, (unsigned long long)st.height);
 		if (pe->dial) {
 			pe->dial->backoff = 1000;
@@ -732,18 +608,18 @@ static int h_status(struct peer *pe, const uint8_t *m, size_t len)
 		peers_learn(p, pe, st.listen_port);
 	}
 	pe->height = st.height;
-	maybe_sync(p);
+	p2p_sync_pump(p);
 	return 0;
 }
 
 static int h_getblocks(struct peer *pe, const uint8_t *m, size_t len)
 {
 	struct p2p *p = pe->p;
-	struct ember_tip t = tip_of(p);
+	struct ember_tip t = p2p_tip(p);
 	struct p2p_getblocks gb;
 
 	if (p2p_getblocks_decode(&gb, m, len) != 0) {
-		peer_drop(pe, 1, "malformed getblocks");
+		p2p_peer_drop(pe, 1, "malformed getblocks");
 		return -1;
 	}
 	for (uint64_t h = gb.from; h < gb.from + gb.count && h <= t.height; h++) {
@@ -752,7 +628,7 @@ static int h_getblocks(struct peer *pe, const uint8_t *m, size_t len)
 		int rc;
 		if (!b)
 			break;
-		rc = peer_send(pe, b, n);
+		rc = p2p_peer_send(pe, b, n);
 		free(b);
 		if (rc)
 			return -1;
@@ -780,7 +656,7 @@ static int check_fork(struct peer *pe, const struct p2p_block *b)
 	if (b->blklen < EMBER_HEADER_SIZE ||
 	    ember_header_decode(&h, b->blk, EMBER_HEADER_SIZE) != 0 ||
 	    h.height != b->height) {
-		peer_drop(pe, 1, "block %llu does not decode as that height",
+		p2p_peer_drop(pe, 1, "block %llu does not decode as that height",
 		          (unsigned long long)b->height);
 		return -1;
 	}
@@ -798,7 +674,7 @@ static int check_fork(struct peer *pe, const struct p2p_block *b)
 		return 0;
 	if (cons_block_certified(p->cfg.g, b->blk, b->blklen, b->cert, b->certlen,
 	                         &height, theirs) != 0) {
-		peer_drop(pe, 1, "sent a block %llu that is not ours and not certified",
+		p2p_peer_drop(pe, 1, "sent a block %llu that is not ours and not certified",
 		          (unsigned long long)b->height);
 		return -1;
 	}
@@ -811,16 +687,17 @@ static int check_fork(struct peer *pe, const struct p2p_block *b)
 static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 {
 	struct p2p *p = pe->p;
-	struct ember_tip t = tip_of(p);
+	struct ember_tip t = p2p_tip(p);
 	struct p2p_block b;
 	struct future *slot = NULL;
 
 	if (p2p_block_decode(&b, m, len) != 0) {
-		peer_drop(pe, 1, "malformed block message");
+		p2p_peer_drop(pe, 1, "malformed block message");
 		return -1;
 	}
 	if (b.height > pe->height)
 		pe->height = b.height;
+	p2p_sync_got(p, pe, b.height);
 	if (b.height <= t.height)
 		return check_fork(pe, &b);
 	if (b.height == t.height + 1) {
@@ -829,7 +706,7 @@ static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 		if (rc && rc != EMBER_BLK_HEIGHT && rc != EMBER_BLK_PREV)
 			return -1;  /* pe was dropped */
 		drain_future(p);
-		maybe_sync(p);
+		p2p_sync_pump(p);
 		return 0;
 	}
 	/* Ahead of tip + 1: keep it until the gap is filled, if it is near
@@ -837,7 +714,7 @@ static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 	 * with its sender, who answers for it when it is applied. */
 	if (b.height > t.height + P2P_FUTURE_MAX ||
 	    b.blklen + b.certlen > P2P_FUTURE_BYTES - p->fut_bytes) {
-		maybe_sync(p);
+		p2p_sync_pump(p);
 		return 0;
 	}
 	for (size_t i = 0; i < P2P_FUTURE_MAX; i++) {
@@ -860,7 +737,7 @@ static int h_block(struct peer *pe, const uint8_t *m, size_t len)
 		free(slot->blk);
 		memset(slot, 0, sizeof(*slot));
 	}
-	maybe_sync(p);
+	p2p_sync_pump(p);
 	return 0;
 }
 
@@ -876,7 +753,7 @@ static void tx_done(void *ctx, void *user, int code, const uint8_t *txid,
 		return;
 	for (struct peer *pe = p->peers; pe; pe = pe->next)
 		if (pe->serial == serial && !pe->closing) {
-			peer_drop(pe, 1, "sent an invalid tx: %s", why);
+			p2p_peer_drop(pe, 1, "sent an invalid tx: %s", why);
 			return;
 		}
 }
@@ -892,7 +769,7 @@ static int h_txs(struct peer *pe, const uint8_t *m, size_t len)
 		return 0;
 	if (p2p_txs_decode(t, m, len) != 0) {
 		free(t);
-		peer_drop(pe, 1, "malformed txs message");
+		p2p_peer_drop(pe, 1, "malformed txs message");
 		return -1;
 	}
 	if (!(items = calloc(t->n, sizeof(*items)))) {
@@ -909,7 +786,7 @@ static int h_txs(struct peer *pe, const uint8_t *m, size_t len)
 				free(items[j].enc);
 			free(items);
 			free(t);
-			peer_drop(pe, 1, "repeats txs it already sent (%u times)", pe->repeats);
+			p2p_peer_drop(pe, 1, "repeats txs it already sent (%u times)", pe->repeats);
 			return -1;
 		}
 		known_has(pe, txid, 1);
@@ -936,14 +813,14 @@ static int h_ping(struct peer *pe, const uint8_t *m, size_t len)
 	uint8_t buf[16];
 	size_t n;
 	if (p2p_ping_decode(&pg, m, len) != 0) {
-		peer_drop(pe, 1, "malformed ping");
+		p2p_peer_drop(pe, 1, "malformed ping");
 		return -1;
 	}
 	if (m[0] == P2P_MSG_PONG)
 		return 0;
 	if (p2p_ping_encode(P2P_MSG_PONG, &pg, buf, sizeof(buf), &n) != 0)
 		return 0;
-	return peer_send(pe, buf, n);
+	return p2p_peer_send(pe, buf, n);
 }
 
 /* The message table: the generic layer checks the lengths and that
@@ -967,7 +844,7 @@ static int dispatch(struct peer *pe, const uint8_t *m, size_t len)
 	const struct p2p_handler *h = NULL;
 
 	if (len == 0) {
-		peer_drop(pe, 1, "empty message");
+		p2p_peer_drop(pe, 1, "empty message");
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof(p2p_handlers) / sizeof(p2p_handlers[0]); i++)
@@ -976,12 +853,12 @@ static int dispatch(struct peer *pe, const uint8_t *m, size_t len)
 	if (!h)
 		return 0;           /* a newer peer's type: ignored */
 	if (len < p2p_msg_min_len(m[0]) || len > p2p_msg_max_len(m[0])) {
-		peer_drop(pe, 1, "%s message of %zu bytes is outside its limits",
+		p2p_peer_drop(pe, 1, "%s message of %zu bytes is outside its limits",
 		          p2p_msg_name(m[0]), len);
 		return -1;
 	}
 	if (h->needs_status && pe->state != PS_READY) {
-		peer_drop(pe, 1, "%s before status", p2p_msg_name(m[0]));
+		p2p_peer_drop(pe, 1, "%s before status", p2p_msg_name(m[0]));
 		return -1;
 	}
 	return h->fn(pe, m, len);
@@ -1009,7 +886,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			evbuffer_remove(in, h0, sizeof(h0));
 			pe->bytes_in += sizeof(h0);
 			if (p2p_sec_on_hello0(pe->sec, h0, auth) != 0) {
-				peer_drop(pe, 1, "handshake failed: not an ember node, or another version");
+				p2p_peer_drop(pe, 1, "handshake failed: not an ember node, or another version");
 				return;
 			}
 			bufferevent_write(bev, auth, sizeof(auth));
@@ -1026,7 +903,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			evbuffer_remove(in, auth, sizeof(auth));
 			pe->bytes_in += sizeof(auth);
 			if ((rc = p2p_sec_on_auth(pe->sec, auth)) != 0) {
-				peer_drop(pe, rc != EMBER_P2P_PEER_ID, "handshake failed: %s",
+				p2p_peer_drop(pe, rc != EMBER_P2P_PEER_ID, "handshake failed: %s",
 				          rc == EMBER_P2P_PEER_ID ? "not the node id that was dialled"
 				                                  : "bad authentication");
 				return;
@@ -1034,17 +911,17 @@ static void on_read(struct bufferevent *bev, void *arg)
 			p2p_sec_peer_id(pe->sec, pe->id);
 			pe->state = PS_STATUS;
 			if (memcmp(pe->id, p->cfg.node_key->pub, 32) == 0) {
-				peer_drop(pe, 0, "that is this node");
+				p2p_peer_drop(pe, 0, "that is this node");
 				return;
 			}
 			if (banned_id(p, pe->id)) {
-				peer_drop(pe, 0, "discouraged");
+				p2p_peer_drop(pe, 0, "discouraged");
 				return;
 			}
 			for (struct peer *o = p->peers; o; o = o->next)
 				if (o != pe && !o->closing && o->state >= PS_STATUS &&
 				    memcmp(o->id, pe->id, 32) == 0) {
-					peer_drop(pe, 0, "already connected to %s", short_id(pe->id, sid));
+					p2p_peer_drop(pe, 0, "already connected to %s", p2p_short_id(pe->id, sid));
 					return;
 				}
 			if (send_status(pe) != 0)
@@ -1055,7 +932,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 			return;
 		evbuffer_copyout(in, hdr, 4);
 		if (!(body = p2p_sec_frame_len(hdr))) {
-			peer_drop(pe, 1, "frame of %u bytes is outside the limits",
+			p2p_peer_drop(pe, 1, "frame of %u bytes is outside the limits",
 			          (unsigned)hdr[0] | (unsigned)hdr[1] << 8 |
 			          (unsigned)hdr[2] << 16 | (unsigned)hdr[3] << 24);
 			return;
@@ -1065,7 +942,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 		if (body - P2P_TAG_LEN > pe->msgcap) {
 			uint8_t *nm = realloc(pe->msg, body);
 			if (!nm) {
-				peer_drop(pe, 0, "out of memory");
+				p2p_peer_drop(pe, 0, "out of memory");
 				return;
 			}
 			pe->msg = nm;
@@ -1074,7 +951,7 @@ static void on_read(struct bufferevent *bev, void *arg)
 		frame = evbuffer_pullup(in, (ev_ssize_t)(4 + body));
 		if (!frame || p2p_sec_unseal(pe->sec, frame, 4 + body, pe->msg,
 		                             pe->msgcap, &mlen) != 0) {
-			peer_drop(pe, 1, "a frame does not authenticate");
+			p2p_peer_drop(pe, 1, "a frame does not authenticate");
 			return;
 		}
 		evbuffer_drain(in, 4 + body);
@@ -1098,7 +975,7 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		peer_drop(pe, 0, "%s", (what & BEV_EVENT_EOF) ? "connection closed"
+		p2p_peer_drop(pe, 0, "%s", (what & BEV_EVENT_EOF) ? "connection closed"
 		          : evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
 }
 
@@ -1116,7 +993,7 @@ static struct peer *peer_new(struct p2p *p, struct bufferevent *bev, int inbound
 	pe->inbound = inbound;
 	pe->serial = ++p->next_serial;
 	pe->connected_ms = wall_ms();
-	pe->started_mono = mono_ms();
+	pe->started_mono = p2p_mono_ms();
 	pe->next = p->peers;
 	p->peers = pe;
 	p->npeers++;
@@ -1180,7 +1057,7 @@ static void dial(struct p2p *p, struct dial *d)
 	struct peer *pe;
 	int loop;
 
-	d->next_try = mono_ms() + d->backoff;
+	d->next_try = p2p_mono_ms() + d->backoff;
 	if (!(bev = bufferevent_socket_new(p->cfg.base, -1, BEV_OPT_CLOSE_ON_FREE)))
 		return;
 	if (!(pe = peer_new(p, bev, 0, d->has_id ? d->id : NULL)))
@@ -1191,7 +1068,7 @@ static void dial(struct p2p *p, struct dial *d)
 	          sizeof(pe->ip), &loop);
 	pe->loopback = loop;
 	if (bufferevent_socket_connect(bev, (struct sockaddr *)&d->ss, d->sslen) != 0)
-		peer_drop(pe, 0, "cannot connect");
+		p2p_peer_drop(pe, 0, "cannot connect");
 }
 
 /* Is the peer d names connected already (e.g. it dialled us)? */
@@ -1208,7 +1085,7 @@ static int connected_id(struct p2p *p, const struct dial *d)
 /* Every few seconds while a peer is ahead: where sync stands. */
 static void sync_log(struct p2p *p, uint64_t now)
 {
-	struct ember_tip t = tip_of(p);
+	struct ember_tip t = p2p_tip(p);
 	uint64_t target;
 
 	if (!p2p_syncing(p, &target)) {
@@ -1224,7 +1101,7 @@ static void sync_log(struct p2p *p, uint64_t now)
 	if (now - p->log_at < 5000)
 		return;
 	p->rate = (t.height - p->log_height) * 1000 / (now - p->log_at);
-	plog(p, "p2p: syncing: height %llu of %llu, %llu blocks/s",
+	p2p_log(p, "p2p: syncing: height %llu of %llu, %llu blocks/s",
 	     (unsigned long long)t.height, (unsigned long long)target,
 	     (unsigned long long)p->rate);
 	p->log_at = now;
@@ -1234,7 +1111,7 @@ static void sync_log(struct p2p *p, uint64_t now)
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct p2p *p = arg;
-	uint64_t now = mono_ms();
+	uint64_t now = p2p_mono_ms();
 	struct peer *pe, *next;
 	(void)fd;
 	(void)what;
@@ -1243,29 +1120,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		next = pe->next;
 		if (!pe->closing && pe->state < PS_READY &&
 		    now - pe->started_mono > P2P_HANDSHAKE_MS)
-			peer_drop(pe, 0, "handshake timed out");
+			p2p_peer_drop(pe, 0, "handshake timed out");
 	}
-	if (p->sync_peer && now - p->sync_progress > P2P_STALL_MS) {
-		/* A peer that announced a height and does not serve it must
-		 * not stall sync: try another (CometBFT CVE-2025-24371). */
-		struct peer *sp = p->sync_peer;
-		char sid[17];
-		plog(p, "p2p: sync from peer %s (%s) made no progress for %d s; "
-		     "asking another", short_id(sp->id, sid), sp->addr,
-		     P2P_STALL_MS / 1000);
-		sp->stalled_until = now + 3 * P2P_STALL_MS;
-		p->sync_peer = NULL;
-		/* Announcing heights it never serves, again: it goes. */
-		if (++sp->stalls >= P2P_STALLS_MAX)
-			peer_drop(sp, 1, "announced height %llu and served nothing, %u times",
-			          (unsigned long long)sp->height, sp->stalls);
-	}
+	p2p_sync_tick(p, now);
 	sync_log(p, now);
 	for (size_t i = 0; i < p->ndials; i++)
 		if (!p->dials[i].conn && !p->dials[i].dead && now >= p->dials[i].next_try &&
 		    p->npeers < p->cfg.max_peers && !connected_id(p, &p->dials[i]))
 			dial(p, &p->dials[i]);
-	maybe_sync(p);
+	p2p_sync_pump(p);
 }
 
 /* --- relay -------------------------------------------------------------- */
@@ -1323,7 +1186,7 @@ static void on_relay(evutil_socket_t fd, short what, void *arg)
 			cap = p2p_txs_encoded_size(t);
 			if (!(m = malloc(cap)))
 				break;
-			if (p2p_txs_encode(t, m, cap, &n) == 0 && peer_send(pe, m, n) != 0) {
+			if (p2p_txs_encode(t, m, cap, &n) == 0 && p2p_peer_send(pe, m, n) != 0) {
 				free(m);
 				break;  /* dropped */
 			}
@@ -1528,7 +1391,7 @@ uint16_t p2p_port(const struct p2p *p)
 void p2p_on_commit(struct p2p *p)
 {
 	if (p)
-		push_block(p, tip_of(p).height, NULL);
+		push_block(p, p2p_tip(p).height, NULL);
 }
 
 size_t p2p_peer_count(const struct p2p *p)
@@ -1570,7 +1433,7 @@ int p2p_syncing(const struct p2p *p, uint64_t *target)
 	cons_tip(p->cfg.cons, &t);
 	for (const struct peer *pe = p->peers; pe; pe = pe->next)
 		if (pe->state == PS_READY && !pe->closing && pe->height > best &&
-		    pe->stalled_until <= mono_ms())
+		    pe->stalled_until <= p2p_mono_ms())
 			best = pe->height;
 	if (target)
 		*target = best > t.height ? best : t.height;
@@ -1622,7 +1485,7 @@ int p2p_disconnect(struct p2p *p, const char *id_hex, char *err, size_t errlen)
 	}
 	for (struct peer *pe = p->peers; pe; pe = pe->next)
 		if (!pe->closing && pe->state >= PS_STATUS && memcmp(pe->id, id, 32) == 0) {
-			peer_drop(pe, 0, "disconnected by the operator");
+			p2p_peer_drop(pe, 0, "disconnected by the operator");
 			n++;
 		}
 	if (!n) {
@@ -1657,7 +1520,7 @@ int p2p_ban(struct p2p *p, const char *what, uint64_t secs, char *err, size_t er
 	}
 	b = ban_slot(p);
 	memset(b, 0, sizeof(*b));
-	b->until = mono_ms() + (secs ? secs * 1000 : P2P_DISCOURAGE_MS);
+	b->until = p2p_mono_ms() + (secs ? secs * 1000 : P2P_DISCOURAGE_MS);
 	if (by_id) {
 		b->by_id = 1;
 		memcpy(b->id, id, 32);
@@ -1668,13 +1531,13 @@ int p2p_ban(struct p2p *p, const char *what, uint64_t secs, char *err, size_t er
 		if (!pe->closing && ((by_id && pe->state >= PS_STATUS &&
 		                      memcmp(pe->id, id, 32) == 0) ||
 		                     (!by_id && strcmp(pe->ip, what) == 0)))
-			peer_drop(pe, 0, "banned by the operator");
+			p2p_peer_drop(pe, 0, "banned by the operator");
 	return 0;
 }
 
 size_t p2p_banned(const struct p2p *p, struct p2p_ban_info *out, size_t max)
 {
-	uint64_t now = mono_ms();
+	uint64_t now = p2p_mono_ms();
 	size_t n = 0;
 	if (!p)
 		return 0;
