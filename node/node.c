@@ -172,6 +172,7 @@ static size_t node_peers(void *ctx, struct rpc_peer *out, size_t max)
 		out[i].bytes_in = info[i].bytes_in;
 		out[i].bytes_out = info[i].bytes_out;
 		out[i].connected_ms = info[i].connected_ms;
+		out[i].ping_ms = info[i].ping_ms;
 	}
 	return k;
 }

@@ -15,6 +15,7 @@
 
 #include "ember/cons.h"
 #include "ember/p2p.h"
+#include "ember/p2pwire.h"
 
 #define P2P_TICK_MS 500
 #define P2P_HANDSHAKE_MS 10000
@@ -29,6 +30,8 @@
 #define P2P_REPEATS_MAX 256               /* txs a peer resent us, before a drop */
 #define P2P_KNOWN_SLOTS 16384             /* per-peer txid set */
 #define P2P_BANS 128
+#define P2P_PING_MS 10000                 /* how often a peer is pinged */
+#define P2P_PING_TIMEOUT_MS 60000         /* no PONG by then: it goes */
 #define P2P_BACKOFF_MAX_MS 30000
 #define P2P_LEARNED_MAX 64                /* peers remembered in peers_file */
 #define P2P_LEARNED_FAILS 8               /* failed dials before one is forgotten */
@@ -56,6 +59,13 @@ struct peer {
 	uint64_t sync_ms;              /* its last sync progress (or request) */
 	unsigned stalls;               /* sync requests it left unanswered */
 	unsigned repeats;              /* txs it sent us again */
+	/* Per message type: token buckets (milli-messages) and when they
+	 * were last filled (p2p_net.c's table gives rates and bursts). */
+	uint64_t bucket[P2P_MSG_TYPE_COUNT], bucket_ms[P2P_MSG_TYPE_COUNT];
+	uint64_t ping_nonce, ping_sent_ms; /* the PING awaiting its PONG */
+	uint64_t ping_at;              /* when the last PING went */
+	uint64_t ping_ms;              /* last round trip; UINT64_MAX: none */
+	uint64_t last_block_ms, last_tx_ms; /* it gave us something new */
 	uint8_t *msg;                  /* unsealed message buffer */
 	size_t msgcap;
 	uint64_t *known;               /* txid prefixes, open addressing */
@@ -106,7 +116,7 @@ struct p2p {
 	uint64_t next_serial;
 	struct dial *dials;            /* fixed at start: peers point in */
 	size_t ndials, dialcap;
-	struct event *tick_ev, *relay_ev, *reap_ev;
+	struct event *tick_ev, *relay_ev, *reap_ev, *status_ev;
 	uint8_t (*relay)[32];          /* txids accepted since the last flush */
 	size_t nrelay, caprelay;
 	struct slice slices[P2P_SLICES]; /* sync requests in flight */

@@ -34,6 +34,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+#include <sodium.h>
 
 #include "ember/block.h"
 #include "ember/chain.h"
@@ -357,25 +358,43 @@ static uint8_t *block_msg(struct p2p *p, uint64_t h, size_t *len)
 	return m;
 }
 
-/* --- sync --------------------------------------------------------------- */
+/* --- blocks ------------------------------------------------------------- */
 
-/* Push the block at height h (just committed) and our status to every
- * ready peer that is not known to have it, except from (may be NULL). */
+/* Our STATUS goes to every ready peer once per loop turn in which blocks
+ * were applied, not once per block: a node catching up applies hundreds
+ * in one turn. */
+static void on_status(evutil_socket_t fd, short what, void *arg)
+{
+	struct p2p *p = arg;
+	struct peer *pe, *next;
+	(void)fd;
+	(void)what;
+
+	for (pe = p->peers; pe; pe = next) {
+		next = pe->next;
+		if (pe->state == PS_READY && !pe->closing)
+			send_status(pe);
+	}
+}
+
+/* Push the block at height h (just committed) to every ready peer that
+ * is not known to have it, except from (may be NULL); our status follows
+ * (on_status). */
 static void push_block(struct p2p *p, uint64_t h, struct peer *from)
 {
 	struct peer *pe, *next;
-	uint8_t *m;
+	uint8_t *m = NULL;
 	size_t len;
 
-	if (!(m = block_msg(p, h, &len)))
-		return;
+	event_active(p->status_ev, EV_WRITE, 0);
 	for (pe = p->peers; pe; pe = next) {
 		next = pe->next;
-		if (pe->state != PS_READY || pe->closing)
+		if (pe == from || pe->state != PS_READY || pe->closing || pe->height >= h)
 			continue;
-		if (pe != from && pe->height < h && p2p_peer_send(pe, m, len) != 0)
-			continue;
-		send_status(pe);
+		/* Read from the store only when some peer needs it. */
+		if (!m && !(m = block_msg(p, h, &len)))
+			return;
+		p2p_peer_send(pe, m, len);
 	}
 	free(m);
 }
@@ -493,6 +512,8 @@ static int apply_block(struct p2p *p, struct peer *from, const uint8_t *blk,
 	}
 	if (from && from->height < h)
 		from->height = h;
+	if (from)
+		from->last_block_ms = p2p_mono_ms();
 	if (p->cfg.on_block)
 		p->cfg.on_block(p->cfg.on_block_ctx);
 	push_block(p, h, from);
@@ -798,6 +819,7 @@ static int h_txs(struct peer *pe, const uint8_t *m, size_t len)
 		items[k].len = t->len[i];
 		items[k].user = (void *)(uintptr_t)pe->serial;
 		k++;
+		pe->last_tx_ms = p2p_mono_ms();
 	}
 	free(t);
 	if (k && ember_admit_submit(p->cfg.admit, items, k, EMBER_SRC_P2P, tx_done, p)) {
@@ -816,28 +838,98 @@ static int h_ping(struct peer *pe, const uint8_t *m, size_t len)
 		p2p_peer_drop(pe, 1, "malformed ping");
 		return -1;
 	}
-	if (m[0] == P2P_MSG_PONG)
+	if (m[0] == P2P_MSG_PONG) {
+		/* The answer to our PING: its round trip.  Others are ignored. */
+		if (pe->ping_sent_ms && pg.nonce == pe->ping_nonce) {
+			pe->ping_ms = p2p_mono_ms() - pe->ping_sent_ms;
+			pe->ping_sent_ms = 0;
+		}
 		return 0;
+	}
 	if (p2p_ping_encode(P2P_MSG_PONG, &pg, buf, sizeof(buf), &n) != 0)
 		return 0;
 	return p2p_peer_send(pe, buf, n);
 }
 
-/* The message table: the generic layer checks the lengths and that
- * STATUS came first before a handler runs.  A handler returns -1 when it
- * dropped the peer. */
+/* Each tick: a ready peer is pinged every P2P_PING_MS (its round trip is
+ * shown and protects it from eviction); one that leaves a PING
+ * unanswered for P2P_PING_TIMEOUT_MS is gone. */
+static void ping_tick(struct p2p *p, uint64_t now)
+{
+	struct peer *pe, *next;
+
+	for (pe = p->peers; pe; pe = next) {
+		struct p2p_ping pg;
+		uint8_t buf[16];
+		size_t n;
+
+		next = pe->next;
+		if (pe->closing || pe->state != PS_READY)
+			continue;
+		if (pe->ping_sent_ms) {
+			if (now - pe->ping_sent_ms > P2P_PING_TIMEOUT_MS)
+				p2p_peer_drop(pe, 0, "did not answer a ping in %d s",
+				              P2P_PING_TIMEOUT_MS / 1000);
+			continue;
+		}
+		if (pe->ping_ms != UINT64_MAX && now - pe->ping_at < P2P_PING_MS)
+			continue;
+		randombytes_buf(&pg.nonce, sizeof(pg.nonce));
+		if (p2p_ping_encode(P2P_MSG_PING, &pg, buf, sizeof(buf), &n) != 0 ||
+		    p2p_peer_send(pe, buf, n) != 0)
+			continue;
+		pe->ping_nonce = pg.nonce;
+		pe->ping_sent_ms = now ? now : 1;
+		pe->ping_at = now;
+	}
+}
+
+/*
+ * The message table: the generic layer checks the lengths, that STATUS
+ * came first, and the type's rate (a token bucket per peer: rate per
+ * second, burst) before a handler runs.  A handler returns -1 when it
+ * dropped the peer.  Rates are far above what an honest peer sends and
+ * exist to bound what a flood costs us: a node sends STATUS at most once
+ * per loop turn in which it applied blocks (a 10 ms validator: ~100/s),
+ * GETBLOCKS up to P2P_SLICES_PER_PEER at a time as slices finish, TXS in
+ * relay batches; BLOCK is bounded by what sync asks and by validity (a
+ * bad one drops the peer); PING every P2P_PING_MS.
+ */
 static const struct p2p_handler {
 	uint8_t type;
 	int (*fn)(struct peer *pe, const uint8_t *m, size_t len);
 	int needs_status;
+	uint32_t rate, burst;       /* messages per second; 0: no limit */
 } p2p_handlers[] = {
-	{ P2P_MSG_STATUS, h_status, 0 },
-	{ P2P_MSG_GETBLOCKS, h_getblocks, 1 },
-	{ P2P_MSG_BLOCK, h_block, 1 },
-	{ P2P_MSG_TXS, h_txs, 1 },
-	{ P2P_MSG_PING, h_ping, 0 },
-	{ P2P_MSG_PONG, h_ping, 0 },
+	{ P2P_MSG_STATUS, h_status, 0, 1000, 2000 },
+	{ P2P_MSG_GETBLOCKS, h_getblocks, 1, 1000, 2000 },
+	{ P2P_MSG_BLOCK, h_block, 1, 0, 0 },
+	{ P2P_MSG_TXS, h_txs, 1, 1000, 2000 },
+	{ P2P_MSG_PING, h_ping, 0, 10, 20 },
+	{ P2P_MSG_PONG, h_ping, 0, 10, 20 },
 };
+
+/* Take one message's token from pe's bucket for type.  Returns 0, or -1
+ * when the peer sends that type faster than the table allows. */
+static int rate_take(struct peer *pe, const struct p2p_handler *h)
+{
+	uint64_t now = p2p_mono_ms(), cap = (uint64_t)h->burst * 1000;
+	uint64_t *b = &pe->bucket[h->type], *at = &pe->bucket_ms[h->type];
+
+	if (!h->rate)
+		return 0;
+	if (!*at)
+		*b = cap;                       /* a new peer starts full */
+	else
+		*b += (now - *at) * h->rate;    /* ms x msgs/s = milli-msgs */
+	if (*b > cap)
+		*b = cap;
+	*at = now ? now : 1;
+	if (*b < 1000)
+		return -1;
+	*b -= 1000;
+	return 0;
+}
 
 static int dispatch(struct peer *pe, const uint8_t *m, size_t len)
 {
@@ -859,6 +951,11 @@ static int dispatch(struct peer *pe, const uint8_t *m, size_t len)
 	}
 	if (h->needs_status && pe->state != PS_READY) {
 		p2p_peer_drop(pe, 1, "%s before status", p2p_msg_name(m[0]));
+		return -1;
+	}
+	if (rate_take(pe, h) != 0) {
+		p2p_peer_drop(pe, 1, "floods %s messages (over %u a second)",
+		              p2p_msg_name(m[0]), h->rate);
 		return -1;
 	}
 	return h->fn(pe, m, len);
@@ -994,6 +1091,7 @@ static struct peer *peer_new(struct p2p *p, struct bufferevent *bev, int inbound
 	pe->serial = ++p->next_serial;
 	pe->connected_ms = wall_ms();
 	pe->started_mono = p2p_mono_ms();
+	pe->ping_ms = UINT64_MAX;
 	pe->next = p->peers;
 	p->peers = pe;
 	p->npeers++;
@@ -1011,6 +1109,88 @@ static size_t configured_dials(const struct p2p *p)
 	for (size_t i = 0; i < p->ndials; i++)
 		n += !p->dials[i].learned;
 	return n;
+}
+
+/* --- eviction ------------------------------------------------------------ */
+
+/* Each protection sorts the candidates so the ones to keep come first. */
+static int by_ping(const void *a, const void *b)
+{
+	const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
+	return (x->ping_ms > y->ping_ms) - (x->ping_ms < y->ping_ms);
+}
+static int by_tx(const void *a, const void *b)
+{
+	const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
+	return (x->last_tx_ms < y->last_tx_ms) - (x->last_tx_ms > y->last_tx_ms);
+}
+static int by_block(const void *a, const void *b)
+{
+	const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
+	return (x->last_block_ms < y->last_block_ms) - (x->last_block_ms > y->last_block_ms);
+}
+static int by_age(const void *a, const void *b)
+{
+	const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
+	return (x->started_mono > y->started_mono) - (x->started_mono < y->started_mono);
+}
+
+/* Sort c[0..*n) with cmp and drop from it the first k that qualify
+ * (those that have the measure at all). */
+static void protect(struct peer **c, size_t *n, int (*cmp)(const void *, const void *),
+                    size_t k, int (*has)(const struct peer *))
+{
+	size_t kept = 0;
+	qsort(c, *n, sizeof(*c), cmp);
+	while (kept < k && kept < *n && has(c[kept]))
+		kept++;
+	memmove(c, c + kept, (*n - kept) * sizeof(*c));
+	*n -= kept;
+}
+static int has_ping(const struct peer *pe) { return pe->ping_ms != UINT64_MAX; }
+static int has_tx(const struct peer *pe) { return pe->last_tx_ms != 0; }
+static int has_block(const struct peer *pe) { return pe->last_block_ms != 0; }
+static int has_any(const struct peer *pe) { (void)pe; return 1; }
+
+/*
+ * The inbound slots are full and a newcomer knocks: as Bitcoin Core's
+ * SelectNodeToEvict does, keep the inbound peers that are hard for an
+ * attacker to imitate — the 4 with the lowest ping, the 4 that last gave
+ * us new txs, the 4 that last gave us new blocks, then the older half of
+ * the rest — and from what is left evict the youngest connection of the
+ * address with the most connections.  Returns the peer to drop, or NULL
+ * (nobody is evictable: the newcomer is refused).
+ */
+static struct peer *evict_candidate(struct p2p *p)
+{
+	struct peer **c, *pe, *victim = NULL;
+	size_t n = 0, best = 0;
+
+	if (!(c = calloc(p->npeers ? p->npeers : 1, sizeof(*c))))
+		return NULL;
+	for (pe = p->peers; pe; pe = pe->next)
+		if (pe->inbound && !pe->closing)
+			c[n++] = pe;
+	protect(c, &n, by_ping, 4, has_ping);
+	protect(c, &n, by_tx, 4, has_tx);
+	protect(c, &n, by_block, 4, has_block);
+	protect(c, &n, by_age, n / 2, has_any);
+	for (size_t i = 0; i < n; i++) {
+		size_t same = 0;
+		struct peer *young = NULL;
+		for (size_t j = 0; j < n; j++)
+			if (strcmp(c[j]->ip, c[i]->ip) == 0) {
+				same++;
+				if (!young || c[j]->started_mono > young->started_mono)
+					young = c[j];
+			}
+		if (same > best) {
+			best = same;
+			victim = young;
+		}
+	}
+	free(c);
+	return victim;
 }
 
 static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
@@ -1033,11 +1213,18 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	}
 	/* Inbound connections never take the slots of the configured peers,
 	 * so a flood of them cannot cut the node off from its own. */
-	if ((!loop && banned_ip(p, ip)) || p->npeers >= p->cfg.max_peers ||
-	    inbound + configured_dials(p) >= p->cfg.max_peers ||
-	    same_ip >= p->cfg.max_inbound_per_ip) {
+	if ((!loop && banned_ip(p, ip)) || same_ip >= p->cfg.max_inbound_per_ip) {
 		evutil_closesocket(fd);
 		return;
+	}
+	if (p->npeers >= p->cfg.max_peers ||
+	    inbound + configured_dials(p) >= p->cfg.max_peers) {
+		struct peer *victim = inbound ? evict_candidate(p) : NULL;
+		if (!victim) {
+			evutil_closesocket(fd);
+			return;
+		}
+		p2p_peer_drop(victim, 0, "evicted for a new inbound peer");
 	}
 	if (!(bev = bufferevent_socket_new(p->cfg.base, fd, BEV_OPT_CLOSE_ON_FREE)))
 		return;
@@ -1123,6 +1310,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 			p2p_peer_drop(pe, 0, "handshake timed out");
 	}
 	p2p_sync_tick(p, now);
+	ping_tick(p, now);
 	sync_log(p, now);
 	for (size_t i = 0; i < p->ndials; i++)
 		if (!p->dials[i].conn && !p->dials[i].dead && now >= p->dials[i].next_try &&
@@ -1347,6 +1535,7 @@ int p2p_new(struct p2p **out, const struct p2p_cfg *cfg, char *err, size_t errle
 	}
 	if (!(p->tick_ev = event_new(cfg->base, -1, EV_PERSIST, on_tick, p)) ||
 	    !(p->relay_ev = event_new(cfg->base, -1, 0, on_relay, p)) ||
+	    !(p->status_ev = event_new(cfg->base, -1, 0, on_status, p)) ||
 	    !(p->reap_ev = event_new(cfg->base, -1, 0, on_reap, p)))
 		goto fail;
 	event_add(p->tick_ev, &tv);
@@ -1371,6 +1560,8 @@ void p2p_free(struct p2p *p)
 		event_free(p->tick_ev);
 	if (p->relay_ev)
 		event_free(p->relay_ev);
+	if (p->status_ev)
+		event_free(p->status_ev);
 	if (p->reap_ev)
 		event_free(p->reap_ev);
 	for (size_t i = 0; i < P2P_FUTURE_MAX; i++) {
@@ -1419,6 +1610,7 @@ size_t p2p_peers(const struct p2p *p, struct p2p_peer_info *out, size_t max)
 		out[n].bytes_in = pe->bytes_in;
 		out[n].bytes_out = pe->bytes_out;
 		out[n].connected_ms = pe->connected_ms;
+		out[n].ping_ms = pe->ping_ms == UINT64_MAX ? -1 : (int64_t)pe->ping_ms;
 		n++;
 	}
 	return n;

@@ -116,13 +116,17 @@ static void m_getpeers(struct rpc_call *call, json_t *params, void *ctx)
 	for (size_t i = 0; i < k; i++) {
 		char id[65];
 		ember_hex_encode(pe[i].id, 32, id);
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}",
+		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I}",
 			"id", id, "address", pe[i].addr,
 			"direction", pe[i].inbound ? "inbound" : "outbound",
 			"height", (json_int_t)pe[i].height,
 			"bytes_in", (json_int_t)pe[i].bytes_in,
 			"bytes_out", (json_int_t)pe[i].bytes_out,
-			"connected_ms", (json_int_t)pe[i].connected_ms));
+			"connected_ms", (json_int_t)pe[i].connected_ms);
+		/* null until the first PONG */
+		json_object_set_new(o, "ping_ms", pe[i].ping_ms < 0 ? json_null()
+		                    : json_integer((json_int_t)pe[i].ping_ms));
+		json_array_append_new(a, o);
 	}
 	if (k)
 		free(pe);

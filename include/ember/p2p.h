@@ -101,6 +101,7 @@ struct p2p_peer_info {
 	uint64_t height;                    /* as the peer last said */
 	uint64_t bytes_in, bytes_out;
 	uint64_t connected_ms;              /* wall clock, for people */
+	int64_t ping_ms;                    /* last PING round trip; -1: none yet */
 };
 /* Connected peers (past the handshake and status). */
 size_t p2p_peer_count(const struct p2p *p);

@@ -26,6 +26,7 @@ struct rpc_peer {
 	char addr[64];
 	int inbound;
 	uint64_t height, bytes_in, bytes_out, connected_ms;
+	int64_t ping_ms;             /* -1: not measured yet */
 };
 
 struct rpc_node_cfg {

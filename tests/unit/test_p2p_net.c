@@ -1149,6 +1149,110 @@ static int stall_teardown(void **state)
  * connected and reads nothing: the full node must give up on it after
  * P2P_STALL_MS, sync from the validator and then follow it.
  */
+/* ---- rates and eviction ------------------------------------------------- */
+
+/* 1,000 PINGs at once, far over the table's 10 a second with a burst of
+ * 20: the node drops and discourages the sender, and keeps serving. */
+static void test_ping_flood(void **state)
+{
+	struct ember_keypair kp;
+	struct conn c;
+	uint8_t buf[16];
+	size_t n;
+	int closed = 0;
+
+	(void)state;
+	fresh_key(&kp);
+	conn_ready(&c, fx.v.p2p_port, &kp);
+	for (uint64_t i = 0; i < 1000 && !closed; i++) {
+		struct p2p_ping pg = { i };
+		assert_int_equal(p2p_ping_encode(P2P_MSG_PING, &pg, buf, sizeof(buf), &n), 0);
+		closed = conn_send(&c, buf, n) != 0;
+	}
+	assert_true(wait_closed(c.fd, WAIT_MS));
+	expect_dropped(&c, &kp, "floods ping messages");
+	conn_close(&c);
+	assert_node_ok(&fx.v);
+	expect_discouraged(&kp);
+}
+
+/* Wait for the node's PING on c and answer it. */
+static void conn_answer_ping(struct conn *c)
+{
+	struct p2p_ping pg;
+	uint8_t buf[16];
+	size_t n;
+
+	assert_int_equal(conn_wait_type(c, P2P_MSG_PING, WAIT_MS), 0);
+	assert_int_equal(p2p_ping_decode(&pg, c->msg, c->msglen), 0);
+	assert_int_equal(p2p_ping_encode(P2P_MSG_PONG, &pg, buf, sizeof(buf), &n), 0);
+	assert_int_equal(conn_send(c, buf, n), 0);
+}
+
+/* Until the node's getpeers shows a ping for the peer at addr (as in
+ * struct conn: "(host:port)"). */
+static void wait_ping_shown(const struct tnode *nd, const char *addr)
+{
+	uint64_t end = now_ms() + WAIT_MS;
+
+	for (;;) {
+		json_t *a = rpc(nd, "getpeers", json_array()), *pe;
+		size_t i;
+		int shown = 0;
+		assert_non_null(a);
+		json_array_foreach(a, i, pe) {
+			const char *at = json_string_value(json_object_get(pe, "address"));
+			if (at && strncmp(at, addr + 1, strlen(at)) == 0 && addr[strlen(at) + 1] == ')' &&
+			    json_is_integer(json_object_get(pe, "ping_ms")))
+				shown = 1;
+		}
+		json_decref(a);
+		if (shown)
+			return;
+		assert_true(now_ms() < end);
+		poll(NULL, 0, 50);
+	}
+}
+
+/*
+ * A node with 3 peer slots, all inbound: A (answers the node's PING, so
+ * it has a ping and is protected), B then C (never answer).  D knocks:
+ * the older half of the unprotected (B) is kept, C goes, D is in.
+ */
+static void test_eviction(void **state)
+{
+	static const char *const args[] = { "--genesis", fx.gpath, "--max-peers", "3" };
+	struct ember_keypair ka, kb, kc, kd;
+	struct conn a, b, c, d;
+	struct tnode e;
+	char line[96];
+
+	(void)state;
+	tnode_start(&e, args, sizeof(args) / sizeof(args[0]));
+	fresh_key(&ka);
+	fresh_key(&kb);
+	fresh_key(&kc);
+	fresh_key(&kd);
+	conn_ready(&a, e.p2p_port, &ka);
+	conn_answer_ping(&a);
+	wait_ping_shown(&e, a.addr);
+	conn_ready(&b, e.p2p_port, &kb);
+	conn_ready(&c, e.p2p_port, &kc);
+	conn_ready(&d, e.p2p_port, &kd);
+	assert_true(wait_closed(c.fd, WAIT_MS));
+	snprintf(line, sizeof(line), "%s: evicted for a new inbound peer", c.addr);
+	log_expect(&e, "closing peer", line);
+	assert_int_equal(conn_ping(&a, 1), 0);
+	assert_int_equal(conn_ping(&b, 2), 0);
+	assert_int_equal(conn_ping(&d, 3), 0);
+	conn_close(&a);
+	conn_close(&b);
+	conn_close(&c);
+	conn_close(&d);
+	assert_node_ok(&e);
+	tnode_stop(&e);
+}
+
 static void test_fake_height_stall(void **state)
 {
 	struct ember_keypair kp;
@@ -1228,6 +1332,8 @@ int main(void)
 		cmocka_unit_test(test_block_garbage_cert),
 		cmocka_unit_test(test_block_forged_cert),
 		cmocka_unit_test(test_duplicate_txs_flood),
+		cmocka_unit_test(test_ping_flood),
+		cmocka_unit_test(test_eviction),
 		cmocka_unit_test_teardown(test_fake_height_stall, stall_teardown),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
