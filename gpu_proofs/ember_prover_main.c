@@ -5,6 +5,7 @@
  *
  *   ember-prover --key KEYSTORE [--rpc URL] [--backend cpu|cuda|auto]
  *                [--threads N] [--once] [--passphrase-file F] [--quiet]
+ *                [--rpc-cookie FILE] [--rpc-ca FILE] [--insecure]
  *   ember-prover selftest [--n N] [--backend cpu|cuda|auto] [--threads N]
  *
  * The loop: once a block time it asks getchallenge for the key's address
@@ -51,6 +52,7 @@
 #include "ember/proof.h"
 #include "ember/rpcclient.h"
 #include "ember/tx.h"
+#include "ember/version.h"
 
 #define PV_DEFAULT_RPC "http://127.0.0.1:8645/"
 #define PV_PASS_MAX 1024
@@ -66,6 +68,7 @@
 
 struct pv {
 	struct ember_rpc_client rpc;
+	char userpass[256];             /* --rpc-cookie's "user:pass"; rpc points here */
 	const char *rpc_url;
 	const char *key_path, *passfile;
 	const char *backend_arg;        /* as typed: cpu, cuda, auto */
@@ -410,6 +413,8 @@ static int pv_load_key(struct pv *p)
 
 static void pv_drop_key(struct pv *p)
 {
+	/* The cookie grants admin rights on the node: wiped with the key. */
+	sodium_memzero(p->userpass, sizeof p->userpass);
 	if (!p->have_key)
 		return;
 	ember_keypair_clear(&p->kp);
@@ -956,20 +961,29 @@ static void pv_usage(FILE *f)
 {
 	fputs("usage: ember-prover --key KEYSTORE [--rpc URL] [--backend cpu|cuda|auto]\n"
 	      "                    [--threads N] [--once] [--passphrase-file F] [--quiet]\n"
+	      "                    [--rpc-cookie FILE] [--rpc-ca FILE] [--insecure]\n"
 	      "       ember-prover selftest [--n N] [--backend cpu|cuda|auto] [--threads N]\n"
+	      "       ember-prover --version\n"
 	      "\n"
 	      "Answers the GPU challenges of the provider whose key is KEYSTORE: every\n"
 	      "epoch it computes the proof and sends it to the node (default\n"
 	      "" PV_DEFAULT_RPC ", or EMBER_RPC).  --once answers one challenge and\n"
 	      "exits 0 if it passed.  The passphrase comes from --passphrase-file,\n"
 	      "EMBER_PASSPHRASE or the terminal.  selftest proves a fixed challenge on\n"
-	      "the cpu and the cuda back end (or the cpu twice) and compares them.\n", f);
+	      "the cpu and the cuda back end (or the cpu twice) and compares them.\n"
+	      "\n"
+	      "The prover needs no admin rights; --rpc-cookie FILE (the node's\n"
+	      "DIR/.cookie) sends its credentials as HTTP Basic auth all the same, for\n"
+	      "a node behind a proxy that asks for them (EMBER_RPC_TOKEN: a bearer\n"
+	      "token).  Over https the node's certificate is checked against the system\n"
+	      "CAs, or --rpc-ca FILE (EMBER_RPC_CA) for a self-signed node; --insecure\n"
+	      "skips the check.\n", f);
 }
 
 int main(int argc, char **argv)
 {
 	enum { O_RPC = 1, O_KEY, O_BACKEND, O_THREADS, O_ONCE, O_PASSFILE, O_QUIET,
-	       O_N, O_HELP };
+	       O_N, O_HELP, O_VERSION, O_COOKIE, O_CA, O_INSECURE };
 	static const struct option opts[] = {
 		{ "rpc", required_argument, NULL, O_RPC },
 		{ "key", required_argument, NULL, O_KEY },
@@ -980,11 +994,15 @@ int main(int argc, char **argv)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "n", required_argument, NULL, O_N },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
+		{ "rpc-cookie", required_argument, NULL, O_COOKIE },
+		{ "rpc-ca", required_argument, NULL, O_CA },
+		{ "insecure", no_argument, NULL, O_INSECURE },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct pv p;
-	const char *n_arg = NULL, *tok;
-	int selftest = 0, ch, rc;
+	const char *n_arg = NULL, *tok, *cookie = NULL, *ca = NULL;
+	int selftest = 0, insecure = 0, ch, rc;
 	uint64_t v;
 
 	memset(&p, 0, sizeof p);
@@ -1017,6 +1035,12 @@ int main(int argc, char **argv)
 		case O_PASSFILE: p.passfile = optarg; break;
 		case O_QUIET: p.quiet = 1; break;
 		case O_N: n_arg = optarg; break;
+		case O_COOKIE: cookie = optarg; break;
+		case O_CA: ca = optarg; break;
+		case O_INSECURE: insecure = 1; break;
+		case O_VERSION:
+			printf("ember-prover %s\n", EMBER_VERSION);
+			return 0;
 		case 'h':
 		case O_HELP:
 			pv_usage(stdout);
@@ -1043,7 +1067,7 @@ int main(int argc, char **argv)
 
 	if (selftest) {
 		uint64_t n = PV_SELFTEST_N;
-		if (p.key_path || p.once || p.passfile)
+		if (p.key_path || p.once || p.passfile || cookie || ca || insecure)
 			return pv_fail(2, "selftest takes --n, --backend and --threads only");
 		if (n_arg && (pv_parse_u64(n_arg, &n) || n < EMBER_PROOF_N_MIN ||
 		              n > EMBER_PROOF_N_MAX || (n & (n - 1)) != 0))
@@ -1062,10 +1086,25 @@ int main(int argc, char **argv)
 	if (ember_rpc_client_init(&p.rpc, p.rpc_url) != 0)
 		return pv_fail(2, "invalid rpc url '%s': expected http://HOST:PORT/ or "
 		               "https://HOST:PORT/", p.rpc_url);
+	if (ca && insecure)
+		return pv_fail(2, "--rpc-ca and --insecure contradict each other");
+	p.rpc.ca_file = ca;
+	p.rpc.insecure = insecure;
 	tok = getenv("EMBER_RPC_TOKEN");
 	p.rpc.token = tok && *tok ? tok : NULL;
-	if ((rc = pv_load_key(&p)))
+	if (cookie) {
+		if ((rc = ember_rpc_cookie_read(cookie, p.userpass, sizeof p.userpass))) {
+			sodium_memzero(p.userpass, sizeof p.userpass);
+			return pv_fail(1, "cannot read the rpc cookie '%s': %s", cookie,
+			               rc == EMBER_EIO ? pv_errno_str(errno)
+			                               : "expected one line USER:PASS");
+		}
+		p.rpc.userpass = p.userpass;
+	}
+	if ((rc = pv_load_key(&p))) {
+		pv_drop_key(&p);
 		return rc;
+	}
 	if ((rc = pv_pick_backend(&p))) {
 		pv_drop_key(&p);
 		return rc;

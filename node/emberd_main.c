@@ -1,5 +1,10 @@
 /*
  * emberd_main.c - command line of the Ember validator / full node.
+ *
+ * Settings come from the config file (DIR/ember.conf, or --conf FILE)
+ * and then the command line, each through apply_opt, so the command
+ * line wins: a later value replaces an earlier one, and --peer on the
+ * command line replaces the file's peer lines rather than adding to them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -10,6 +15,8 @@
 #include <sys/stat.h>
 
 #include "ember/node.h"
+#include "ember/version.h"
+#include "node_conf_internal.h"
 
 /* File descriptors kept for the node's own files beside RPC connections. */
 #define FD_RESERVE 64
@@ -27,6 +34,9 @@ static void usage(FILE *f)
 "  --rpc-max-conns N      open RPC connections at most (default 512, or a\n"
 "                         quarter of the open file limit when less); at the\n"
 "                         cap the one waiting longest for a request is closed\n"
+"  --rpc-user USER        with --rpc-password-file: a fixed login for the\n"
+"                         admin methods instead of the cookie\n"
+"  --rpc-password-file F  the password, on the first line of F\n"
 "  --rpc-request-timeout S seconds a client has to send a whole request,\n"
 "                         counted from connecting or the previous reply\n"
 "                         (default 5)\n"
@@ -44,7 +54,19 @@ static void usage(FILE *f)
 "  --max-peers N          connections in all (default 64)\n"
 "  --max-inbound-per-ip N inbound connections from one address (default 8)\n"
 "  --no-p2p               no network: a node on its own\n"
+"  --conf FILE            settings, one 'name=value' a line with the names\n"
+"                         above (default DIR/ember.conf when it exists);\n"
+"                         the command line wins over the file\n"
+"  --log-file FILE        where the log goes besides stderr (default\n"
+"                         DIR/debug.log; '-': stderr only); SIGHUP reopens it\n"
+"  --log-level LEVEL      error, warn, info (default) or debug\n"
+"  --version              print the version and exit\n"
 "  --help                 this text\n"
+"\n"
+"Admin RPC methods (stop, addpeer, ...) need the cookie the node writes\n"
+"to DIR/.cookie at start (and removes at a clean stop), sent as HTTP\n"
+"Basic auth: curl --user \"$(cat DIR/.cookie)\" ...; or, with --rpc-user,\n"
+"that user and the password from --rpc-password-file.\n"
 "\n"
 "The validator key is read from DIR/validator_key.json with the passphrase\n"
 "in EMBER_VALIDATOR_PASSPHRASE (empty when unset).  The open file limit's\n"
@@ -81,116 +103,244 @@ static rlim_t raise_nofile(void)
 	return rl.rlim_cur;
 }
 
-static int parse_num(const char *opt, const char *s, unsigned long long max,
-                     unsigned long long *out)
+/* Options as getopt_long and the config file know them. */
+enum {
+	O_DEV = 'd', O_DATADIR = 'D', O_RPC_LISTEN = 'r', O_TLS_CERT = 'C',
+	O_TLS_KEY = 'K', O_RPC_MAX_CONNS = 'M', O_RPC_TIMEOUT = 'T',
+	O_BLOCK_TIME = 'b', O_VERIFY_THREADS = 'v', O_MAX_BLOCK_TXS = 'm',
+	O_DEV_ACCOUNTS = 'a', O_QUIET = 'q', O_GENESIS = 'G', O_P2P_LISTEN = 'L',
+	O_PEER = 'P', O_MAX_PEERS = 'X', O_MAX_INBOUND = 'I', O_NO_P2P = 'N',
+	O_HELP = 'h', O_CONF = 256, O_LOG_FILE, O_LOG_LEVEL, O_VERSION,
+	O_RPC_USER, O_RPC_PASSWORD_FILE
+};
+
+static const struct option opts[] = {
+	{ "dev", no_argument, NULL, O_DEV },
+	{ "datadir", required_argument, NULL, O_DATADIR },
+	{ "rpc-listen", required_argument, NULL, O_RPC_LISTEN },
+	{ "rpc-tls-cert", required_argument, NULL, O_TLS_CERT },
+	{ "rpc-tls-key", required_argument, NULL, O_TLS_KEY },
+	{ "rpc-max-conns", required_argument, NULL, O_RPC_MAX_CONNS },
+	{ "rpc-request-timeout", required_argument, NULL, O_RPC_TIMEOUT },
+	{ "rpc-user", required_argument, NULL, O_RPC_USER },
+	{ "rpc-password-file", required_argument, NULL, O_RPC_PASSWORD_FILE },
+	{ "block-time-ms", required_argument, NULL, O_BLOCK_TIME },
+	{ "verify-threads", required_argument, NULL, O_VERIFY_THREADS },
+	{ "max-block-txs", required_argument, NULL, O_MAX_BLOCK_TXS },
+	{ "dev-accounts", required_argument, NULL, O_DEV_ACCOUNTS },
+	{ "quiet", no_argument, NULL, O_QUIET },
+	{ "genesis", required_argument, NULL, O_GENESIS },
+	{ "p2p-listen", required_argument, NULL, O_P2P_LISTEN },
+	{ "peer", required_argument, NULL, O_PEER },
+	{ "max-peers", required_argument, NULL, O_MAX_PEERS },
+	{ "max-inbound-per-ip", required_argument, NULL, O_MAX_INBOUND },
+	{ "no-p2p", no_argument, NULL, O_NO_P2P },
+	{ "conf", required_argument, NULL, O_CONF },
+	{ "log-file", required_argument, NULL, O_LOG_FILE },
+	{ "log-level", required_argument, NULL, O_LOG_LEVEL },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ "help", no_argument, NULL, O_HELP },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Names the config file may repeat. */
+static const char *const conf_repeatable[] = { "peer", NULL };
+
+#define MAX_PEER_OPTS 64
+
+/* Everything the options set, before the node runs. */
+struct args {
+	struct ember_node_cfg cfg;
+	const char *peers[MAX_PEER_OPTS];
+	const char *genesis;
+	unsigned long long dev_accounts;
+	int dev;
+	int cli_peers;       /* a --peer came from the command line */
+};
+
+/* where: how the option is named in messages ("--max-peers", or
+ * "'max-peers' in 'FILE' line N"). */
+static int parse_num(const char *where, const char *s, unsigned long long min,
+                     unsigned long long max, unsigned long long *out)
 {
 	char *end;
 	errno = 0;
 	*out = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || *out > max) {
-		fprintf(stderr, "emberd: invalid value '%s' for %s\n", s, opt);
+	if (errno || end == s || *end || s[0] == '-' || *out < min || *out > max) {
+		fprintf(stderr, "emberd: invalid value '%s' for %s: expected a whole "
+		        "number from %llu to %llu\n", s, where, min, max);
 		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One setting, from the command line (cli 1) or the config file.  val is
+ * the option's argument, "1" or "0" for a flag from the file (from the
+ * command line a flag is on); it must outlive the node (argv, or the
+ * conf's buffer).  Returns: 0, or 2 (the exit status) after a message.
+ */
+static int apply_opt(struct args *a, int code, const char *val, int cli,
+                     const char *where)
+{
+	struct ember_node_cfg *cfg = &a->cfg;
+	int on = !val || strcmp(val, "0") != 0;
+	unsigned long long v;
+
+	switch (code) {
+	case O_DEV: a->dev = on; break;
+	case O_DATADIR: cfg->datadir = val; break;
+	case O_RPC_LISTEN: cfg->rpc_listen = val; break;
+	case O_TLS_CERT: cfg->tls_cert = val; break;
+	case O_TLS_KEY: cfg->tls_key = val; break;
+	case O_RPC_MAX_CONNS:
+		if (parse_num(where, val, 1, 1000000, &v))
+			return 2;
+		cfg->rpc_max_conns = (size_t)v;
+		break;
+	case O_RPC_TIMEOUT:
+		if (parse_num(where, val, 1, 3600, &v))
+			return 2;
+		cfg->rpc_request_timeout_ms = (unsigned)v * 1000;
+		break;
+	case O_QUIET: cfg->quiet = on; break;
+	case O_GENESIS: a->genesis = val; break;
+	case O_P2P_LISTEN: cfg->p2p_listen = val; break;
+	case O_NO_P2P: cfg->no_p2p = on; break;
+	case O_PEER:
+		/* The command line's peers replace the file's. */
+		if (cli && !a->cli_peers) {
+			a->cli_peers = 1;
+			cfg->npeers = 0;
+		}
+		if (cfg->npeers == MAX_PEER_OPTS) {
+			fprintf(stderr, "emberd: at most %d peers can be configured "
+			        "(%s)\n", MAX_PEER_OPTS, where);
+			return 2;
+		}
+		a->peers[cfg->npeers++] = val;
+		cfg->peers = a->peers;
+		break;
+	case O_MAX_PEERS:
+		if (parse_num(where, val, 1, 4096, &v))
+			return 2;
+		cfg->max_peers = (size_t)v;
+		break;
+	case O_MAX_INBOUND:
+		if (parse_num(where, val, 1, 4096, &v))
+			return 2;
+		cfg->max_inbound_per_ip = (size_t)v;
+		break;
+	case O_BLOCK_TIME:
+		if (parse_num(where, val, 10, 600000, &v))
+			return 2;
+		cfg->block_time_ms = v;
+		break;
+	case O_VERIFY_THREADS:
+		if (parse_num(where, val, 1, 256, &v))
+			return 2;
+		cfg->verify_threads = (unsigned)v;
+		break;
+	case O_MAX_BLOCK_TXS:
+		if (parse_num(where, val, 1, 100000, &v))
+			return 2;
+		cfg->max_block_txs = (size_t)v;
+		break;
+	case O_DEV_ACCOUNTS:
+		if (parse_num(where, val, 1, 10000, &a->dev_accounts))
+			return 2;
+		break;
+	case O_RPC_USER:
+		if (strchr(val, ':')) {
+			fprintf(stderr, "emberd: invalid value '%s' for %s: a user name "
+			        "cannot hold ':'\n", val, where);
+			return 2;
+		}
+		cfg->rpc_user = val;
+		break;
+	case O_RPC_PASSWORD_FILE: cfg->rpc_password_file = val; break;
+	case O_LOG_FILE: cfg->log_file = val; break;
+	case O_LOG_LEVEL:
+		if (ember_log_level_parse(val, &cfg->log_level) != 0) {
+			fprintf(stderr, "emberd: invalid value '%s' for %s: expected "
+			        "error, warn, info or debug\n", val, where);
+			return 2;
+		}
+		break;
+	default:
+		return 2;
+	}
+	return 0;
+}
+
+/*
+ * The config file: --conf FILE (it must exist), else DIR/ember.conf when
+ * there is one.  Its settings go into a before the command line's.
+ * Returns: 0, or the exit status after a message.
+ */
+static int read_conf(struct args *a, struct node_conf *conf,
+                     const char *conf_cli, const char *datadir_cli)
+{
+	char path[4096], err[512], where[4200];
+	const char *file = conf_cli;
+	int rc;
+
+	if (!file) {
+		snprintf(path, sizeof(path), "%s/ember.conf",
+		         datadir_cli ? datadir_cli : a->cfg.datadir);
+		file = path;
+	}
+	rc = node_conf_load(conf, file, opts, conf_repeatable, err, sizeof(err));
+	if (rc == EMBER_EIO && errno == ENOENT && !conf_cli)
+		return 0;
+	if (rc) {
+		fprintf(stderr, "emberd: %s\n", rc == EMBER_ENOMEM ? "out of memory" : err);
+		return rc == EMBER_EPARSE ? 2 : 1;
+	}
+	for (size_t i = 0; i < conf->n; i++) {
+		const struct node_conf_entry *e = &conf->e[i];
+		int code = e->opt->val;
+
+		snprintf(where, sizeof(where), "'%s' in '%s' line %u", e->opt->name,
+		         file, e->line);
+		if (code == O_CONF || code == O_HELP || code == O_VERSION ||
+		    (code == O_DATADIR && !conf_cli)) {
+			fprintf(stderr, "emberd: '%s' line %u: '%s' cannot be set in %s\n",
+			        file, e->line, e->opt->name, code == O_DATADIR ?
+			        "the data directory's own ember.conf; use --datadir, or "
+			        "a file given with --conf" : "a config file");
+			return 2;
+		}
+		if ((rc = apply_opt(a, code, e->value, 0, where)))
+			return rc;
 	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "dev", no_argument, NULL, 'd' },
-		{ "datadir", required_argument, NULL, 'D' },
-		{ "rpc-listen", required_argument, NULL, 'r' },
-		{ "rpc-tls-cert", required_argument, NULL, 'C' },
-		{ "rpc-tls-key", required_argument, NULL, 'K' },
-		{ "rpc-max-conns", required_argument, NULL, 'M' },
-		{ "rpc-request-timeout", required_argument, NULL, 'T' },
-		{ "block-time-ms", required_argument, NULL, 'b' },
-		{ "verify-threads", required_argument, NULL, 'v' },
-		{ "max-block-txs", required_argument, NULL, 'm' },
-		{ "dev-accounts", required_argument, NULL, 'a' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "genesis", required_argument, NULL, 'G' },
-		{ "p2p-listen", required_argument, NULL, 'L' },
-		{ "peer", required_argument, NULL, 'P' },
-		{ "max-peers", required_argument, NULL, 'X' },
-		{ "max-inbound-per-ip", required_argument, NULL, 'I' },
-		{ "no-p2p", no_argument, NULL, 'N' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct ember_node_cfg cfg;
-	static const char *peers[64];
-	const char *genesis = NULL;
-	char err[512];
-	unsigned long long v, dev_accounts = 4;
+	static struct args a;
+	struct ember_node_cfg *cfg = &a.cfg;
+	struct node_conf conf;
+	const char *conf_cli = NULL, *datadir_cli = NULL;
+	char err[512], where[64];
 	rlim_t nofile;
-	int dev = 0, c, rc;
+	int c, rc;
 
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.datadir = "./data";
-	cfg.rpc_listen = "127.0.0.1:8645";
+	memset(&conf, 0, sizeof(conf));
+	cfg->datadir = "./data";
+	cfg->rpc_listen = "127.0.0.1:8645";
+	a.dev_accounts = 4;
+	/* First pass: what decides which config file to read, and the
+	 * options that only print. */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dev = 1; break;
-		case 'D': cfg.datadir = optarg; break;
-		case 'r': cfg.rpc_listen = optarg; break;
-		case 'C': cfg.tls_cert = optarg; break;
-		case 'K': cfg.tls_key = optarg; break;
-		case 'M':
-			if (parse_num("--rpc-max-conns", optarg, 1000000, &v) || v == 0)
-				return 2;
-			cfg.rpc_max_conns = (size_t)v;
-			break;
-		case 'T':
-			if (parse_num("--rpc-request-timeout", optarg, 3600, &v) || v == 0)
-				return 2;
-			cfg.rpc_request_timeout_ms = (unsigned)v * 1000;
-			break;
-		case 'q': cfg.quiet = 1; break;
-		case 'G': genesis = optarg; break;
-		case 'L': cfg.p2p_listen = optarg; break;
-		case 'N': cfg.no_p2p = 1; break;
-		case 'P':
-			if (cfg.npeers == sizeof(peers) / sizeof(peers[0])) {
-				fprintf(stderr, "emberd: at most %zu --peer options\n",
-				        sizeof(peers) / sizeof(peers[0]));
-				return 2;
-			}
-			peers[cfg.npeers++] = optarg;
-			cfg.peers = peers;
-			break;
-		case 'X':
-			if (parse_num("--max-peers", optarg, 4096, &v) || v == 0)
-				return 2;
-			cfg.max_peers = (size_t)v;
-			break;
-		case 'I':
-			if (parse_num("--max-inbound-per-ip", optarg, 4096, &v) || v == 0)
-				return 2;
-			cfg.max_inbound_per_ip = (size_t)v;
-			break;
-		case 'b':
-			if (parse_num("--block-time-ms", optarg, 600000, &v) || v < 10)
-				return 2;
-			cfg.block_time_ms = v;
-			break;
-		case 'v':
-			if (parse_num("--verify-threads", optarg, 256, &v) || v == 0)
-				return 2;
-			cfg.verify_threads = (unsigned)v;
-			break;
-		case 'm':
-			if (parse_num("--max-block-txs", optarg, 100000, &v) || v == 0)
-				return 2;
-			cfg.max_block_txs = (size_t)v;
-			break;
-		case 'a':
-			if (parse_num("--dev-accounts", optarg, 10000, &dev_accounts) ||
-			    dev_accounts == 0)
-				return 2;
-			break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case O_HELP: usage(stdout); return 0;
+		case O_VERSION: printf("emberd %s\n", EMBER_VERSION); return 0;
+		case O_CONF: conf_cli = optarg; break;
+		case O_DATADIR: datadir_cli = optarg; break;
+		case '?': usage(stderr); return 2;
+		default: break;
 		}
 	}
 	if (optind < argc) {
@@ -198,36 +348,60 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!!cfg.tls_cert != !!cfg.tls_key) {
+	if ((rc = read_conf(&a, &conf, conf_cli, datadir_cli)))
+		goto out;
+	/* Second pass: the command line over the file. */
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		const struct option *o;
+
+		if (c == O_CONF)
+			continue;
+		for (o = opts; o->name && o->val != c; o++)
+			;
+		snprintf(where, sizeof(where), "--%s", o->name ? o->name : "?");
+		if ((rc = apply_opt(&a, c, optarg, 1, where)))
+			goto out;
+	}
+	rc = 2;
+	if (!!cfg->tls_cert != !!cfg->tls_key) {
 		fprintf(stderr, "emberd: --rpc-tls-cert and --rpc-tls-key go together\n");
-		return 2;
+		goto out;
+	}
+	if (!!cfg->rpc_user != !!cfg->rpc_password_file) {
+		fprintf(stderr, "emberd: --rpc-user and --rpc-password-file go together\n");
+		goto out;
 	}
 	nofile = raise_nofile();
-	if (cfg.rpc_max_conns && nofile != RLIM_INFINITY &&
-	    cfg.rpc_max_conns > (nofile > FD_RESERVE ? nofile - FD_RESERVE : 0)) {
+	if (cfg->rpc_max_conns && nofile != RLIM_INFINITY &&
+	    cfg->rpc_max_conns > (nofile > FD_RESERVE ? nofile - FD_RESERVE : 0)) {
 		fprintf(stderr, "emberd: --rpc-max-conns %zu leaves too few of the %llu "
 		        "open files allowed for the node itself; lower it, or raise "
-		        "the limit with 'ulimit -n'\n", cfg.rpc_max_conns,
+		        "the limit with 'ulimit -n'\n", cfg->rpc_max_conns,
 		        (unsigned long long)nofile);
-		return 2;
+		goto out;
 	}
-	if (mkdir(cfg.datadir, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "emberd: cannot create data directory '%s': %s\n",
-		        cfg.datadir, strerror(errno));
-		return 1;
-	}
-	if (dev && genesis) {
+	if (a.dev && a.genesis) {
 		fprintf(stderr, "emberd: --dev makes its own genesis; --genesis is for "
 		        "joining a network\n");
-		return 2;
+		goto out;
 	}
-	if (genesis && ember_genesis_import(cfg.datadir, genesis, err, sizeof(err)) != 0) {
+	rc = 1;
+	if (mkdir(cfg->datadir, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "emberd: cannot create data directory '%s': %s\n",
+		        cfg->datadir, strerror(errno));
+		goto out;
+	}
+	if (a.genesis && ember_genesis_import(cfg->datadir, a.genesis, err,
+	                                      sizeof(err)) != 0) {
 		fprintf(stderr, "emberd: %s\n", err);
-		return 1;
+		goto out;
 	}
-	if (dev && (rc = ember_devnet_prepare(cfg.datadir, (unsigned)dev_accounts,
-	                                      cfg.block_time_ms)) != 0)
-		return 1;
-	rc = ember_node_run(&cfg);
-	return rc ? 1 : 0;
+	if (a.dev && ember_devnet_prepare(cfg->datadir, (unsigned)a.dev_accounts,
+	                                  cfg->block_time_ms) != 0)
+		goto out;
+	rc = ember_node_run(cfg) ? 1 : 0;
+out:
+	node_conf_release(&conf);
+	return rc;
 }

@@ -3,6 +3,12 @@
  * consensus and the mempool; the verify pool's workers hand finished
  * batches back through an event made active from their thread (libevent
  * is set up for pthreads for exactly this).  Only this thread writes LMDB.
+ *
+ * Signals arrive as libevent events on the loop: SIGINT, SIGTERM (and the
+ * RPC "stop") stop the node once the RPC replies in flight are written,
+ * at most NODE_STOP_WAIT_S later; SIGHUP reopens the log file.  The RPC
+ * cookie (DIR/.cookie) exists while the node serves RPC: written with a
+ * rename once the ledger is ours, removed when the node stops.
  */
 #include "ember/node.h"
 
@@ -34,6 +40,11 @@
 #include "ember/rpcnode.h"
 #include "ember/store.h"
 #include "ember/verify.h"
+#include "ember/version.h"
+#include "node_log_internal.h"
+
+#define NODE_STOP_WAIT_S 5            /* longest wait for replies at a stop */
+#define NODE_COOKIE_USER "__cookie__" /* bitcoind's user name for the cookie */
 
 struct node {
 	const struct ember_node_cfg *cfg;
@@ -54,28 +65,21 @@ struct node {
 	struct rpc_node *rpcn;
 	struct rpc_server *rpc;
 	struct rpc_method *methods;  /* node, market and proof tables; outlives rpc */
-	struct event *tick_ev, *drain_ev, *sigint_ev, *sigterm_ev;
+	struct event *tick_ev, *drain_ev, *sigint_ev, *sigterm_ev, *sighup_ev;
+	struct event *stop_ev;       /* bounds the wait for replies at a stop */
+	struct node_log log;
+	char cookie_path[4096];      /* "" until the cookie is written */
+	int stopping;
 	int warned_turn;
 	int disk_full;               /* the last block failed for want of space */
 	int halted;                  /* a safety failure stopped the node */
 	uint64_t empty_blocks;
 };
 
-static void logf_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void logf_(const char *fmt, ...)
-{
-	char ts[32];
-	time_t now = time(NULL);
-	struct tm tm;
-	va_list ap;
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(stderr, "%s emberd: ", ts);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
+#define log_err(n, ...) node_log_printf(&(n)->log, EMBER_LOG_ERROR, __VA_ARGS__)
+#define log_warn(n, ...) node_log_printf(&(n)->log, EMBER_LOG_WARN, __VA_ARGS__)
+#define log_info(n, ...) node_log_printf(&(n)->log, EMBER_LOG_INFO, __VA_ARGS__)
+#define log_debug(n, ...) node_log_printf(&(n)->log, EMBER_LOG_DEBUG, __VA_ARGS__)
 
 static uint64_t wall_ms(void)
 {
@@ -98,7 +102,7 @@ static void log_block(struct node *n, const char *from)
 		return;
 	ember_hex_encode(tip.hash, 32, hex);
 	hex[16] = 0;
-	logf_("block %" PRIu64 " %s...%s exec %.1f ms commit %.1f ms mempool %zu",
+	log_info(n, "block %" PRIu64 " %s...%s exec %.1f ms commit %.1f ms mempool %zu",
 	      tip.height, hex, from, cs.last_exec_us / 1000.0,
 	      cs.last_commit_us / 1000.0, ember_mempool_count(n->mp));
 }
@@ -106,8 +110,15 @@ static void log_block(struct node *n, const char *from)
 /* The network's callbacks: a log line, a block from a peer. */
 static void p2p_log(void *ctx, const char *msg)
 {
-	(void)ctx;
-	logf_("%s", msg);
+	struct node *n = ctx;
+	log_info(n, "%s", msg);
+}
+
+/* The RPC server's lines (accept errors) are warnings. */
+static void rpc_log(void *ctx, const char *msg)
+{
+	struct node *n = ctx;
+	log_warn(n, "%s", msg);
 }
 
 static void p2p_block(void *ctx)
@@ -144,8 +155,8 @@ static void p2p_fork(void *ctx, uint64_t height, const uint8_t *blk, size_t blen
 	snprintf(cname, sizeof(cname), "fork-%" PRIu64 ".cert", height);
 	if (write_file(n->cfg->datadir, name, blk, blen) != 0 ||
 	    write_file(n->cfg->datadir, cname, cert, clen) != 0)
-		logf_("cannot write the fork evidence in %s", n->cfg->datadir);
-	logf_("SAFETY FAILURE: a peer holds another block at height %" PRIu64
+		log_err(n, "cannot write the fork evidence in %s", n->cfg->datadir);
+	log_err(n, "SAFETY FAILURE: a peer holds another block at height %" PRIu64
 	      " certified by the validator set; its block and certificate are in "
 	      "%s/%s and %s/%s, ours is in the ledger; halting (do not restart "
 	      "until the validators have been told)", height, n->cfg->datadir,
@@ -238,7 +249,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	 * Anything else (a block that cannot be built) is logged below. */
 	if (rc == EMBER_BLK_PROPOSER || rc == EMBER_BLK_CERT) {
 		if (!n->warned_turn)
-			logf_("not producing: this validator alone does not hold +2/3 of "
+			log_warn(n, "not producing: this validator alone does not hold +2/3 of "
 			      "the power; multi-validator rounds need peers");
 		n->warned_turn = 1;
 		return;
@@ -248,7 +259,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		 * next tick retries by itself (the block is rebuilt, or the
 		 * signed one recommitted: cons.h). */
 		if (!n->disk_full)
-			logf_("disk full: %s; block production paused and new txs refused "
+			log_err(n, "disk full: %s; block production paused and new txs refused "
 			      "until space is freed", n->cfg->datadir);
 		n->disk_full = 1;
 		ember_admit_set_refusal(n->admit, "disk full on the node; try again later");
@@ -256,14 +267,14 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (rc) {
 		const char *why = cons_guard_why(n->cons);
-		logf_("block production failed: %s%s%s", ember_strerror(rc),
+		log_err(n, "block production failed: %s%s%s", ember_strerror(rc),
 		      why[0] ? ": " : "", why);
 		return;
 	}
 	if (!committed)
 		return;
 	if (n->disk_full) {
-		logf_("disk space is back: producing blocks and accepting txs again");
+		log_info(n, "disk space is back: producing blocks and accepting txs again");
 		n->disk_full = 0;
 		ember_admit_set_refusal(n->admit, NULL);
 	}
@@ -276,7 +287,7 @@ static void drain_done(void *ctx, struct ember_vbatch *b)
 {
 	struct node *n = ctx;
 	if (!ember_admit_verified(n->admit, b))
-		logf_("dropped a verify batch with no owner");
+		log_warn(n, "dropped a verify batch with no owner");
 }
 
 static void on_drain(evutil_socket_t fd, short what, void *arg)
@@ -295,38 +306,144 @@ static void vpool_notify(void *ctx)
 	event_active(n->drain_ev, EV_READ, 0);
 }
 
+/* The replies in flight are out (or the wait ran out): end the loop. */
+static void stop_now(void *ctx)
+{
+	struct node *n = ctx;
+	event_base_loopexit(n->base, NULL);
+}
+
+static void on_stop_wait(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	stop_now(arg);
+}
+
+/*
+ * SIGINT, SIGTERM, the RPC "stop": the loop ends once the RPC replies in
+ * flight are written (so "stop" gets its answer), or NODE_STOP_WAIT_S
+ * later when a client does not read its reply.
+ */
 static void stop_node(void *ctx)
 {
 	struct node *n = ctx;
-	logf_("stopping");
-	event_base_loopexit(n->base, NULL);
+	struct timeval tv = { NODE_STOP_WAIT_S, 0 };
+
+	if (n->stopping)
+		return;
+	n->stopping = 1;
+	log_info(n, "stopping");
+	if (n->stop_ev)
+		event_add(n->stop_ev, &tv);
+	rpc_server_when_idle(n->rpc, stop_now, n);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct node *n = arg;
 	(void)what;
-	logf_("caught signal %d", (int)sig);
+	log_info(n, "caught signal %d (%s)", (int)sig, strsignal((int)sig));
 	stop_node(arg);
 }
 
-static int write_cookie(const char *dir, char token[65])
+/* SIGHUP: a log rotator moved the file away; start a new one. */
+static void on_sighup(evutil_socket_t sig, short what, void *arg)
 {
+	struct node *n = arg;
+	(void)sig;
+	(void)what;
+	if (node_log_reopen(&n->log) != 0)
+		log_err(n, "cannot reopen the log file '%s': %s; logging to stderr "
+		        "only until the next SIGHUP", n->log.path, strerror(errno));
+	else
+		log_info(n, "log file reopened (SIGHUP)");
+}
+
+/*
+ * DIR/.cookie: "__cookie__:" and 64 hex digits of fresh randomness, mode
+ * 0600, written to a temporary name and renamed, so a client never reads
+ * a half-written cookie.  token gets the hex part (the bearer token and
+ * Basic password).  Returns: 0 or EMBER_EIO after logging why.
+ */
+static int write_cookie(struct node *n, char token[256])
+{
+	const char *dir = n->cfg->datadir;
+	char tmp[4096 + 16], line[sizeof(NODE_COOKIE_USER) + 65];
 	uint8_t raw[32];
-	char path[4096];
-	int fd;
+	size_t len;
+	int fd, ok;
+
 	randombytes_buf(raw, sizeof(raw));
 	ember_hex_encode(raw, sizeof(raw), token);
-	snprintf(path, sizeof(path), "%s/rpc.cookie", dir);
-	unlink(path);
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, token, 64) != 64) {
-		if (fd >= 0)
-			close(fd);
-		logf_("cannot write '%s': %s", path, strerror(errno));
+	sodium_memzero(raw, sizeof(raw));
+	len = (size_t)snprintf(line, sizeof(line), "%s:%s", NODE_COOKIE_USER, token);
+	snprintf(n->cookie_path, sizeof(n->cookie_path), "%s/.cookie", dir);
+	snprintf(tmp, sizeof(tmp), "%s/.cookie.tmp", dir);
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ok = fd >= 0 && write(fd, line, len) == (ssize_t)len;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	sodium_memzero(line, sizeof(line));
+	if (!ok || rename(tmp, n->cookie_path) != 0) {
+		log_err(n, "cannot write the RPC cookie '%s': %s", n->cookie_path,
+		        strerror(errno));
+		unlink(tmp);
+		n->cookie_path[0] = 0;
 		return EMBER_EIO;
 	}
-	close(fd);
+	log_debug(n, "RPC cookie written to '%s'", n->cookie_path);
 	return 0;
+}
+
+/*
+ * --rpc-password-file: the password is the file's first line (blanks and
+ * the line end dropped) into pw (cap 256).  A file others can read is
+ * used, with a warning.  Returns: 0, EMBER_EIO or EMBER_EPARSE after
+ * logging why.
+ */
+static int read_password(struct node *n, const char *path, char pw[256])
+{
+	struct stat st;
+	FILE *f = fopen(path, "r");
+	size_t len;
+
+	if (!f) {
+		log_err(n, "cannot read the RPC password file '%s': %s", path,
+		        strerror(errno));
+		return EMBER_EIO;
+	}
+	if (fstat(fileno(f), &st) == 0 && (st.st_mode & 077))
+		log_warn(n, "permissions %04o for '%s' are too open: the RPC password "
+		         "should not be readable by group or others; run 'chmod 600 %s'",
+		         (unsigned)(st.st_mode & 07777), path, path);
+	if (!fgets(pw, 256, f))
+		pw[0] = 0;
+	fclose(f);
+	len = strcspn(pw, "\r\n");
+	pw[len] = 0;
+	while (len && (pw[len - 1] == ' ' || pw[len - 1] == '\t'))
+		pw[--len] = 0;
+	if (len == 0 || len == 255) {
+		log_err(n, "the RPC password file '%s' must hold the password on its "
+		        "first line, 1 to 254 characters", path);
+		sodium_memzero(pw, 256);
+		return EMBER_EPARSE;
+	}
+	return 0;
+}
+
+/* At a stop: the cookie goes, so nobody mistakes a stale one for the
+ * running node's. */
+static void remove_cookie(struct node *n)
+{
+	if (!n->cookie_path[0])
+		return;
+	if (unlink(n->cookie_path) != 0 && errno != ENOENT)
+		log_warn(n, "cannot remove the RPC cookie '%s': %s", n->cookie_path,
+		         strerror(errno));
+	n->cookie_path[0] = 0;
 }
 
 static int load_key(struct node *n, const char *dir)
@@ -342,14 +459,14 @@ static int load_key(struct node *n, const char *dir)
 	/* A key others can read may have been copied, and a copy can double
 	 * sign: refuse it, as ssh refuses such a private key. */
 	if (ember_keystore_check_mode(path, &mode) == EMBER_KS_MODE) {
-		logf_("permissions %04o for '%s' are too open: a validator key must "
+		log_err(n, "permissions %04o for '%s' are too open: a validator key must "
 		      "not be accessible by group or others; run 'chmod 600 %s'",
 		      mode, path, path);
 		return EMBER_KS_MODE;
 	}
 	rc = ember_keystore_load(path, pass ? pass : "", pass ? strlen(pass) : 0, &n->key);
 	if (rc) {
-		logf_("cannot open validator key '%s': %s (set EMBER_VALIDATOR_PASSPHRASE)",
+		log_err(n, "cannot open validator key '%s': %s (set EMBER_VALIDATOR_PASSPHRASE)",
 		      path, ember_strerror(rc));
 		return rc;
 	}
@@ -365,6 +482,10 @@ static void node_release(struct node *n)
 		event_free(n->sigint_ev);
 	if (n->sigterm_ev)
 		event_free(n->sigterm_ev);
+	if (n->sighup_ev)
+		event_free(n->sighup_ev);
+	if (n->stop_ev)
+		event_free(n->stop_ev);
 	/* The network first: it holds admission, consensus and the store. */
 	p2p_free(n->p2p);
 	rpc_server_free(n->rpc);
@@ -386,6 +507,7 @@ static void node_release(struct node *n)
 	ember_keypair_clear(&n->node_key);
 	if (n->base)
 		event_base_free(n->base);
+	remove_cookie(n);
 }
 
 /* The node key, then the network; admission relays what it accepts. */
@@ -415,13 +537,14 @@ static int start_p2p(struct node *n, char *err, size_t errlen)
 	pc.max_peers = cfg->max_peers;
 	pc.max_inbound_per_ip = cfg->max_inbound_per_ip;
 	pc.log = p2p_log;
+	pc.log_ctx = n;
 	pc.on_block = p2p_block;
 	pc.on_fork = p2p_fork;
 	pc.on_block_ctx = n;
 	if ((rc = p2p_new(&n->p2p, &pc, err, errlen)) == EMBER_EIO && !cfg->p2p_listen) {
 		/* The default port is taken (another node on this machine):
 		 * run without inbound peers rather than not at all. */
-		logf_("%s; running without inbound peers (set --p2p-listen)", err);
+		log_warn(n, "%s; running without inbound peers (set --p2p-listen)", err);
 		pc.listen = NULL;
 		rc = p2p_new(&n->p2p, &pc, err, errlen);
 	}
@@ -429,7 +552,7 @@ static int start_p2p(struct node *n, char *err, size_t errlen)
 		return rc;
 	ember_admit_set_announce(n->admit, p2p_announce_tx, n->p2p);
 	ember_hex_encode(n->node_key.pub, 32, hex);
-	logf_("node id %s%s, p2p on port %u, %zu peer%s configured", hex,
+	log_info(n, "node id %s%s, p2p on port %u, %zu peer%s configured", hex,
 	      created ? " (new key in node_key)" : "", (unsigned)p2p_port(n->p2p),
 	      cfg->npeers, cfg->npeers == 1 ? "" : "s");
 	return 0;
@@ -438,7 +561,7 @@ static int start_p2p(struct node *n, char *err, size_t errlen)
 int ember_node_run(const struct ember_node_cfg *cfg)
 {
 	struct node n;
-	char path[4096], err[512], token[65], addr[EMBER_ADDR_BUFLEN];
+	char path[4096], err[512], token[256], addr[EMBER_ADDR_BUFLEN];
 	struct rpc_server_cfg rcfg;
 	struct cons_cfg ccfg;
 	struct rpc_node_cfg ncfg;
@@ -455,14 +578,27 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0)
 		return EMBER_EINTERNAL;
+	if (cfg->log_file && !strcmp(cfg->log_file, "-"))
+		path[0] = 0;
+	else if (cfg->log_file)
+		snprintf(path, sizeof(path), "%s", cfg->log_file);
+	else
+		snprintf(path, sizeof(path), "%s/debug.log", cfg->datadir);
+	if ((rc = node_log_open(&n.log, path[0] ? path : NULL, cfg->log_level))) {
+		log_err(&n, "cannot open the log file '%s': %s", path,
+		        rc == EMBER_EIO ? strerror(errno) : ember_strerror(rc));
+		return rc;
+	}
+	log_info(&n, "emberd %s starting in '%s'%s%s", EMBER_VERSION, cfg->datadir,
+	         n.log.f ? ", log in " : "", n.log.f ? n.log.path : "");
 
 	snprintf(path, sizeof(path), "%s/genesis.json", cfg->datadir);
 	if ((rc = ember_genesis_load(&n.g, path, err, sizeof(err)))) {
 		if (rc == EMBER_EIO)
-			logf_("no genesis at '%s': start with --dev for a devnet, or copy "
+			log_err(&n, "no genesis at '%s': start with --dev for a devnet, or copy "
 			      "the network's genesis.json there", path);
 		else
-			logf_("%s", err);
+			log_err(&n, "%s", err);
 		goto out;
 	}
 	if ((rc = load_key(&n, cfg->datadir)))
@@ -470,27 +606,27 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 
 	snprintf(path, sizeof(path), "%s/ledger", cfg->datadir);
 	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-		logf_("cannot create '%s': %s", path, strerror(errno));
+		log_err(&n, "cannot create '%s': %s", path, strerror(errno));
 		rc = EMBER_EIO;
 		goto out;
 	}
 	if ((rc = ember_store_open(&n.store, path, 0))) {
 		if (rc == EMBER_STORE_DAMAGED)
-			logf_("refusing to start: the ledger in '%s' is damaged (see above); "
+			log_err(&n, "refusing to start: the ledger in '%s' is damaged (see above); "
 			      "restore it from a backup, or move it away to sync the chain "
 			      "again from genesis", path);
 		else
-			logf_("cannot open the ledger in '%s': %s", path, ember_strerror(rc));
+			log_err(&n, "cannot open the ledger in '%s': %s", path, ember_strerror(rc));
 		goto out;
 	}
 	/* The lock is on the ledger's data file itself: it cannot be removed
 	 * without removing the ledger, so no second node gets in beside us. */
 	if ((rc = ember_store_lock(n.store))) {
-		logf_("the ledger in '%s' is in use by another emberd", path);
+		log_err(&n, "the ledger in '%s' is in use by another emberd", path);
 		goto out;
 	}
 	if (n.have_key && (rc = cons_guard_open(&n.guard, cfg->datadir, err, sizeof(err)))) {
-		logf_("refusing to start: %s", err);
+		log_err(&n, "refusing to start: %s", err);
 		goto out;
 	}
 
@@ -509,7 +645,7 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	if (!n.drain_ev || (rc = ember_sigcache_new(&n.cache, 1u << 20)) ||
 	    (rc = ember_vpool_new(&n.vpool, threads, n.cache, vpool_notify, &n)) ||
 	    (rc = ember_mempool_new(&n.mp, NULL))) {
-		logf_("cannot start: %s", ember_strerror(rc ? rc : EMBER_ENOMEM));
+		log_err(&n, "cannot start: %s", ember_strerror(rc ? rc : EMBER_ENOMEM));
 		rc = rc ? rc : EMBER_ENOMEM;
 		goto out;
 	}
@@ -535,7 +671,7 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	ccfg.guard = n.guard;
 	ccfg.max_block_txs = cfg->max_block_txs;
 	if ((rc = cons_new(&n.cons, &ccfg, err, sizeof(err)))) {
-		logf_("refusing to start: %s", err);
+		log_err(&n, "refusing to start: %s", err);
 		goto out;
 	}
 
@@ -554,11 +690,18 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	ncfg.net_ctx = &n;
 	if ((rc = rpc_node_new(&n.rpcn, &ncfg)))
 		goto out;
-	if ((rc = write_cookie(cfg->datadir, token)))
+	/* A fixed login replaces the cookie, as rpcuser/rpcpassword do in
+	 * bitcoind. */
+	if ((rc = cfg->rpc_password_file
+	          ? read_password(&n, cfg->rpc_password_file, token)
+	          : write_cookie(&n, token)))
 		goto out;
 	memset(&rcfg, 0, sizeof(rcfg));
 	rcfg.listen = cfg->rpc_listen;
 	rcfg.auth_token = token;
+	rcfg.auth_user = cfg->rpc_password_file ? cfg->rpc_user : NODE_COOKIE_USER;
+	rcfg.log = rpc_log;
+	rcfg.log_ctx = &n;
 	rcfg.tls_cert = cfg->tls_cert;
 	rcfg.tls_key = cfg->tls_key;
 	rcfg.max_conns = cfg->rpc_max_conns;
@@ -576,9 +719,11 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	memcpy(n.methods, node_m, nnode * sizeof(*n.methods));
 	memcpy(n.methods + nnode, market_m, nmarket * sizeof(*n.methods));
 	memcpy(n.methods + nnode + nmarket, proof_m, nproof * sizeof(*n.methods));
-	if ((rc = rpc_server_new(&n.rpc, n.base, &rcfg, n.methods,
-	                         nnode + nmarket + nproof, n.rpcn))) {
-		logf_("cannot serve RPC on '%s': %s%s%s", cfg->rpc_listen,
+	rc = rpc_server_new(&n.rpc, n.base, &rcfg, n.methods,
+	                    nnode + nmarket + nproof, n.rpcn);
+	sodium_memzero(token, sizeof(token));   /* the server keeps a digest */
+	if (rc) {
+		log_err(&n, "cannot serve RPC on '%s': %s%s%s", cfg->rpc_listen,
 		      ember_strerror(rc), errno ? ": " : "", errno ? strerror(errno) : "");
 		goto out;
 	}
@@ -588,7 +733,7 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 		goto out;
 
 	if (!cfg->no_p2p && (rc = start_p2p(&n, err, sizeof(err)))) {
-		logf_("%s", err);
+		log_err(&n, "%s", err);
 		goto out;
 	}
 
@@ -598,7 +743,10 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	n.tick_ev = event_new(n.base, -1, EV_PERSIST, on_tick, &n);
 	n.sigint_ev = evsignal_new(n.base, SIGINT, on_signal, &n);
 	n.sigterm_ev = evsignal_new(n.base, SIGTERM, on_signal, &n);
-	if (!n.tick_ev || !n.sigint_ev || !n.sigterm_ev) {
+	n.sighup_ev = evsignal_new(n.base, SIGHUP, on_sighup, &n);
+	n.stop_ev = evtimer_new(n.base, on_stop_wait, &n);
+	if (!n.tick_ev || !n.sigint_ev || !n.sigterm_ev || !n.sighup_ev ||
+	    !n.stop_ev) {
 		rc = EMBER_ENOMEM;
 		goto out;
 	}
@@ -606,22 +754,33 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 		event_add(n.tick_ev, &tv);
 	event_add(n.sigint_ev, NULL);
 	event_add(n.sigterm_ev, NULL);
+	event_add(n.sighup_ev, NULL);
 
 	cons_tip(n.cons, &tip);
 	ember_hex_encode(tip.hash, 32, path);
-	logf_("chain '%s' at height %" PRIu64 " tip %.16s...", n.g.chain_id, tip.height, path);
+	log_info(&n, "chain '%s' at height %" PRIu64 " tip %.16s...", n.g.chain_id, tip.height, path);
 	if (n.have_key) {
 		ember_addr_encode(n.key.pub, addr);
-		logf_("validator %s, a block every %" PRIu64 " ms, %u verify threads",
+		log_info(&n, "validator %s, a block every %" PRIu64 " ms, %u verify threads",
 		      addr, bt, threads);
 	}
-	logf_("JSON-RPC on %s://%s (port %u), admin cookie in %s/rpc.cookie",
-	      cfg->tls_cert ? "https" : "http", cfg->rpc_listen,
-	      (unsigned)rpc_server_port(n.rpc), cfg->datadir);
+	if (cfg->rpc_password_file)
+		log_info(&n, "JSON-RPC on %s://%s (port %u), admin login '%s' with the "
+		         "password in %s", cfg->tls_cert ? "https" : "http",
+		         cfg->rpc_listen, (unsigned)rpc_server_port(n.rpc),
+		         cfg->rpc_user, cfg->rpc_password_file);
+	else
+		log_info(&n, "JSON-RPC on %s://%s (port %u), admin cookie in %s",
+		         cfg->tls_cert ? "https" : "http", cfg->rpc_listen,
+		         (unsigned)rpc_server_port(n.rpc), n.cookie_path);
 
 	event_base_dispatch(n.base);
 	rc = n.halted ? EMBER_STORE_GUARD : 0;
 out:
+	sodium_memzero(token, sizeof(token));
 	node_release(&n);
+	if (!rc)
+		log_info(&n, "stopped");
+	node_log_close(&n.log);
 	return rc;
 }

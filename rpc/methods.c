@@ -491,7 +491,7 @@ static void m_stop(struct rpc_call *call, json_t *params, void *ctx)
 		rpc_error(call, RPC_INTERNAL_ERROR, "this node cannot be stopped over RPC");
 		return;
 	}
-	rpc_result(call, json_string("stopping"));
+	rpc_result(call, json_string("Ember stopping"));
 	n->cfg.stop(n->cfg.stop_ctx);
 }
 
@@ -509,15 +509,15 @@ static const struct rpc_method node_methods[] = {
 	{ "sendtx", m_sendtx, 1, 1, 0, { "hex", NULL },
 	  "submit a signed transaction; returns its txid" },
 	{ "addpeer", m_addpeer, 1, 1, RPC_F_AUTH, { "peer", NULL },
-	  "dial [ID@]HOST:PORT and keep it as a peer (needs the cookie token)" },
+	  "dial [ID@]HOST:PORT and keep it as a peer (needs the cookie)" },
 	{ "disconnectpeer", m_disconnectpeer, 1, 1, RPC_F_AUTH, { "id", NULL },
-	  "close the connection to a node id (needs the cookie token)" },
+	  "close the connection to a node id (needs the cookie)" },
 	{ "banpeer", m_banpeer, 1, 2, RPC_F_AUTH, { "peer", "seconds", NULL },
-	  "discourage a node id or an IP address (default 600 s; needs the cookie token)" },
+	  "discourage a node id or an IP address (default 600 s; needs the cookie)" },
 	{ "listbanned", m_listbanned, 0, 0, RPC_F_AUTH, { NULL },
-	  "discouraged node ids and addresses with the seconds left (needs the cookie token)" },
+	  "discouraged node ids and addresses with the seconds left (needs the cookie)" },
 	{ "stop", m_stop, 0, 0, RPC_F_AUTH, { NULL },
-	  "stop the node (needs the cookie token)" },
+	  "stop the node (needs the cookie)" },
 };
 
 const struct rpc_method *rpc_node_methods(size_t *count)

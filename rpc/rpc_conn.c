@@ -26,6 +26,10 @@
  * Over the cap with nobody to close, the listener pauses and new clients
  * wait in the kernel's queue until a connection closes or goes idle.
  *
+ * Idle callback (rpc_conns_when_idle): run once the busy list is empty,
+ * checked wherever a connection leaves it, so a node that stops can let
+ * the replies in flight, "stop"'s own among them, reach their clients.
+ *
  * Accept errors.  libevent calls a listener's error callback with evhttp's
  * pointer, not ours, and evhttp gives no way back to its owner, so servers
  * are found by listener in a short list (servers may live on several loop
@@ -87,6 +91,8 @@ struct rpc_conns {
 	uint64_t logged_ms;                /* when the last line went out */
 	struct rpc_conn_stats st;
 	struct rpc_conns *next_all;        /* in conns_all */
+	void (*idle_cb)(void *);           /* once busy is empty; then NULL */
+	void *idle_arg;
 };
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -122,6 +128,17 @@ static void list_remove(struct rpc_conn_list *l, struct rpc_conn *x)
 	else
 		l->tail = x->prev;
 	x->prev = x->next = NULL;
+}
+
+/* Run the idle callback if it is due; it may free c (the server). */
+static void idle_check(struct rpc_conns *c)
+{
+	void (*cb)(void *) = c->idle_cb;
+
+	if (!cb || c->busy.head)
+		return;
+	c->idle_cb = NULL;
+	cb(c->idle_arg);
 }
 
 static void trim_now(void)
@@ -170,6 +187,8 @@ static void conn_release(struct rpc_conn *conn)
 		watch(watch_arg);
 }
 
+
+
 static void on_close(struct evhttp_connection *evcon, void *arg)
 {
 	struct rpc_conn *conn = arg;
@@ -178,6 +197,7 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
 	evhttp_connection_set_closecb(evcon, NULL, NULL);
 	conn_release(conn);
 	listener_update(c);
+	idle_check(c);
 }
 
 /* Close an attached connection ourselves. */
@@ -295,6 +315,7 @@ static void on_reply_done(struct evhttp_request *req, void *arg)
 		trim_now();
 	}
 	listener_update(c);
+	idle_check(c);
 }
 
 struct rpc_conn *rpc_conns_busy(struct rpc_conns *c,
@@ -320,6 +341,13 @@ void rpc_conn_watch(struct rpc_conn *conn, void (*cb)(void *), void *arg)
 		return;
 	conn->watch = cb;
 	conn->watch_arg = arg;
+}
+
+void rpc_conns_when_idle(struct rpc_conns *c, void (*cb)(void *), void *arg)
+{
+	c->idle_cb = cb;
+	c->idle_arg = arg;
+	idle_check(c);
 }
 
 void rpc_conn_trim_after(struct rpc_conn *conn)

@@ -54,6 +54,13 @@ struct rpc_conn *rpc_conns_busy(struct rpc_conns *c,
  * cancels.  evhttp frees the connection's attached request after cb. */
 void rpc_conn_watch(struct rpc_conn *conn, void (*cb)(void *), void *arg);
 
+/*
+ * cb(arg) runs once, on the loop, as soon as no connection is busy (has
+ * a request read and its reply not yet written): at once when none is.
+ * A later call replaces a callback not yet run; cb NULL cancels.
+ */
+void rpc_conns_when_idle(struct rpc_conns *c, void (*cb)(void *), void *arg);
+
 /* Hand freed memory back to the system once conn's reply is written (or
  * conn closes): after a large request or reply. */
 void rpc_conn_trim_after(struct rpc_conn *conn);

@@ -30,6 +30,18 @@
  *
  * Every byte a client sent that is echoed in an error message passes
  * through clean(), so the wire only ever carries printable ASCII from us.
+ *
+ * JSON-RPC 1.0, as bitcoind speaks it: a call without "jsonrpc" (or with
+ * "1.0") is answered in that form, {"result":..,"error":..,"id":..} with
+ * one of the two null, and always, since 1.0 has no notifications.
+ * Request-level errors (the body is not JSON at all) go out in 2.0 form:
+ * there is no call to say which form was wanted, and both forms carry
+ * "error".
+ *
+ * Auth: HTTP Basic with the configured user and token (bitcoind's cookie,
+ * which curl --user and bitcoind client libraries send), or a bearer
+ * token.  Both sides are compared as SHA-256 digests with sodium_memcmp,
+ * so neither content nor length leaks through timing.
  */
 #include "ember/rpc.h"
 #include "rpc_conn_internal.h"
@@ -53,10 +65,10 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/sha.h>
 #include <openssl/ssl.h>
+#include <sodium.h>
 
 #define RPC_TIMEOUT_S 30               /* a reply not read in this long is dropped */
 #define RPC_MAX_HEADERS (16u * 1024)
@@ -64,6 +76,8 @@
 #define RPC_NAME_BUF (RPC_NAME_SHOWN + 4)
 #define RPC_MSG_MAX 512                /* longest error message */
 #define RPC_TRIM_AFTER (1u << 20)      /* body or reply size that frees memory back */
+#define RPC_AUTH_MAX 1024              /* longest decoded Basic credentials */
+#define RPC_COOKIE_USER "__cookie__"   /* bitcoind's user name for the cookie */
 #define TOO_LARGE_FMT "response too large: the replies to this request " \
 	"pass %zu bytes; send fewer calls per batch"
 
@@ -80,7 +94,8 @@ struct rpc_call {
 	char *text;        /* owned serialized response once answered; NULL
 	                    * for a notification or when memory ran out */
 	size_t len;
-	int notify;        /* valid call without "id": answer is dropped */
+	int notify;        /* valid 2.0 call without "id": answer is dropped */
+	int v1;            /* JSON-RPC 1.0 style: answer in that form */
 	int answered;
 	int refused;       /* not run: the reply was full already */
 };
@@ -111,6 +126,7 @@ struct rpc_server {
 	void *ctx;
 	int has_token;
 	unsigned char token_hash[SHA256_DIGEST_LENGTH];
+	unsigned char user_hash[SHA256_DIGEST_LENGTH];   /* Basic auth's user */
 	size_t max_body, max_batch, max_reply;
 	uint16_t port;
 	struct rpc_stats stats;
@@ -153,11 +169,19 @@ static json_t *error_obj(int code, json_t *data, const char *fmt, va_list ap)
 	return err;
 }
 
-/* Returns: a new response object for id (borrowed), or NULL (no memory). */
-static json_t *response_new(json_t *id, const char *key, json_t *value)
+/*
+ * A new response object for id (borrowed) with value (stolen) under key
+ * ("result" or "error"); v1: in JSON-RPC 1.0 form, where the other key is
+ * there too, null.  Returns: the object, or NULL (no memory).
+ */
+static json_t *response_new(json_t *id, const char *key, json_t *value, int v1)
 {
 	if (!value)
 		return NULL;
+	if (v1)
+		return json_pack("{s:o, s:o, s:O}", "result",
+		                 key[0] == 'r' ? value : json_null(), "error",
+		                 key[0] == 'e' ? value : json_null(), "id", id);
 	return json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id, key,
 	                 value);
 }
@@ -194,7 +218,7 @@ static void send_request_error(struct rpc_server *s, struct evhttp_request *req,
 	json_t *out;
 
 	va_start(ap, fmt);
-	out = response_new(json_null(), "error", error_obj(code, NULL, fmt, ap));
+	out = response_new(json_null(), "error", error_obj(code, NULL, fmt, ap), 0);
 	va_end(ap);
 	s->stats.errors++;
 	if (!out) {
@@ -328,7 +352,7 @@ static int call_keep(struct rpc_call *c, json_t *resp)
 		free(c->text);
 		rq->too_large = replaced = 1;
 		resp = response_new(c->id, "error", error_obj_f(RPC_ERR_TOO_LARGE,
-		                    TOO_LARGE_FMT, rq->max_reply));
+		                    TOO_LARGE_FMT, rq->max_reply), c->v1);
 		c->text = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
 		c->len = c->text ? strlen(c->text) : 0;
 		json_decref(resp);
@@ -377,7 +401,7 @@ void rpc_result(struct rpc_call *call, json_t *result)
 		call_done(call, NULL, 0);
 		return;
 	}
-	call_done(call, response_new(call->id, "result", result), 0);
+	call_done(call, response_new(call->id, "result", result, call->v1), 0);
 }
 
 /* Answer call with the error object err (stolen). */
@@ -392,7 +416,7 @@ static void call_error_obj(struct rpc_call *call, json_t *err)
 		call_done(call, NULL, 1);
 		return;
 	}
-	call_done(call, response_new(call->id, "error", err), 1);
+	call_done(call, response_new(call->id, "error", err, call->v1), 1);
 }
 
 static void call_error_v(struct rpc_call *call, int code, json_t *data,
@@ -500,26 +524,70 @@ static const struct rpc_method *method_find(const struct rpc_server *s,
 	return strcmp(name, "help") == 0 ? &help_method : NULL;
 }
 
-/* Returns: 1 when the request carries the configured bearer token. */
+/* Returns: 1 when len bytes at p hash to want (constant time in p). */
+static int digest_equal(const void *p, size_t len,
+                        const unsigned char want[SHA256_DIGEST_LENGTH])
+{
+	unsigned char got[SHA256_DIGEST_LENGTH];
+	int eq;
+
+	SHA256(p, len, got);
+	eq = sodium_memcmp(got, want, sizeof got) == 0;
+	sodium_memzero(got, sizeof got);
+	return eq;
+}
+
+/* Returns: 1 when the base64 credentials b64 are "USER:TOKEN". */
+static int basic_ok(const struct rpc_server *s, const char *b64)
+{
+	unsigned char raw[RPC_AUTH_MAX];
+	const unsigned char *colon;
+	size_t len;
+	int user, pass;
+
+	/* Trailing blanks are allowed (ignore " "), as in a hand-typed header. */
+	if (sodium_base642bin(raw, sizeof raw, b64, strlen(b64), " ", &len, NULL,
+	                      sodium_base64_VARIANT_ORIGINAL) != 0)
+		return 0;
+	if (!(colon = memchr(raw, ':', len))) {
+		sodium_memzero(raw, sizeof raw);
+		return 0;
+	}
+	/* Both compared whatever the first gives, so timing tells nothing
+	 * about which one was wrong. */
+	user = digest_equal(raw, (size_t)(colon - raw), s->user_hash);
+	pass = digest_equal(colon + 1, len - (size_t)(colon + 1 - raw),
+	                    s->token_hash);
+	sodium_memzero(raw, sizeof raw);
+	return user & pass;
+}
+
+/*
+ * Returns: 1 when the request carries the configured credentials, as
+ * "Authorization: Basic base64(USER:TOKEN)" or "Authorization: Bearer
+ * TOKEN" (the scheme in any case).
+ */
 static int req_authorized(struct rpc_req *rq)
 {
 	const struct rpc_server *s = rq->srv;
 	const char *h;
-	unsigned char got[SHA256_DIGEST_LENGTH];
 
 	if (rq->auth >= 0)
 		return rq->auth;
 	rq->auth = 0;
 	h = evhttp_find_header(evhttp_request_get_input_headers(rq->http),
 	                       "Authorization");
-	if (!s->has_token || !h || strncasecmp(h, "Bearer ", 7) != 0)
+	if (!s->has_token || !h)
 		return 0;
-	h += 7;
-	while (*h == ' ')
-		h++;
-	/* Compare digests so neither content nor length leaks through timing. */
-	SHA256((const unsigned char *)h, strlen(h), got);
-	rq->auth = CRYPTO_memcmp(got, s->token_hash, sizeof got) == 0;
+	if (strncasecmp(h, "Basic ", 6) == 0) {
+		for (h += 6; *h == ' '; h++)
+			;
+		rq->auth = basic_ok(s, h);
+	} else if (strncasecmp(h, "Bearer ", 7) == 0) {
+		for (h += 7; *h == ' '; h++)
+			;
+		rq->auth = digest_equal(h, strlen(h), s->token_hash);
+	}
 	return rq->auth;
 }
 
@@ -593,6 +661,11 @@ static void call_run(struct rpc_call *c, json_t *obj)
 		rpc_error(c, RPC_INVALID_REQUEST, "call is not a JSON object");
 		return;
 	}
+	/* The form first, so that every answer, errors too, comes in the
+	 * form the client asked for. */
+	ver = json_object_get(obj, "jsonrpc");
+	c->v1 = !ver || (json_is_string(ver) &&
+	                 strcmp(json_string_value(ver), "1.0") == 0);
 	id = json_object_get(obj, "id");
 	if (id && !json_is_string(id) && !json_is_number(id) && !json_is_null(id)) {
 		rpc_error(c, RPC_INVALID_REQUEST,
@@ -601,9 +674,10 @@ static void call_run(struct rpc_call *c, json_t *obj)
 	}
 	if (id)
 		c->id = json_incref(id);
-	ver = json_object_get(obj, "jsonrpc");
-	if (!json_is_string(ver) || strcmp(json_string_value(ver), "2.0") != 0) {
-		rpc_error(c, RPC_INVALID_REQUEST, "'jsonrpc' must be \"2.0\"");
+	if (!c->v1 && (!json_is_string(ver) ||
+	               strcmp(json_string_value(ver), "2.0") != 0)) {
+		rpc_error(c, RPC_INVALID_REQUEST, "'jsonrpc' must be \"2.0\" (or "
+		          "\"1.0\" or absent for a JSON-RPC 1.0 call)");
 		return;
 	}
 	method = json_object_get(obj, "method");
@@ -617,7 +691,7 @@ static void call_run(struct rpc_call *c, json_t *obj)
 		          "'params' must be an array or an object");
 		return;
 	}
-	c->notify = !id;
+	c->notify = !id && !c->v1;
 
 	clean(name, sizeof name, json_string_value(method), RPC_NAME_SHOWN);
 	if (!(m = method_find(s, json_string_value(method)))) {
@@ -626,8 +700,10 @@ static void call_run(struct rpc_call *c, json_t *obj)
 	}
 	if ((m->flags & RPC_F_AUTH) && !req_authorized(c->rq)) {
 		rpc_error(c, RPC_ERR_UNAUTHORIZED,
-		          "method '%s' needs authorization; send the node's token "
-		          "as 'Authorization: Bearer TOKEN'", m->name);
+		          "method '%s' needs authorization: send HTTP Basic auth "
+		          "with the node's cookie, as curl --user \"$(cat "
+		          "DATADIR/.cookie)\" does, or with its --rpc-user login",
+		          m->name);
 		return;
 	}
 	if (!params)
@@ -1105,9 +1181,12 @@ int rpc_server_new(struct rpc_server **out, struct event_base *base,
 	s->max_batch = cfg->max_batch ? cfg->max_batch : RPC_MAX_BATCH;
 	s->max_reply = cfg->max_reply ? cfg->max_reply : RPC_MAX_REPLY;
 	if (cfg->auth_token) {
+		const char *user = cfg->auth_user ? cfg->auth_user : RPC_COOKIE_USER;
+
 		s->has_token = 1;
 		SHA256((const unsigned char *)cfg->auth_token,
 		       strlen(cfg->auth_token), s->token_hash);
+		SHA256((const unsigned char *)user, strlen(user), s->user_hash);
 	}
 	if (cfg->tls_cert && (rc = tls_setup(s, cfg->tls_cert, cfg->tls_key)) != 0)
 		goto fail;
@@ -1196,6 +1275,16 @@ void rpc_server_free(struct rpc_server *s)
 		free(r);
 	}
 	free(s);
+}
+
+void rpc_server_when_idle(struct rpc_server *s, void (*cb)(void *), void *ctx)
+{
+	if (!s || !s->conns) {
+		if (cb)
+			cb(ctx);
+		return;
+	}
+	rpc_conns_when_idle(s->conns, cb, ctx);
 }
 
 uint16_t rpc_server_port(const struct rpc_server *s)

@@ -23,6 +23,7 @@
 
 #include "ember/amount.h"
 #include "ember/sim.h"
+#include "ember/version.h"
 
 #define SIM_MODELS 3
 
@@ -47,6 +48,7 @@ static void usage(FILE *f)
 "                     shock:EPOCH:FACTOR (demand x FACTOR from EPOCH on)\n"
 "  --providers N      providers, and as many tenants (default 50)\n"
 "  --out DIR          output directory (default sim-out)\n"
+"  --version          print the version and exit\n"
 "  --help             this text\n");
 }
 
@@ -238,6 +240,10 @@ int main(int argc, char **argv)
 
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
+			return 0;
+		}
+		if (strcmp(a, "--version") == 0) {
+			printf("ember-sim %s\n", EMBER_VERSION);
 			return 0;
 		}
 		if (a[0] != '-' || a[1] != '-') {

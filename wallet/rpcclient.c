@@ -33,6 +33,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <sodium.h>
 
 #define WALLET_RPC_MAX_BODY (256u * 1024 * 1024)
 #define WALLET_RPC_DEFAULT_TIMEOUT 30
@@ -200,6 +201,18 @@ static void wallet_rpc_reason(const struct wallet_rpc_xfer *x,
 	} else if (dns) {
 		snprintf(buf, len, "cannot resolve host name: %s",
 		         evutil_gai_strerror(dns));
+	} else if (ssl && ERR_GET_REASON(ssl) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+		SSL *s = bufferevent_openssl_get_ssl(bev);
+		long vr = s ? SSL_get_verify_result(s) : X509_V_OK;
+		int name = vr == X509_V_ERR_HOSTNAME_MISMATCH ||
+		           vr == X509_V_ERR_IP_ADDRESS_MISMATCH;
+		snprintf(buf, len, "tls: the node's certificate cannot be verified: %s "
+		         "(%s, or skip the check with --insecure)",
+		         vr != X509_V_OK ? X509_verify_cert_error_string(vr)
+		                         : "certificate verify failed",
+		         name ? "use a URL with a name or address the certificate "
+		                "lists" : "for a node with a self-signed certificate "
+		                "give it with --rpc-ca FILE");
 	} else if (ssl) {
 		const char *r = ERR_reason_error_string(ssl);
 		snprintf(buf, len, "tls handshake failed: %s", r ? r : "unknown reason");
@@ -229,7 +242,22 @@ static void wallet_rpc_hostport(const struct ember_rpc_client *c, char *buf,
 	         c->host, c->port);
 }
 
-/* TLS context for one call: verification only when EMBER_RPC_CA is set. */
+/* The CA bundle that verifies the node: ca_file, else EMBER_RPC_CA, else
+ * NULL for the system's.  Borrowed from c or the environment. */
+static const char *wallet_rpc_ca(const struct ember_rpc_client *c)
+{
+	const char *ca = c->ca_file;
+	if (ca == NULL || *ca == '\0')
+		ca = getenv("EMBER_RPC_CA");
+	return ca && *ca ? ca : NULL;
+}
+
+/*
+ * TLS context for one call.  The server certificate is verified, and its
+ * name or IP address matched against the host we dialled, unless the
+ * caller asked for insecure: credentials go out with the first request,
+ * so a node we cannot authenticate must not get them.
+ */
 static SSL *wallet_rpc_ssl(const struct ember_rpc_client *c, SSL_CTX **ctxp,
                            char *err, size_t errlen)
 {
@@ -237,13 +265,17 @@ static SSL *wallet_rpc_ssl(const struct ember_rpc_client *c, SSL_CTX **ctxp,
 	SSL *ssl = NULL;
 	if (ctx == NULL)
 		goto fail;
-	const char *ca = getenv("EMBER_RPC_CA");
-	if (ca && *ca) {
-		if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
-			wallet_errf(err, errlen, "cannot load ca file '%s'", ca);
+	const char *ca = wallet_rpc_ca(c);
+	if (!c->insecure) {
+		if (ca && SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1) {
+			wallet_errf(err, errlen, "cannot load ca file '%s': %s", ca,
+			            ERR_reason_error_string(ERR_get_error()));
+			ERR_clear_error();
 			SSL_CTX_free(ctx);
 			return NULL;
 		}
+		if (!ca && SSL_CTX_set_default_verify_paths(ctx) != 1)
+			goto fail;
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	}
 	ssl = SSL_new(ctx);
@@ -254,20 +286,51 @@ static SSL *wallet_rpc_ssl(const struct ember_rpc_client *c, SSL_CTX **ctxp,
 	            strspn(c->host, "0123456789.") == strlen(c->host);
 	if (!is_ip)
 		SSL_set_tlsext_host_name(ssl, c->host);
-	if (ca && *ca) {
+	if (!c->insecure) {
 		X509_VERIFY_PARAM *vp = SSL_get0_param(ssl);
-		if (is_ip)
-			X509_VERIFY_PARAM_set1_ip_asc(vp, c->host);
-		else
-			SSL_set1_host(ssl, c->host);
+		if (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, c->host) != 1
+		          : SSL_set1_host(ssl, c->host) != 1)
+			goto fail;
 	}
 	*ctxp = ctx;
 	return ssl;
 fail:
+	SSL_free(ssl);
 	SSL_CTX_free(ctx);
 	wallet_errf(err, errlen, "cannot set up tls: %s",
 	            ERR_reason_error_string(ERR_get_error()));
 	return NULL;
+}
+
+/*
+ * The Authorization header value for c into *out (malloc'd, caller frees
+ * after wiping: it carries the secret), or *out NULL when c has no
+ * credentials.  Basic auth (RFC 7617) wins over a bearer token.
+ * Returns: 0 or EMBER_ENOMEM.
+ */
+static int wallet_rpc_auth(const struct ember_rpc_client *c, char **out,
+                           size_t *outlen)
+{
+	*out = NULL;
+	*outlen = 0;
+	if (c->userpass && *c->userpass) {
+		size_t n = strlen(c->userpass);
+		size_t b64 = sodium_base64_ENCODED_LEN(n, sodium_base64_VARIANT_ORIGINAL);
+		if ((*out = malloc(6 + b64)) == NULL)
+			return EMBER_ENOMEM;
+		memcpy(*out, "Basic ", 6);
+		sodium_bin2base64(*out + 6, b64, (const unsigned char *)c->userpass, n,
+		                  sodium_base64_VARIANT_ORIGINAL);
+		*outlen = 6 + b64;
+	} else if (c->token && *c->token) {
+		size_t n = strlen(c->token);
+		if ((*out = malloc(7 + n + 1)) == NULL)
+			return EMBER_ENOMEM;
+		memcpy(*out, "Bearer ", 7);
+		memcpy(*out + 7, c->token, n + 1);
+		*outlen = 7 + n + 1;
+	}
+	return 0;
 }
 
 /*
@@ -328,13 +391,19 @@ static int wallet_rpc_exchange(const struct ember_rpc_client *c,
 		goto out;
 	evhttp_request_set_error_cb(req, wallet_rpc_error_cb);
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
-	char auth[1024];
+	char *auth;
+	size_t authlen;
 	evhttp_add_header(h, "Host", hostport);
 	evhttp_add_header(h, "Content-Type", "application/json");
 	evhttp_add_header(h, "Connection", "close");
-	if (c->token && *c->token) {
-		snprintf(auth, sizeof auth, "Bearer %s", c->token);
+	if (wallet_rpc_auth(c, &auth, &authlen) != 0) {
+		evhttp_request_free(req);
+		goto out;
+	}
+	if (auth) {
 		evhttp_add_header(h, "Authorization", auth);
+		sodium_memzero(auth, authlen);
+		free(auth);
 	}
 	if (evbuffer_add(evhttp_request_get_output_buffer(req), body, len) != 0) {
 		evhttp_request_free(req);

@@ -9,7 +9,15 @@
  *                         block (guard.h); never delete it
  *   ledger/               the LMDB environment; its data.mdb is flock()ed while
  *                         a node runs on it
- *   rpc.cookie            random admin token, rewritten at each start (0600)
+ *   .cookie               RPC credentials "__cookie__:" and 64 random hex
+ *                         digits (0600), bitcoind's form: written at each
+ *                         start, removed at a clean stop; HTTP Basic auth
+ *                         with it (or a bearer token of the hex) unlocks the
+ *                         admin methods
+ *   ember.conf            optional settings, "name=value" lines with
+ *                         emberd's long option names (emberd --help)
+ *   debug.log             the log, also on stderr (--log-file; SIGHUP
+ *                         reopens it)
  *   node_key              the P2P identity: 64 hex digits of a BIP-340 secret
  *                         key (0600), made on first start
  *   peers                 peers to redial after a restart (ID@HOST:PORT lines)
@@ -24,6 +32,19 @@
 #include <stdint.h>
 #include "error.h"
 #include "key.h"
+
+/* Log levels, each including the ones before it. */
+enum ember_log_level {
+	EMBER_LOG_DEFAULT = 0,        /* info */
+	EMBER_LOG_ERROR,
+	EMBER_LOG_WARN,
+	EMBER_LOG_INFO,
+	EMBER_LOG_DEBUG
+};
+
+/* "error", "warn" (or "warning"), "info", "debug", in any case.
+ * Returns: 0, EMBER_EPARSE, EMBER_EINVAL (NULL). */
+EMBER_WUR int ember_log_level_parse(const char *name, enum ember_log_level *out);
 
 struct ember_node_cfg {
 	const char *datadir;          /* must exist */
@@ -41,6 +62,10 @@ struct ember_node_cfg {
 	size_t npeers;
 	size_t max_peers;             /* 0: the network's default */
 	size_t max_inbound_per_ip;    /* 0: the network's default */
+	const char *rpc_user;         /* with rpc_password_file: a fixed RPC */
+	const char *rpc_password_file;/* login instead of the cookie; NULL: cookie */
+	const char *log_file;         /* NULL: DIR/debug.log; "-": no file */
+	enum ember_log_level log_level;
 };
 
 /*
@@ -70,8 +95,12 @@ EMBER_WUR int ember_node_key(const char *dir, struct ember_keypair *out,
 EMBER_WUR int ember_genesis_import(const char *datadir, const char *file,
                                    char *err, size_t errlen);
 
-/* Run until SIGINT/SIGTERM or the RPC "stop".  Returns 0 on a clean stop,
- * else an error code after printing what is wrong. */
+/*
+ * Run until SIGINT/SIGTERM or the RPC "stop" (replies being written are
+ * flushed first, so "stop" gets its answer); SIGHUP reopens the log file.
+ * Returns 0 on a clean stop, else an error code after printing what is
+ * wrong.
+ */
 EMBER_WUR int ember_node_run(const struct ember_node_cfg *cfg);
 
 #endif

@@ -1,5 +1,7 @@
 /*
- * rpc.h - JSON-RPC 2.0 server over HTTP (libevent evhttp), generic layer.
+ * rpc.h - JSON-RPC 2.0 server over HTTP (libevent evhttp), generic layer;
+ * it answers JSON-RPC 1.0-style calls (no "jsonrpc" member, or "1.0") in
+ * their own form, as bitcoind does, so clients written for it work.
  *
  * Methods are a table of struct rpc_method.  The generic layer parses the
  * body, handles batches (a JSON array of calls), checks the method exists,
@@ -9,7 +11,13 @@
  *   -32700 parse error, -32600 invalid request, -32601 method not found,
  *   -32602 invalid params, -32603 internal error,
  * and application errors use codes from RPC_ERR_* below with a message that
- * says what is wrong.  Notifications (no "id") run but get no response.
+ * says what is wrong.  Notifications (no "id") run but get no response;
+ * a 1.0-style call is always answered, with "result" and "error" both
+ * present and one of them null.
+ *
+ * Auth (RPC_F_AUTH methods): "Authorization: Basic base64(USER:TOKEN)"
+ * (bitcoind's cookie form, USER "__cookie__" by default) or
+ * "Authorization: Bearer TOKEN"; compared in constant time.
  *
  * Handlers may answer later (asynchronously), on the loop thread: a handler
  * must eventually call exactly one of rpc_result() / rpc_error() for its
@@ -118,7 +126,10 @@ typedef void (*rpc_log_cb)(void *ctx, const char *msg);
 
 struct rpc_server_cfg {
 	const char *listen;          /* "HOST:PORT"; port 0 picks a free one */
-	const char *auth_token;      /* NULL: RPC_F_AUTH methods always refused */
+	const char *auth_token;      /* the secret: the Basic password, or the
+	                              * bearer token; NULL: RPC_F_AUTH methods
+	                              * always refused */
+	const char *auth_user;       /* Basic auth's user; NULL: "__cookie__" */
 	const char *tls_cert;        /* PEM paths; both NULL for plain HTTP */
 	const char *tls_key;
 	size_t max_body;             /* 0: RPC_MAX_BODY */
@@ -143,6 +154,16 @@ EMBER_WUR int rpc_server_new(struct rpc_server **out, struct event_base *base,
                              const struct rpc_method *table, size_t n,
                              void *ctx);
 void rpc_server_free(struct rpc_server *s);
+/*
+ * cb(ctx) runs once, on the loop, when no request is being answered (read
+ * whole, its reply not yet written out): at once when none is.  For a
+ * clean stop that lets replies in flight, the "stop" call's own
+ * included, reach their clients before the loop ends; the caller bounds
+ * the wait (a client that never reads meets evhttp's timeout only).  A
+ * later call replaces a callback not yet run; cb NULL cancels.
+ */
+void rpc_server_when_idle(struct rpc_server *s, void (*cb)(void *), void *ctx);
+
 /* Port actually bound. */
 uint16_t rpc_server_port(const struct rpc_server *s);
 

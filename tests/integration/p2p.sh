@@ -141,7 +141,7 @@ echo "f3 caught up to $H and follows"
 echo "-- admin calls on f3: ban the validator, add f1 instead"
 admin() {   # admin NODE METHOD PARAMS: a call with the node's cookie
 	curl -s -X POST -H 'content-type: application/json' \
-		-H "Authorization: Bearer $(cat "$D/$1/rpc.cookie")" \
+		--user "$(cat "$D/$1/.cookie")" \
 		--data "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "$(cat "$D/$1.rpc")"
 }
 VID=$(sed -n 's/.*node id \([0-9a-f]\{64\}\).*/\1/p' "$D/node.log" | head -1)
@@ -151,7 +151,7 @@ rpc_at f3 '{"jsonrpc":"2.0","id":1,"method":"banpeer","params":["'"$VID"'"]}' |
 admin f3 disconnectpeer "[\"$(printf '%064d' 0)\"]" | check '.error.code == -32001' ||
 	fail "disconnecting an unknown peer"
 admin f3 banpeer "[\"$VID\", 120]" | check '.result == true' || fail "banpeer"
-EMBER_RPC_TOKEN=$(cat "$D/f3/rpc.cookie") at f3 listbanned |
+EMBER_RPC_TOKEN=$(cut -d: -f2 "$D/f3/.cookie") at f3 listbanned |
 	check "any(.[]; .peer == \"$VID\" and .seconds_left > 0)" ||
 	fail "listbanned: $(admin f3 listbanned '[]')"
 for i in $(seq 1 100); do
@@ -246,7 +246,7 @@ kill -9 "$FASTPID" "$LATEPID" 2>/dev/null || true
 wait "$FASTPID" 2>/dev/null || true
 wait "$LATEPID" 2>/dev/null || true
 cp -a "$D/fast" "$D/twin"
-rm -f "$D/twin/rpc.cookie" "$D/twin/node_key"   # same validator key, its own node id
+rm -f "$D/twin/.cookie" "$D/twin/node_key"   # same validator key, its own node id
 TWPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
 "$BIN/emberd" --datadir "$D/fast" --rpc-listen "127.0.0.1:$FPORT" \
 	--p2p-listen 127.0.0.1:0 --block-time-ms 50 --quiet >>"$D/fast2.log" 2>&1 &

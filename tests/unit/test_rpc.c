@@ -513,9 +513,11 @@ static void test_invalid_request(void **state)
 		int id;           /* -1: null id expected */
 		const char *msg;
 	} cases[] = {
-		{ "{\"id\":1,\"method\":\"echo\"}", 1, "'jsonrpc' must be \"2.0\"" },
-		{ "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"echo\"}", 1, NULL },
+		{ "{\"jsonrpc\":\"3.0\",\"id\":1,\"method\":\"echo\"}", 1,
+		  "'jsonrpc' must be \"2.0\" (or \"1.0\" or absent for a JSON-RPC 1.0 call)" },
+		{ "{\"jsonrpc\":\"\",\"id\":1,\"method\":\"echo\"}", 1, NULL },
 		{ "{\"jsonrpc\":2.0,\"id\":1,\"method\":\"echo\"}", 1, NULL },
+		{ "{\"jsonrpc\":null,\"id\":1,\"method\":\"echo\"}", 1, NULL },
 		{ "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}", 1, "'method' must be a string" },
 		{ "{\"jsonrpc\":\"2.0\",\"id\":1}", 1, NULL },
 		{ "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"echo\"}", -1, NULL },
@@ -545,6 +547,111 @@ static void test_invalid_request(void **state)
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(resp, 1), "id")), 7);
 	check_error(json_array_get(resp, 2), RPC_INVALID_REQUEST, NULL, NULL);
 	json_decref(resp);
+}
+
+/* A JSON-RPC 1.0 answer: "result" and "error" both there, one null, no
+ * "jsonrpc"; id as given (NULL: json null).  Returns the error (borrowed)
+ * or NULL. */
+static json_t *check_v1(json_t *resp, json_t *id, int is_error)
+{
+	json_t *res = json_object_get(resp, "result");
+	json_t *err = json_object_get(resp, "error");
+
+	assert_true(json_is_object(resp));
+	assert_null(json_object_get(resp, "jsonrpc"));
+	assert_int_equal(json_object_size(resp), 3);
+	assert_non_null(res);
+	assert_non_null(err);
+	if (id)
+		assert_true(json_equal(json_object_get(resp, "id"), id));
+	else
+		assert_true(json_is_null(json_object_get(resp, "id")));
+	if (is_error) {
+		assert_true(json_is_null(res));
+		assert_true(json_is_object(err));
+		return err;
+	}
+	assert_true(json_is_null(err));
+	return NULL;
+}
+
+/* bitcoind's request form: no "jsonrpc" (or "1.0"), answered in kind. */
+static void test_v1(void **state)
+{
+	json_t *resp, *err, *id;
+
+	(void)state;
+	id = json_integer(7);
+	resp = rpc("{\"method\":\"add\",\"params\":[1,2],\"id\":7}");
+	check_v1(resp, id, 0);
+	assert_int_equal(json_integer_value(json_object_get(resp, "result")), 3);
+	json_decref(resp);
+	json_decref(id);
+
+	/* the "1.0" some old documents put in requests means the same */
+	id = json_string("curltest");
+	resp = rpc("{\"jsonrpc\":\"1.0\",\"id\":\"curltest\",\"method\":\"echo\","
+	           "\"params\":[\"x\"]}");
+	check_v1(resp, id, 0);
+	assert_string_equal(json_string_value(json_array_get(
+	                    json_object_get(resp, "result"), 0)), "x");
+	json_decref(resp);
+
+	/* errors: the same form, the result null */
+	resp = rpc("{\"method\":\"nope\",\"params\":[],\"id\":\"curltest\"}");
+	err = check_v1(resp, id, 1);
+	assert_int_equal(json_integer_value(json_object_get(err, "code")),
+	                 RPC_METHOD_NOT_FOUND);
+	assert_string_equal(json_string_value(json_object_get(err, "message")),
+	                    "method 'nope' not found");
+	json_decref(resp);
+	resp = rpc("{\"method\":\"add\",\"params\":[1],\"id\":\"curltest\"}");
+	err = check_v1(resp, id, 1);
+	assert_int_equal(json_integer_value(json_object_get(err, "code")),
+	                 RPC_INVALID_PARAMS);
+	json_decref(resp);
+	resp = rpc("{\"method\":\"secret\",\"id\":\"curltest\"}");
+	err = check_v1(resp, id, 1);
+	assert_int_equal(json_integer_value(json_object_get(err, "code")),
+	                 RPC_ERR_UNAUTHORIZED);
+	json_decref(resp);
+	json_decref(id);
+
+	/* an invalid id is refused, in the form asked for */
+	resp = rpc("{\"method\":\"echo\",\"id\":{}}");
+	err = check_v1(resp, NULL, 1);
+	assert_int_equal(json_integer_value(json_object_get(err, "code")),
+	                 RPC_INVALID_REQUEST);
+	json_decref(resp);
+
+	/* 1.0 has no notifications: without an id the call is answered */
+	resp = rpc("{\"method\":\"echo\",\"params\":[1]}");
+	check_v1(resp, NULL, 0);
+	json_decref(resp);
+
+	/* an async handler answers in the form of its call */
+	resp = rpc("{\"method\":\"later\",\"params\":[],\"id\":1}");
+	id = json_integer(1);
+	check_v1(resp, id, 0);
+	assert_string_equal(json_string_value(json_object_get(resp, "result")), "late");
+	json_decref(resp);
+
+	/* a batch answers each call in its own form */
+	resp = rpc("[{\"method\":\"add\",\"params\":[1,2],\"id\":1},"
+	           "{\"jsonrpc\":\"2.0\",\"method\":\"add\",\"params\":[2,2],\"id\":2},"
+	           "{\"method\":\"later\",\"id\":1}]");
+	assert_int_equal(json_array_size(resp), 3);
+	check_v1(json_array_get(resp, 0), id, 0);
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(resp, 0),
+	                 "result")), 3);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(resp, 1),
+	                    "jsonrpc")), "2.0");
+	assert_null(json_object_get(json_array_get(resp, 1), "error"));
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(resp, 1),
+	                 "result")), 4);
+	check_v1(json_array_get(resp, 2), id, 0);
+	json_decref(resp);
+	json_decref(id);
 }
 
 static void test_method_not_found(void **state)
@@ -613,6 +720,34 @@ static void test_params(void **state)
 	json_decref(resp);
 }
 
+/* "Authorization: SCHEME base64(userpass)\r\n" into hdr. */
+static void basic_header(char *hdr, size_t cap, const char *scheme,
+                         const char *userpass)
+{
+	unsigned char b64[400];
+	size_t n = strlen(userpass);
+
+	assert_true(4 * ((n + 2) / 3) < sizeof b64);
+	EVP_EncodeBlock(b64, (const unsigned char *)userpass, (int)n);
+	snprintf(hdr, cap, "Authorization: %s %s\r\n", scheme, (char *)b64);
+}
+
+static const struct {
+	const char *scheme, *userpass;
+	int ok;
+} basic_cases[] = {
+	{ "Basic", "__cookie__:" TOKEN, 1 },
+	{ "basic", "__cookie__:" TOKEN, 1 },          /* the scheme in any case */
+	{ "Basic", "__cookie__:" TOKEN "x", 0 },      /* a longer password */
+	{ "Basic", "__cookie__:s3cret-toke", 0 },     /* a shorter one */
+	{ "Basic", "__cookie__:", 0 },
+	{ "Basic", "__cookie_:" TOKEN, 0 },           /* another user */
+	{ "Basic", ":" TOKEN, 0 },
+	{ "Basic", TOKEN, 0 },                        /* no ':' at all */
+	{ "Basic", "__cookie__:" TOKEN ":", 0 },      /* the password has the ':' */
+	{ "Bearer", "__cookie__:" TOKEN, 0 },         /* base64 is no token */
+};
+
 static void test_auth(void **state)
 {
 	const char *call = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"secret\"}";
@@ -635,12 +770,30 @@ static void test_auth(void **state)
 	assert_string_equal(json_string_value(json_object_get(resp, "result")), "ok");
 	json_decref(resp);
 
-	/* the scheme is case-insensitive; a Basic header is not a token */
+	/* the scheme is case-insensitive; a token is no Basic credential */
 	http_req(g.port, "POST", "/", "Authorization: bearer " TOKEN "\r\n", call, &r);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "\"ok\""));
 	resp_free(&r);
 	http_req(g.port, "POST", "/", "Authorization: Basic " TOKEN "\r\n", call, &r);
+	assert_non_null(strstr(r.body, "-32003"));
+	resp_free(&r);
+
+	/* HTTP Basic with the cookie's user, bitcoind's form */
+	for (size_t i = 0; i < sizeof basic_cases / sizeof basic_cases[0]; i++) {
+		char hdr[512];
+
+		basic_header(hdr, sizeof hdr, basic_cases[i].scheme,
+		             basic_cases[i].userpass);
+		http_req(g.port, "POST", "/", hdr, call, &r);
+		assert_int_equal(r.status, 200);
+		if (basic_cases[i].ok != (strstr(r.body, "\"ok\"") != NULL))
+			fail_msg("case %zu (%s %s): %s", i, basic_cases[i].scheme,
+			         basic_cases[i].userpass, r.body);
+		resp_free(&r);
+	}
+	/* not base64 at all */
+	http_req(g.port, "POST", "/", "Authorization: Basic %%%\r\n", call, &r);
 	assert_non_null(strstr(r.body, "-32003"));
 	resp_free(&r);
 
@@ -652,6 +805,33 @@ static void test_auth(void **state)
 	json_decref(resp);
 	resp = rpc_tok(f.port, call, "");
 	check_error(resp, RPC_ERR_UNAUTHORIZED, json_object_get(resp, "id"), NULL);
+	json_decref(resp);
+	fx_stop(&f);
+	fx_free(&f);
+
+	/* a configured user replaces "__cookie__" */
+	cfg.auth_token = TOKEN;
+	cfg.auth_user = "alice";
+	assert_int_equal(fx_start(&f, &cfg), 0);
+	{
+		static const struct { const char *userpass; int ok; } cases[] = {
+			{ "alice:" TOKEN, 1 },
+			{ "__cookie__:" TOKEN, 0 },
+			{ "alice:" TOKEN "x", 0 },
+			{ "alic:" TOKEN, 0 },
+		};
+		for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+			char hdr[512];
+
+			basic_header(hdr, sizeof hdr, "Basic", cases[i].userpass);
+			http_req(f.port, "POST", "/", hdr, call, &r);
+			assert_int_equal(cases[i].ok, strstr(r.body, "\"ok\"") != NULL);
+			resp_free(&r);
+		}
+	}
+	/* the bearer form takes the password alone */
+	resp = rpc_tok(f.port, call, TOKEN);
+	assert_string_equal(json_string_value(json_object_get(resp, "result")), "ok");
 	json_decref(resp);
 	fx_stop(&f);
 	fx_free(&f);
@@ -908,6 +1088,76 @@ static void test_free_pending(void **state)
 	event_base_free(t.base);
 }
 
+/* Returns: 1 once "later" has answered done times and, its reply out,
+ * the server has closed the connection ("Connection: close"). */
+static int conns_closed(struct rpc_server *s, struct tctx *t, int done)
+{
+	struct rpc_conn_stats cs;
+
+	rpc_server_conn_stats(s, &cs);
+	return atomic_load(&t->later_done) == done && cs.open == 0;
+}
+
+static void set_flag(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* rpc_server_when_idle: at once with nothing in flight, else once the
+ * reply in flight is written; cancelled by a NULL callback.  One thread:
+ * the loop runs here, a turn at a time. */
+static void test_when_idle(void **state)
+{
+	size_t len;
+	char *req = fmt_req("POST", "/", NULL, later_call, 0, &len), buf[512];
+	struct tctx t = { 0 };
+	struct rpc_server *s;
+	ssize_t got;
+	size_t have = 0;
+	int fd, idle = 0;
+
+	(void)state;
+	t.base = event_base_new();
+	assert_int_equal(rpc_server_new(&s, t.base, &base_cfg, table, 4, &t), 0);
+	rpc_server_when_idle(s, set_flag, &idle);
+	assert_int_equal(idle, 1);
+
+	idle = 0;
+	fd = connect_local(rpc_server_port(s));
+	send_all(fd, req, len);
+	while (atomic_load(&t.later_started) == 0)
+		event_base_loop(t.base, EVLOOP_ONCE);
+	rpc_server_when_idle(s, set_flag, &idle);
+	assert_int_equal(idle, 0);   /* "later" has not answered */
+	while (!idle && !conns_closed(s, &t, 1))
+		event_base_loop(t.base, EVLOOP_ONCE);
+	assert_int_equal(idle, 1);
+	assert_int_equal(atomic_load(&t.later_done), 1);
+	/* the reply is out by now, whole, with no more turns of the loop */
+	while (have < sizeof buf - 1 &&
+	       (got = recv(fd, buf + have, sizeof buf - 1 - have, 0)) > 0)
+		have += (size_t)got;
+	buf[have] = '\0';
+	assert_non_null(strstr(buf, "\"result\":\"late\""));
+	close(fd);
+
+	/* cancelled: not run when the reply goes out */
+	idle = 0;
+	fd = connect_local(rpc_server_port(s));
+	send_all(fd, req, len);
+	while (atomic_load(&t.later_started) == 1)
+		event_base_loop(t.base, EVLOOP_ONCE);
+	rpc_server_when_idle(s, set_flag, &idle);
+	rpc_server_when_idle(s, NULL, NULL);
+	while (!conns_closed(s, &t, 2))
+		event_base_loop(t.base, EVLOOP_ONCE);
+	assert_int_equal(idle, 0);
+	close(fd);
+	free(req);
+	rpc_server_free(s);
+	event_base_free(t.base);
+}
+
 static void test_bad_config(void **state)
 {
 	static const char *bad[] = {
@@ -994,8 +1244,16 @@ static void test_batch_precount(void **state)
 	           " [1,2,3,4,5,6,7,8,9,[10,11]]]");
 	assert_true(json_is_array(resp));
 	assert_int_equal(json_array_size(resp), 4);
-	for (i = 0; i < 4; i++)
-		check_error(json_array_get(resp, i), RPC_INVALID_REQUEST, NULL, NULL);
+	for (i = 0; i < 4; i++) {
+		json_t *e = json_array_get(resp, i);
+
+		/* the object, without "jsonrpc", is a 1.0 call missing its method */
+		if (i == 2)
+			assert_int_equal(json_integer_value(json_object_get(
+			                 check_v1(e, NULL, 1), "code")), RPC_INVALID_REQUEST);
+		else
+			check_error(e, RPC_INVALID_REQUEST, NULL, NULL);
+	}
 	json_decref(resp);
 
 	/* Exactly the limit is fine. */
@@ -1594,6 +1852,7 @@ int main(void)
 		cmocka_unit_test(test_notifications),
 		cmocka_unit_test(test_parse_error),
 		cmocka_unit_test(test_invalid_request),
+		cmocka_unit_test(test_v1),
 		cmocka_unit_test(test_method_not_found),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_auth),
@@ -1604,6 +1863,7 @@ int main(void)
 		cmocka_unit_test(test_client_gone),
 		cmocka_unit_test(test_keepalive),
 		cmocka_unit_test(test_free_pending),
+		cmocka_unit_test(test_when_idle),
 		cmocka_unit_test(test_bad_config),
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_batch_precount),
