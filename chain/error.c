@@ -79,6 +79,10 @@ static const struct err_entry err_table[] = {
 	{ EMBER_KS_PASSPHRASE, "wrong passphrase or corrupted keystore" },
 	{ EMBER_KS_FORMAT, "malformed keystore file" },
 	{ EMBER_KS_MODE, "key file is accessible by group or others" },
+	{ EMBER_MN_ASCII, "mnemonic or passphrase has a non-ascii character" },
+	{ EMBER_MN_COUNT, "mnemonic has the wrong number of words" },
+	{ EMBER_MN_WORD, "unknown mnemonic word" },
+	{ EMBER_MN_CHECKSUM, "mnemonic checksum mismatch" },
 
 	{ EMBER_GEN_FORMAT, "malformed genesis" },
 
@@ -128,6 +132,11 @@ static const struct err_entry err_table[] = {
 	{ EMBER_P2P_MSG, "malformed p2p message" },
 	{ EMBER_P2P_CHAIN, "peer is on another chain" },
 	{ EMBER_P2P_LIMIT, "peer exceeded a limit" },
+	{ EMBER_BFT_OLD, "consensus message for a height or round already past" },
+	{ EMBER_BFT_FUTURE, "consensus message too far ahead" },
+	{ EMBER_BFT_VALIDATOR, "not a validator of that height" },
+	{ EMBER_BFT_PROPOSER, "proposal not from that round's proposer" },
+	{ EMBER_BFT_CONFLICT, "conflicting consensus message (equivocation)" },
 };
 
 const char *ember_strerror(int code)

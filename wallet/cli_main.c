@@ -1,16 +1,16 @@
 /*
- * cli_main.c - ember-cli: keys, balances and transfers against a node's
- * JSON-RPC API (docs/rpc.md), the dispatcher, and the one path every
- * signed transaction takes (cli_submit); the market and token-economy
- * commands are in cli_market.c.
+ * cli_main.c - ember-cli: global options, the dispatcher, what every
+ * command shares (messages, parsing, calls to the node's JSON-RPC API,
+ * docs/rpc.md), and the one path every signed transaction takes
+ * (cli_submit).  The commands are tables in cli_keys.c, cli_chain.c,
+ * cli_market.c and cli_proofs.c (see cli.h).
  *
- *   ember-cli [--rpc URL] COMMAND [ARGS] [OPTIONS]
+ *   ember-cli [GLOBAL OPTIONS] COMMAND [ARGS] [OPTIONS]
  *
- * Commands are tables (name, handler, arity, usage), one here and one in
- * cli_market.c; the dispatcher checks the positional-argument count after
- * the command's own options are parsed, so handlers only see well-formed
- * argument vectors.  Exit status: 0 ok, 1 the operation failed, 2 the
- * command line is wrong.
+ * The dispatcher checks the positional-argument count after the command's
+ * own options are parsed, so handlers only see well-formed argument
+ * vectors.  Exit status: 0 ok, 1 the operation failed, 2 the command line
+ * is wrong.
  *
  * Everything a person reads on failure is "ember-cli: <what is wrong>" with
  * the subject quoted, lowercase, no full stop.  Input is checked locally
@@ -18,7 +18,6 @@
  * and never shows up as a node error.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -26,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,10 +38,10 @@
 #include "ember/keystore.h"
 #include "ember/rpcclient.h"
 #include "ember/tx.h"
+#include "ember/version.h"
 #include "cli.h"
 
 #define CLI_DEFAULT_RPC "http://127.0.0.1:8645/"
-#define CLI_PASS_MAX 1024            /* bytes of passphrase, NUL excluded */
 #define CLI_POLL_MS 200
 #define CLI_WAIT_DEFAULT_S 60
 
@@ -60,8 +58,7 @@ int cli_fail(int status, const char *fmt, ...)
 	return status;
 }
 
-/* strerror() with a lowercase first letter, for the house message style. */
-static const char *cli_errno_str(int e)
+const char *cli_errno_str(int e)
 {
 	static char buf[128];
 	snprintf(buf, sizeof buf, "%s", strerror(e));
@@ -122,184 +119,9 @@ int cli_parse_u64(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int cli_is_hex64(const char *s)
+int cli_is_hex64(const char *s)
 {
 	return strlen(s) == 64 && strspn(s, "0123456789abcdefABCDEF") == 64;
-}
-
-static int cli_keystore_fail(const char *path, int rc, int saved_errno)
-{
-	switch (rc) {
-	case EMBER_EIO:
-		return cli_fail(1, "cannot read keystore '%s': %s", path,
-		                cli_errno_str(saved_errno));
-	case EMBER_KS_FORMAT:
-		return cli_fail(1, "malformed keystore '%s': not an ember key file "
-		                "or an unsupported version", path);
-	case EMBER_KS_PASSPHRASE:
-		return cli_fail(1, "wrong passphrase for keystore '%s' "
-		                "(or the file was altered)", path);
-	default:
-		return cli_fail(1, "cannot open keystore '%s': %s", path,
-		                ember_strerror(rc));
-	}
-}
-
-/* --- passphrases -------------------------------------------------------- */
-
-/* A passphrase in locked memory; cli_pass_release() wipes it. */
-struct cli_pass {
-	char buf[CLI_PASS_MAX + 1];
-	size_t len;
-};
-
-static void cli_pass_init(struct cli_pass *p)
-{
-	memset(p, 0, sizeof *p);
-	sodium_mlock(p, sizeof *p);
-}
-
-static void cli_pass_release(struct cli_pass *p)
-{
-	sodium_munlock(p, sizeof *p);     /* zeroes, then unlocks */
-}
-
-/* First line of path, without its line ending. */
-static int cli_pass_from_file(struct cli_pass *p, const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cli_fail(1, "cannot read passphrase file '%s': %s", path,
-		                cli_errno_str(errno));
-	size_t len = 0;
-	for (;;) {
-		ssize_t n = read(fd, p->buf + len, CLI_PASS_MAX - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-			close(fd);
-			return cli_fail(1, "cannot read passphrase file '%s': %s",
-			                path, cli_errno_str(e));
-		}
-		len += (size_t)n;
-		if (n == 0 || memchr(p->buf, '\n', len) || len == CLI_PASS_MAX)
-			break;
-	}
-	close(fd);
-	char *nl = memchr(p->buf, '\n', len);
-	if (nl == NULL && len == CLI_PASS_MAX)
-		return cli_fail(1, "passphrase in '%s' is longer than %d bytes",
-		                path, CLI_PASS_MAX);
-	if (nl)
-		len = (size_t)(nl - p->buf);
-	if (len > 0 && p->buf[len - 1] == '\r')
-		len--;
-	sodium_memzero(p->buf + len, sizeof p->buf - len);
-	p->len = len;
-	return 0;
-}
-
-/* Terminal state to put back if a signal ends us while echo is off; the
- * one piece of process-wide state, as signal handlers need it. */
-static struct {
-	volatile sig_atomic_t active;
-	int fd;
-	struct termios saved;
-} cli_tty;
-
-static void cli_tty_signal(int sig)
-{
-	if (cli_tty.active)
-		tcsetattr(cli_tty.fd, TCSAFLUSH, &cli_tty.saved);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-/* Read one line from the terminal with echo off. */
-static int cli_pass_prompt_once(struct cli_pass *p, int tty, const char *prompt)
-{
-	struct termios old, quiet;
-	int have_termios = tcgetattr(tty, &old) == 0;
-	if (write(tty, prompt, strlen(prompt)) < 0)
-		return -1;
-	if (have_termios) {
-		cli_tty.fd = tty;
-		cli_tty.saved = old;
-		cli_tty.active = 1;
-		signal(SIGINT, cli_tty_signal);
-		signal(SIGTERM, cli_tty_signal);
-		signal(SIGHUP, cli_tty_signal);
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
-		tcsetattr(tty, TCSAFLUSH, &quiet);
-	}
-	size_t len = 0;
-	int rc = 0;
-	for (;;) {
-		char ch;
-		ssize_t n = read(tty, &ch, 1);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0 || ch == '\n' || ch == '\r')
-			break;
-		if (len == CLI_PASS_MAX) {
-			rc = -2;
-			continue;        /* drain the rest of the line */
-		}
-		p->buf[len++] = ch;
-	}
-	if (have_termios) {
-		tcsetattr(tty, TCSAFLUSH, &old);
-		cli_tty.active = 0;
-	}
-	if (write(tty, "\n", 1) < 0)
-		rc = -1;
-	p->len = len;
-	return rc;
-}
-
-/*
- * Passphrase from --passphrase-file, else $EMBER_PASSPHRASE, else the
- * terminal (twice when confirm is set).  Returns 0 or an exit status.
- */
-static int cli_get_pass(struct cli_pass *p, const char *file, int confirm)
-{
-	if (file)
-		return cli_pass_from_file(p, file);
-	const char *env = getenv("EMBER_PASSPHRASE");
-	if (env) {
-		size_t n = strlen(env);
-		if (n > CLI_PASS_MAX)
-			return cli_fail(1, "passphrase in EMBER_PASSPHRASE is longer "
-			                "than %d bytes", CLI_PASS_MAX);
-		memcpy(p->buf, env, n);
-		p->len = n;
-		return 0;
-	}
-	int tty = open("/dev/tty", O_RDWR | O_CLOEXEC);
-	if (tty < 0)
-		return cli_fail(1, "cannot ask for a passphrase: no terminal; use "
-		                "--passphrase-file or EMBER_PASSPHRASE");
-	int rc = cli_pass_prompt_once(p, tty, "passphrase: ");
-	if (rc == 0 && confirm) {
-		struct cli_pass again;
-		cli_pass_init(&again);
-		rc = cli_pass_prompt_once(&again, tty, "repeat passphrase: ");
-		if (rc == 0 && (again.len != p->len ||
-		                sodium_memcmp(again.buf, p->buf, p->len) != 0))
-			rc = -3;
-		cli_pass_release(&again);
-	}
-	close(tty);
-	if (rc == -2)
-		return cli_fail(1, "passphrase is longer than %d bytes", CLI_PASS_MAX);
-	if (rc == -3)
-		return cli_fail(1, "passphrases do not match");
-	if (rc != 0)
-		return cli_fail(1, "cannot ask for a passphrase: %s",
-		                cli_errno_str(errno));
-	return 0;
 }
 
 /* --- talking to the node ------------------------------------------------ */
@@ -339,109 +161,35 @@ int cli_print_json(json_t *v)
 	return 0;
 }
 
-/* --- command options ---------------------------------------------------- */
-
-/* getopt_long's val is the enum cli_opt bit (cli.h), so one table serves
- * every command and the dispatcher checks each against the command's mask. */
-static const struct option cli_cmd_longopts[] = {
-	{ "out", required_argument, NULL, CLI_O_OUT },
-	{ "passphrase-file", required_argument, NULL, CLI_O_PASSFILE },
-	{ "json", no_argument, NULL, CLI_O_JSON },
-	{ "from", required_argument, NULL, CLI_O_FROM },
-	{ "fee", required_argument, NULL, CLI_O_FEE },
-	{ "nonce", required_argument, NULL, CLI_O_NONCE },
-	{ "wait", no_argument, NULL, CLI_O_WAIT },
-	{ "timeout", required_argument, NULL, CLI_O_TIMEOUT },
-	{ "class", required_argument, NULL, CLI_O_CLASS },
-	{ "gpus", required_argument, NULL, CLI_O_GPUS },
-	{ "vram", required_argument, NULL, CLI_O_VRAM },
-	{ "region", required_argument, NULL, CLI_O_REGION },
-	{ "price", required_argument, NULL, CLI_O_PRICE },
-	{ "endpoint", required_argument, NULL, CLI_O_ENDPOINT },
-	{ "max-price", required_argument, NULL, CLI_O_MAX_PRICE },
-	{ "duration", required_argument, NULL, CLI_O_DURATION },
-	{ "deposit", required_argument, NULL, CLI_O_DEPOSIT },
-	{ "tenant", required_argument, NULL, CLI_O_TENANT },
-	{ "provider", required_argument, NULL, CLI_O_PROVIDER },
-	{ "status", required_argument, NULL, CLI_O_STATUS },
-	{ "epoch", required_argument, NULL, CLI_O_EPOCH },
-	{ "after", required_argument, NULL, CLI_O_AFTER },
-	{ "limit", required_argument, NULL, CLI_O_LIMIT },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 }
-};
-
-/* --- commands ----------------------------------------------------------- */
-
-static int cmd_keygen(struct cli *c, const struct cli_opts *o, char **args)
+int cli_show(struct cli *c, const char *method, json_t *params)
 {
-	struct ember_keypair kp;
-	struct cli_pass pass;
-	char addr[EMBER_ADDR_BUFLEN];
-	int status;
-
-	/* Refuse early, before a passphrase is typed for nothing. */
-	if (access(o->out, F_OK) == 0)
-		return cli_fail(1, "keystore '%s' already exists; choose another "
-		                "--out or move it away", o->out);
-	cli_pass_init(&pass);
-	status = cli_get_pass(&pass, o->passfile, 1);
-	if (status == 0) {
-		sodium_mlock(&kp, sizeof kp);
-		int rc = ember_keypair_generate(&kp);
-		if (rc == 0)
-			rc = ember_keystore_save(o->out, &kp, pass.buf, pass.len);
-		int e = errno;
-		ember_addr_encode(kp.pub, addr);
-		ember_keypair_clear(&kp);
-		sodium_munlock(&kp, sizeof kp);
-		if (rc == EMBER_EEXIST)
-			status = cli_fail(1, "keystore '%s' already exists; choose "
-			                  "another --out or move it away", o->out);
-		else if (rc == EMBER_EIO)
-			status = cli_fail(1, "cannot write keystore '%s': %s", o->out,
-			                  cli_errno_str(e));
-		else if (rc != 0)
-			status = cli_fail(1, "cannot create key: %s", ember_strerror(rc));
-		else
-			puts(addr);
-	}
-	cli_pass_release(&pass);
+	json_t *res;
+	if (cli_call(c, method, params, &res, NULL))
+		return 1;
+	int status = cli_print_json(res);
+	json_decref(res);
 	return status;
 }
 
-static int cmd_address(struct cli *c, const struct cli_opts *o, char **args)
+/* The running command's flags, for cli_want_json; set once by main. */
+static unsigned cli_cmd_flags;
+
+int cli_want_json(const struct cli_opts *o)
 {
-	char addr[EMBER_ADDR_BUFLEN];
-	int rc = ember_keystore_address(args[0], addr);
-	if (rc != 0)
-		return cli_keystore_fail(args[0], rc, errno);
-	puts(addr);
-	return 0;
+	if (o->json)
+		return 1;
+	return (cli_cmd_flags & CLI_F_JSON_PIPE) && !isatty(STDOUT_FILENO);
 }
 
-static int cmd_balance(struct cli *c, const struct cli_opts *o, char **args)
+int cli_read(struct cli *c, const struct cli_opts *o, const char *method,
+             json_t *params, int (*show)(struct cli *c, json_t *res))
 {
-	uint8_t pub[32];
 	json_t *res;
-	uint64_t bal, nonce, pending;
-	char amt[EMBER_AMOUNT_BUFLEN];
+	int status;
 
-	if (cli_parse_addr(args[0], pub) || cli_call(c, "getaccount",
-	                                             json_pack("[s]", args[0]), &res, NULL))
+	if (cli_call(c, method, params, &res, NULL))
 		return 1;
-	int status = 0;
-	if (o->json) {
-		status = cli_print_json(res);
-	} else if (cli_json_u64(c, res, "balance", &bal) ||
-	           cli_json_u64(c, res, "nonce", &nonce) ||
-	           cli_json_u64(c, res, "pending", &pending)) {
-		status = 1;
-	} else {
-		ember_amount_format(bal, amt);
-		printf("%s EMB (nonce %" PRIu64 ", %" PRIu64 " pending)\n",
-		       amt, nonce, pending);
-	}
+	status = cli_want_json(o) ? cli_print_json(res) : show(c, res);
 	json_decref(res);
 	return status;
 }
@@ -453,10 +201,18 @@ static double cli_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Poll gettx until the tx is committed or timeout_s pass; *height gets
- * the block. */
-static int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s,
-                           uint64_t *height)
+int cli_wait_seconds(const struct cli_opts *o, uint64_t *secs)
+{
+	*secs = CLI_WAIT_DEFAULT_S;
+	if (o->timeout && (cli_parse_u64(o->timeout, secs) != 0 || *secs == 0 ||
+	                   *secs > 86400))
+		return cli_fail(2, "invalid timeout '%s': expected seconds, 1 to 86400",
+		                o->timeout);
+	return 0;
+}
+
+int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s,
+                    uint64_t *height)
 {
 	double deadline = cli_now() + (double)timeout_s;
 	for (;;) {
@@ -466,9 +222,11 @@ static int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s,
 		int rc = ember_rpc_call(&c->rpc, "gettx", json_pack("[s]", txid),
 		                        &res, &code, err, sizeof err);
 		/* "not found" right after sendtx is a race with the pool, not
-		 * an answer; anything else the node says is final. */
+		 * an answer; anything else the node says is final.  The txid is
+		 * in every message: with --wait it is printed nowhere else. */
 		if (rc != 0 && !(rc == EMBER_RPC_REMOTE && code == -32001))
-			return cli_fail(1, "%s", err);
+			return cli_fail(1, "txid %s sent, but waiting for it failed: %s",
+			                txid, err);
 		if (rc == 0) {
 			const char *st = json_string_value(json_object_get(res, "status"));
 			json_t *h = json_object_get(res, "height");
@@ -482,7 +240,7 @@ static int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s,
 			json_decref(res);
 		}
 		if (cli_now() + CLI_POLL_MS / 1000.0 > deadline)
-			return cli_fail(1, "txid '%s' not committed after %" PRIu64 " s; "
+			return cli_fail(1, "txid %s not committed after %" PRIu64 " s; "
 			                "check later with 'ember-cli tx %s'",
 			                txid, timeout_s, txid);
 		struct timespec ts = { 0, CLI_POLL_MS * 1000000L };
@@ -490,22 +248,11 @@ static int cli_wait_commit(struct cli *c, const char *txid, uint64_t timeout_s,
 	}
 }
 
-int cli_from_address(const struct cli_opts *o, char addr[EMBER_ADDR_BUFLEN],
-                     uint8_t pub[32])
-{
-	int rc = ember_keystore_address(o->from, addr);
-	if (rc != 0)
-		return cli_keystore_fail(o->from, rc, errno);
-	if (ember_addr_decode(addr, pub) != 0)
-		return cli_keystore_fail(o->from, EMBER_KS_FORMAT, 0);
-	return 0;
-}
-
 int cli_submit(struct cli *c, const struct cli_opts *o, struct ember_tx *tx,
                uint64_t *height)
 {
 	uint8_t from[32];
-	uint64_t fee = 0, nonce = 0, min_fee, wait_s = CLI_WAIT_DEFAULT_S, h = 0;
+	uint64_t fee = 0, nonce = 0, min_fee, wait_s, h = 0;
 	char from_addr[EMBER_ADDR_BUFLEN], fee_s[EMBER_AMOUNT_BUFLEN],
 	     min_s[EMBER_AMOUNT_BUFLEN];
 	json_t *status = NULL, *acct = NULL, *res = NULL;
@@ -518,10 +265,8 @@ int cli_submit(struct cli *c, const struct cli_opts *o, struct ember_tx *tx,
 		return 1;
 	if (o->nonce && cli_parse_u64(o->nonce, &nonce) != 0)
 		return cli_fail(2, "invalid nonce '%s': expected a whole number", o->nonce);
-	if (o->timeout && (cli_parse_u64(o->timeout, &wait_s) != 0 || wait_s == 0 ||
-	                   wait_s > 86400))
-		return cli_fail(2, "invalid timeout '%s': expected seconds, 1 to 86400",
-		                o->timeout);
+	if (cli_wait_seconds(o, &wait_s))
+		return 2;
 	if (cli_from_address(o, from_addr, from))
 		return 1;
 
@@ -617,9 +362,15 @@ int cli_submit(struct cli *c, const struct cli_opts *o, struct ember_tx *tx,
 		         c->rpc.host, c->rpc.port);
 		goto out;
 	}
-	puts(txid);
+	/* With --wait the txid is printed once, in the commit line (or in
+	 * the failure), not also alone before it. */
+	if (o->wait) {
+		ret = cli_wait_commit(c, txid, wait_s, &h);
+	} else {
+		puts(txid);
+		ret = 0;
+	}
 	fflush(stdout);
-	ret = o->wait ? cli_wait_commit(c, txid, wait_s, &h) : 0;
 	if (height)
 		*height = h;
 out:
@@ -629,115 +380,39 @@ out:
 	return ret;
 }
 
-static int cmd_send(struct cli *c, const struct cli_opts *o, char **args)
-{
-	struct ember_tx tx;
+/* --- command options ---------------------------------------------------- */
 
-	memset(&tx, 0, sizeof tx);
-	tx.kind = EMBER_TX_TRANSFER;
-	if (cli_parse_addr(args[0], tx.u.transfer.to) ||
-	    cli_parse_tokens("amount", args[1], &tx.u.transfer.amount))
-		return 1;
-	return cli_submit(c, o, &tx, NULL);
-}
-
-int cli_show(struct cli *c, const char *method, json_t *params)
-{
-	json_t *res;
-	if (cli_call(c, method, params, &res, NULL))
-		return 1;
-	int status = cli_print_json(res);
-	json_decref(res);
-	return status;
-}
-
-static int cmd_tx(struct cli *c, const struct cli_opts *o, char **args)
-{
-	if (!cli_is_hex64(args[0]))
-		return cli_fail(1, "invalid txid '%s': expected 64 hex digits", args[0]);
-	return cli_show(c, "gettx", json_pack("[s]", args[0]));
-}
-
-static int cmd_block(struct cli *c, const struct cli_opts *o, char **args)
-{
-	uint64_t h;
-	if (cli_parse_u64(args[0], &h) == 0 && h <= INT64_MAX)
-		return cli_show(c, "getblock", json_pack("[I]", (json_int_t)h));
-	if (cli_is_hex64(args[0]))
-		return cli_show(c, "getblock", json_pack("[s]", args[0]));
-	return cli_fail(1, "invalid block '%s': expected a height or a 64-digit "
-	                "hex hash", args[0]);
-}
-
-static int cmd_status(struct cli *c, const struct cli_opts *o, char **args)
-{
-	return cli_show(c, "getstatus", NULL);
-}
-
-static int cmd_peers(struct cli *c, const struct cli_opts *o, char **args)
-{
-	return cli_show(c, "getpeers", NULL);
-}
-
-/* The network's admin calls: they need the node's cookie in
- * $EMBER_RPC_TOKEN. */
-static int cmd_addpeer(struct cli *c, const struct cli_opts *o, char **args)
-{
-	return cli_show(c, "addpeer", json_pack("[s]", args[0]));
-}
-
-static int cmd_disconnectpeer(struct cli *c, const struct cli_opts *o, char **args)
-{
-	return cli_show(c, "disconnectpeer", json_pack("[s]", args[0]));
-}
-
-static int cmd_banpeer(struct cli *c, const struct cli_opts *o, char **args)
-{
-	uint64_t secs;
-	if (!args[1])
-		return cli_show(c, "banpeer", json_pack("[s]", args[0]));
-	if (cli_parse_u64(args[1], &secs) != 0 || secs > INT64_MAX)
-		return cli_fail(2, "invalid seconds '%s': expected a whole number", args[1]);
-	return cli_show(c, "banpeer", json_pack("[s, I]", args[0], (json_int_t)secs));
-}
-
-static int cmd_listbanned(struct cli *c, const struct cli_opts *o, char **args)
-{
-	return cli_show(c, "listbanned", NULL);
-}
-
-/* --- dispatch ----------------------------------------------------------- */
-
-static const struct cli_cmd cli_cmds[] = {
-	{ "keygen", cmd_keygen, 0, 0, CLI_O_OUT | CLI_O_PASSFILE, CLI_O_OUT, 0,
-	  "keygen --out FILE [--passphrase-file F]",
-	  "create a key, store it encrypted in FILE, print its address" },
-	{ "address", cmd_address, 1, 1, 0, 0, 0,
-	  "address KEYSTORE",
-	  "print the address of a keystore (no passphrase needed)" },
-	{ "balance", cmd_balance, 1, 1, CLI_O_JSON, 0, CLI_F_RPC,
-	  "balance ADDRESS [--json]",
-	  "show an account's balance, nonce and pending transactions" },
-	{ "send", cmd_send, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
-	  "send TO AMOUNT --from KEYSTORE [--fee AMOUNT] [--nonce N] [--wait]\n"
-	  "          [--timeout S] [--passphrase-file F]",
-	  "transfer AMOUNT EMB to TO; prints the txid (--wait: until committed)" },
-	{ "tx", cmd_tx, 1, 1, 0, 0, CLI_F_RPC, "tx TXID",
-	  "show a transaction" },
-	{ "block", cmd_block, 1, 1, 0, 0, CLI_F_RPC, "block HEIGHT|HASH",
-	  "show a block" },
-	{ "status", cmd_status, 0, 0, 0, 0, CLI_F_RPC, "status",
-	  "show the node's status (height, peers, syncing)" },
-	{ "peers", cmd_peers, 0, 0, 0, 0, CLI_F_RPC, "peers",
-	  "show the node's connected peers" },
-	{ "addpeer", cmd_addpeer, 1, 1, 0, 0, CLI_F_RPC, "addpeer [ID@]HOST:PORT",
-	  "make the node dial a peer and keep it (needs $EMBER_RPC_TOKEN)" },
-	{ "disconnectpeer", cmd_disconnectpeer, 1, 1, 0, 0, CLI_F_RPC, "disconnectpeer ID",
-	  "close the node's connection to a peer (needs $EMBER_RPC_TOKEN)" },
-	{ "banpeer", cmd_banpeer, 1, 2, 0, 0, CLI_F_RPC, "banpeer ID|IP [SECONDS]",
-	  "discourage a peer, 600 s by default (needs $EMBER_RPC_TOKEN)" },
-	{ "listbanned", cmd_listbanned, 0, 0, 0, 0, CLI_F_RPC, "listbanned",
-	  "show the discouraged peers (needs $EMBER_RPC_TOKEN)" },
+/* getopt_long's val is the enum cli_opt bit (cli.h), so one table serves
+ * every command and the dispatcher checks each against the command's mask. */
+static const struct option cli_cmd_longopts[] = {
+	{ "out", required_argument, NULL, CLI_O_OUT },
+	{ "passphrase-file", required_argument, NULL, CLI_O_PASSFILE },
+	{ "json", no_argument, NULL, CLI_O_JSON },
+	{ "from", required_argument, NULL, CLI_O_FROM },
+	{ "fee", required_argument, NULL, CLI_O_FEE },
+	{ "nonce", required_argument, NULL, CLI_O_NONCE },
+	{ "wait", no_argument, NULL, CLI_O_WAIT },
+	{ "timeout", required_argument, NULL, CLI_O_TIMEOUT },
+	{ "class", required_argument, NULL, CLI_O_CLASS },
+	{ "gpus", required_argument, NULL, CLI_O_GPUS },
+	{ "vram", required_argument, NULL, CLI_O_VRAM },
+	{ "region", required_argument, NULL, CLI_O_REGION },
+	{ "price", required_argument, NULL, CLI_O_PRICE },
+	{ "endpoint", required_argument, NULL, CLI_O_ENDPOINT },
+	{ "max-price", required_argument, NULL, CLI_O_MAX_PRICE },
+	{ "duration", required_argument, NULL, CLI_O_DURATION },
+	{ "deposit", required_argument, NULL, CLI_O_DEPOSIT },
+	{ "tenant", required_argument, NULL, CLI_O_TENANT },
+	{ "provider", required_argument, NULL, CLI_O_PROVIDER },
+	{ "status", required_argument, NULL, CLI_O_STATUS },
+	{ "epoch", required_argument, NULL, CLI_O_EPOCH },
+	{ "after", required_argument, NULL, CLI_O_AFTER },
+	{ "limit", required_argument, NULL, CLI_O_LIMIT },
+	{ "mnemonic", no_argument, NULL, CLI_O_MNEMONIC },
+	{ "index", required_argument, NULL, CLI_O_INDEX },
+	{ "mnemonic-passphrase-file", required_argument, NULL, CLI_O_MNPASSFILE },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
 };
 
 static const char *cli_opt_name(unsigned bit)
@@ -748,42 +423,8 @@ static const char *cli_opt_name(unsigned bit)
 	return "?";
 }
 
-static void cli_usage(FILE *f)
-{
-	fprintf(f,
-"usage: ember-cli [--rpc URL] COMMAND [ARGS]\n"
-"\n"
-"  --rpc URL   node JSON-RPC endpoint, http(s)://HOST:PORT/\n"
-"              (default: $EMBER_RPC or " CLI_DEFAULT_RPC ")\n"
-"  --help      show this help\n"
-"\n"
-"commands:\n");
-	for (size_t i = 0; i < sizeof cli_cmds / sizeof cli_cmds[0]; i++)
-		fprintf(f, "  %s\n      %s\n", cli_cmds[i].usage, cli_cmds[i].help);
-	size_t nm;
-	const struct cli_cmd *market = cli_market_cmds(&nm);
-	fprintf(f, "\nstaking, providers, market and oracle:\n");
-	for (size_t i = 0; i < nm; i++)
-		fprintf(f, "  %s\n      %s\n", market[i].usage, market[i].help);
-	fprintf(f,
-"\n"
-"Transactions take --from KEYSTORE [--fee AMOUNT] [--nonce N] [--wait]\n"
-"[--timeout S] [--passphrase-file F]; reads take --json for the raw answer.\n"
-"Amounts are in EMB (up to 9 decimals).  Prices are per GPU-hour: EMB\n"
-"under the sfa token model, US dollars (up to 6 decimals) under bme and\n"
-"hybrid.  The passphrase comes from --passphrase-file (first line), else\n"
-"$EMBER_PASSPHRASE, else the terminal.\n"
-"$EMBER_RPC_TOKEN is sent as a bearer token; $EMBER_RPC_CA turns on TLS\n"
-"certificate checks against that CA file.\n");
-}
-
-static int cli_cmd_usage(const struct cli_cmd *cmd)
-{
-	fprintf(stderr, "usage: ember-cli %s\n", cmd->usage);
-	return 2;
-}
-
-/* Parse the command's options into o; returns 0 or an exit status. */
+/* Parse the command's options into o; returns 0, -1 (help was printed),
+ * or an exit status. */
 static int cli_parse_cmd_opts(const struct cli_cmd *cmd, int argc, char **argv,
                               struct cli_opts *o)
 {
@@ -800,12 +441,14 @@ static int cli_parse_cmd_opts(const struct cli_cmd *cmd, int argc, char **argv,
 			const char *bad = argv[optind - 1];
 			cli_fail(2, ch == ':' ? "option '%s' needs a value"
 			                      : "unknown option '%s'", bad);
-			return cli_cmd_usage(cmd);
+			fprintf(stderr, "usage: ember-cli %s\n", cmd->usage);
+			return 2;
 		}
 		if (!(cmd->opts & (unsigned)ch)) {
 			cli_fail(2, "option '--%s' does not apply to '%s'",
 			         cli_opt_name((unsigned)ch), cmd->name);
-			return cli_cmd_usage(cmd);
+			fprintf(stderr, "usage: ember-cli %s\n", cmd->usage);
+			return 2;
 		}
 		o->seen |= (unsigned)ch;
 		switch (ch) {
@@ -832,39 +475,167 @@ static int cli_parse_cmd_opts(const struct cli_cmd *cmd, int argc, char **argv,
 		case CLI_O_EPOCH: o->epoch = optarg; break;
 		case CLI_O_AFTER: o->after = optarg; break;
 		case CLI_O_LIMIT: o->limit = optarg; break;
+		case CLI_O_MNEMONIC: o->mnemonic = 1; break;
+		case CLI_O_INDEX: o->index = optarg; break;
+		case CLI_O_MNPASSFILE: o->mnpassfile = optarg; break;
 		}
 	}
 	unsigned missing = cmd->required & ~o->seen;
 	if (missing) {
 		cli_fail(2, "'%s' needs --%s", cmd->name,
 		         cli_opt_name(missing & -missing));
-		return cli_cmd_usage(cmd);
+		fprintf(stderr, "usage: ember-cli %s\n", cmd->usage);
+		return 2;
 	}
 	int nargs = argc - optind;
 	if (nargs < cmd->min_args || nargs > cmd->max_args) {
 		if (cmd->max_args == 0)
 			cli_fail(2, "'%s' takes no arguments, got %d", cmd->name, nargs);
-		else
+		else if (cmd->min_args == cmd->max_args)
 			cli_fail(2, "'%s' takes %d argument%s, got %d", cmd->name,
 			         cmd->max_args, cmd->max_args == 1 ? "" : "s", nargs);
-		return cli_cmd_usage(cmd);
+		else
+			cli_fail(2, "'%s' takes %d to %d arguments, got %d", cmd->name,
+			         cmd->min_args, cmd->max_args, nargs);
+		fprintf(stderr, "usage: ember-cli %s\n", cmd->usage);
+		return 2;
+	}
+	return 0;
+}
+
+/* --- dispatch ----------------------------------------------------------- */
+
+/* The command tables, in the order --help shows them. */
+static const struct {
+	const struct cli_cmd *(*get)(size_t *n);
+	const char *title;
+} cli_tables[] = {
+	{ cli_key_cmds, "keys" },
+	{ cli_chain_cmds, "accounts, blocks, the node" },
+	{ cli_market_cmds, "staking, providers, market and oracle" },
+	{ cli_proof_cmds, "GPU challenges" },
+};
+#define CLI_NTABLES (sizeof cli_tables / sizeof cli_tables[0])
+
+static const struct cli_cmd *cli_find(const char *name)
+{
+	for (size_t t = 0; t < CLI_NTABLES; t++) {
+		size_t n;
+		const struct cli_cmd *cmds = cli_tables[t].get(&n);
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(cmds[i].name, name) == 0)
+				return &cmds[i];
+	}
+	return NULL;
+}
+
+static void cli_usage(FILE *f)
+{
+	fprintf(f,
+"usage: ember-cli [GLOBAL OPTIONS] COMMAND [ARGS] [OPTIONS]\n"
+"\n"
+"  --rpc URL          node JSON-RPC endpoint, http(s)://HOST:PORT/\n"
+"                     (default: $EMBER_RPC or " CLI_DEFAULT_RPC ")\n"
+"  --datadir DIR      the node's data directory: log in with DIR/.cookie\n"
+"  --rpc-cookie FILE  log in with this cookie file (wins over --datadir)\n"
+"  --rpc-ca FILE      verify an https node against this CA (PEM) instead of\n"
+"                     the system CAs (default: $EMBER_RPC_CA)\n"
+"  --insecure         do not verify an https node's certificate\n"
+"  --version          print the version\n"
+"  --help             show this help; 'ember-cli help COMMAND' shows one\n");
+	for (size_t t = 0; t < CLI_NTABLES; t++) {
+		size_t n;
+		const struct cli_cmd *cmds = cli_tables[t].get(&n);
+		fprintf(f, "\n%s:\n", cli_tables[t].title);
+		for (size_t i = 0; i < n; i++)
+			fprintf(f, "  %s\n      %s\n", cmds[i].usage, cmds[i].help);
+	}
+	fprintf(f,
+"\n"
+"Transactions take --from KEYSTORE [--fee AMOUNT] [--nonce N] [--wait]\n"
+"[--timeout S] [--passphrase-file F]; reads take --json for the raw answer\n"
+"(status, tx, block, peers and listbanned also print it when stdout is not\n"
+"a terminal).  Amounts are in EMB (up to 9 decimals).  Prices are per\n"
+"GPU-hour: EMB under the sfa token model, US dollars (up to 6 decimals)\n"
+"under bme and hybrid.  The passphrase comes from --passphrase-file (first\n"
+"line), else $EMBER_PASSPHRASE, else the terminal.  Admin calls need the\n"
+"node's cookie (--datadir or --rpc-cookie); $EMBER_RPC_TOKEN is still sent\n"
+"as a bearer token.\n");
+}
+
+/* The RPC methods the commands are built on, one a line, each once: what
+ * tests/integration/cli.sh compares with the node's 'help'. */
+static int cli_list_rpc_methods(void)
+{
+	const char *seen[256];
+	size_t nseen = 0;
+
+	for (size_t t = 0; t < CLI_NTABLES; t++) {
+		size_t n;
+		const struct cli_cmd *cmds = cli_tables[t].get(&n);
+		for (size_t i = 0; i < n; i++) {
+			size_t k;
+			if (cmds[i].rpc == NULL)
+				continue;
+			for (k = 0; k < nseen && strcmp(seen[k], cmds[i].rpc) != 0; k++)
+				;
+			if (k == nseen && nseen < sizeof seen / sizeof seen[0]) {
+				seen[nseen++] = cmds[i].rpc;
+				puts(cmds[i].rpc);
+			}
+		}
+	}
+	return 0;
+}
+
+/* Fill the client's credentials and TLS settings from the global options. */
+static int cli_setup_rpc(struct cli *c, const char *ca, int insecure)
+{
+	if (ember_rpc_client_init(&c->rpc, c->rpc_url) != 0)
+		return cli_fail(2, "invalid rpc url '%s': expected http://HOST:PORT/ "
+		                "or https://HOST:PORT/", c->rpc_url);
+	const char *tok = getenv("EMBER_RPC_TOKEN");
+	c->rpc.token = (tok && *tok) ? tok : NULL;
+	c->rpc.ca_file = ca;
+	c->rpc.insecure = insecure;
+	if (c->cookie_file) {
+		int rc = ember_rpc_cookie_read(c->cookie_file, c->cookie, sizeof c->cookie);
+		if (rc == EMBER_EIO)
+			return cli_fail(1, "cannot read rpc cookie '%s': %s; is emberd "
+			                "running with that data directory?", c->cookie_file,
+			                cli_errno_str(errno));
+		if (rc != 0)
+			return cli_fail(1, "malformed rpc cookie '%s': expected one line "
+			                "'__cookie__:HEX'", c->cookie_file);
+		c->rpc.userpass = c->cookie;
 	}
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
+	enum { G_RPC = 1, G_HELP, G_VERSION, G_DATADIR, G_COOKIE, G_CA, G_INSECURE,
+	       G_LIST };
 	static const struct option global_opts[] = {
-		{ "rpc", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
+		{ "rpc", required_argument, NULL, G_RPC },
+		{ "datadir", required_argument, NULL, G_DATADIR },
+		{ "rpc-cookie", required_argument, NULL, G_COOKIE },
+		{ "rpc-ca", required_argument, NULL, G_CA },
+		{ "insecure", no_argument, NULL, G_INSECURE },
+		{ "version", no_argument, NULL, G_VERSION },
+		{ "help", no_argument, NULL, G_HELP },
+		/* hidden: for tests/integration/cli.sh */
+		{ "list-rpc-methods", no_argument, NULL, G_LIST },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct cli c = { .rpc_url = getenv("EMBER_RPC") };
-	int ch;
+	static struct cli c;              /* holds the cookie: keep it off the stack */
+	const char *datadir = NULL, *ca = NULL;
+	int ch, insecure = 0, status;
 
 	signal(SIGPIPE, SIG_IGN);   /* a closed socket is an error, not a death */
 	if (sodium_init() < 0)
 		return cli_fail(1, "cannot initialise libsodium");
+	c.rpc_url = getenv("EMBER_RPC");
 	if (c.rpc_url == NULL || *c.rpc_url == '\0')
 		c.rpc_url = CLI_DEFAULT_RPC;
 
@@ -872,21 +643,37 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+:h", global_opts, NULL)) != -1) {
 		switch (ch) {
-		case 'r':
-			c.rpc_url = optarg;
-			break;
+		case G_RPC: c.rpc_url = optarg; break;
+		case G_DATADIR: datadir = optarg; break;
+		case G_COOKIE: c.cookie_file = optarg; break;
+		case G_CA: ca = optarg; break;
+		case G_INSECURE: insecure = 1; break;
+		case G_LIST: return cli_list_rpc_methods();
+		case G_VERSION:
+			printf("ember-cli %s\n", EMBER_VERSION);
+			return 0;
 		case 'h':
+		case G_HELP:
 			cli_usage(stdout);
 			return 0;
 		case ':':
 			cli_fail(2, "option '%s' needs a value", argv[optind - 1]);
-			cli_usage(stderr);
+			fprintf(stderr, "see 'ember-cli --help'\n");
 			return 2;
 		default:
 			cli_fail(2, "unknown option '%s'", argv[optind - 1]);
-			cli_usage(stderr);
+			fprintf(stderr, "see 'ember-cli --help'\n");
 			return 2;
 		}
+	}
+	if (ca && insecure)
+		return cli_fail(2, "--rpc-ca and --insecure contradict each other; "
+		                "give one");
+	if (!c.cookie_file && datadir) {
+		if ((size_t)snprintf(c.cookie_path, sizeof c.cookie_path, "%s/.cookie",
+		                     datadir) >= sizeof c.cookie_path)
+			return cli_fail(2, "data directory '%s' is too long", datadir);
+		c.cookie_file = c.cookie_path;
 	}
 	if (optind >= argc) {
 		cli_usage(stderr);
@@ -894,22 +681,25 @@ int main(int argc, char **argv)
 	}
 	const char *name = argv[optind];
 	if (strcmp(name, "help") == 0) {
-		cli_usage(stdout);
+		if (optind + 1 >= argc) {
+			cli_usage(stdout);
+			return 0;
+		}
+		if (optind + 2 < argc)
+			return cli_fail(2, "'help' takes one command name, got %d",
+			                argc - optind - 1);
+		const struct cli_cmd *h = cli_find(argv[optind + 1]);
+		if (h == NULL)
+			return cli_fail(2, "unknown command '%s'; see 'ember-cli --help'",
+			                argv[optind + 1]);
+		printf("usage: ember-cli %s\n  %s\n", h->usage, h->help);
+		if (h->rpc)
+			printf("  (RPC method: %s)\n", h->rpc);
 		return 0;
 	}
-	const struct cli_cmd *cmd = NULL, *market;
-	size_t nmarket;
-	for (size_t i = 0; i < sizeof cli_cmds / sizeof cli_cmds[0]; i++)
-		if (strcmp(cli_cmds[i].name, name) == 0)
-			cmd = &cli_cmds[i];
-	market = cli_market_cmds(&nmarket);
-	for (size_t i = 0; !cmd && i < nmarket; i++)
-		if (strcmp(market[i].name, name) == 0)
-			cmd = &market[i];
-	if (cmd == NULL) {
-		cli_fail(2, "unknown command '%s'; see 'ember-cli --help'", name);
-		return 2;
-	}
+	const struct cli_cmd *cmd = cli_find(name);
+	if (cmd == NULL)
+		return cli_fail(2, "unknown command '%s'; see 'ember-cli --help'", name);
 
 	int sub_argc = argc - optind;
 	char **sub_argv = argv + optind;
@@ -918,13 +708,10 @@ int main(int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? 0 : rc;
 
-	if (cmd->flags & CLI_F_RPC) {
-		if (ember_rpc_client_init(&c.rpc, c.rpc_url) != 0)
-			return cli_fail(2, "invalid rpc url '%s': expected "
-			                "http://HOST:PORT/ or https://HOST:PORT/",
-			                c.rpc_url);
-		const char *tok = getenv("EMBER_RPC_TOKEN");
-		c.rpc.token = (tok && *tok) ? tok : NULL;
-	}
-	return cmd->fn(&c, &o, sub_argv + optind);
+	cli_cmd_flags = cmd->flags;
+	if ((cmd->flags & CLI_F_RPC) && (rc = cli_setup_rpc(&c, ca, insecure)) != 0)
+		return rc;
+	status = cmd->fn(&c, &o, sub_argv + optind);
+	sodium_memzero(c.cookie, sizeof c.cookie);
+	return status;
 }

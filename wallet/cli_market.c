@@ -117,6 +117,33 @@ static const char *cm_or_none(json_t *o, const char *k, char *buf, size_t cap)
 	return buf;
 }
 
+/* What cli.h offers the other command files, so every file shows
+ * amounts and prices one way. */
+int cli_price_usd(json_t *answer)
+{
+	return cm_usd(answer);
+}
+
+const char *cli_price(uint64_t v, int usd, char buf[CLI_PRICE_BUFLEN])
+{
+	return cm_price(v, usd, buf);
+}
+
+const char *cli_emb(json_t *o, const char *k, char buf[CLI_EMB_BUFLEN])
+{
+	return cm_emb(o, k, buf);
+}
+
+uint64_t cli_u64(json_t *o, const char *k)
+{
+	return cm_u64(o, k);
+}
+
+const char *cli_str(json_t *o, const char *k)
+{
+	return cm_str(o, k);
+}
+
 /* --- parsing what people type ------------------------------------------- */
 
 /* Decimal with at most `decimals` fractional digits, scaled to an integer
@@ -561,7 +588,7 @@ static int cm_read(struct cli *c, const struct cli_opts *o, const char *method,
 	json_t *res;
 	if (cli_call(c, method, params, &res, NULL))
 		return 1;
-	if (o->json)
+	if (cli_want_json(o))
 		cli_print_json(res);
 	else
 		show(res);
@@ -978,9 +1005,17 @@ static void show_params(json_t *s)
 	       cm_price(cm_u64(oracle, "price_uusd"), 1, b1), cm_int(oracle, "epoch"),
 	       json_is_true(json_object_get(oracle, "fresh")) ? "fresh" : "stale");
 	printf("parameters\n");
+	/* Amounts are strings of base units, shown in EMB; *_uusd are
+	 * micro-dollars; flags are JSON booleans (not integers: read as one,
+	 * challenges_enabled showed 0 on a chain that had them on). */
 	json_object_foreach(params, k, v) {
-		if (json_is_string(v))
-			printf("  %-24s %s\n", k, json_string_value(v));
+		size_t kl = strlen(k);
+		if (kl > 5 && !strcmp(k + kl - 5, "_uusd"))
+			printf("  %-24s %s\n", k, cm_price(cm_u64(params, k), 1, b1));
+		else if (json_is_string(v))
+			printf("  %-24s %s\n", k, cm_emb(params, k, b2));
+		else if (json_is_boolean(v))
+			printf("  %-24s %s\n", k, json_is_true(v) ? "yes" : "no");
 		else
 			printf("  %-24s %" JSON_INTEGER_FORMAT "\n", k, json_integer_value(v));
 	}
@@ -1000,83 +1035,86 @@ static int cmd_params(struct cli *c, const struct cli_opts *o, char **args)
 /* --- table -------------------------------------------------------------- */
 
 static const struct cli_cmd cm_cmds[] = {
-	{ "stake", cmd_stake, 1, 1, CLI_O_TX | CLI_O_JSON, 0, CLI_F_RPC,
+	{ "stake", cmd_stake, 1, 1, CLI_O_TX | CLI_O_JSON, 0, CLI_F_RPC, "getstake",
 	  "stake AMOUNT " CLI_TX_USAGE "\n          stake ADDRESS [--json]",
 	  "bond AMOUNT EMB; or show an account's stake, unbonding and rewards" },
-	{ "unstake", cmd_unstake, 1, 1, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	{ "unstake", cmd_unstake, 1, 1, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "unstake AMOUNT " CLI_TX_USAGE,
 	  "start unbonding AMOUNT EMB of stake (released after unbonding_blocks)" },
-	{ "claim", cmd_claim, 0, 0, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	{ "claim", cmd_claim, 0, 0, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "claim " CLI_TX_USAGE,
 	  "move accrued rewards to the balance" },
 	{ "provider-register", cmd_provider_register, 0, 0, CLI_O_TX | CM_PROV_OPTS,
-	  CLI_O_FROM | CM_PROV_OPTS, CLI_F_RPC,
+	  CLI_O_FROM | CM_PROV_OPTS, CLI_F_RPC, "sendtx",
 	  "provider-register --class ID|NAME --gpus N --vram GIB --region R\n"
 	  "          --price P --endpoint E " CLI_TX_USAGE,
 	  "register as a GPU provider (price per GPU-hour)" },
 	{ "provider-update", cmd_provider_update, 0, 0, CLI_O_TX | CM_PROV_OPTS,
-	  CLI_O_FROM, CLI_F_RPC,
+	  CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "provider-update [--class ID|NAME] [--gpus N] [--vram GIB] [--region R]\n"
 	  "          [--price P] [--endpoint E] " CLI_TX_USAGE,
 	  "change the provider's listing; fields not given stay as they are" },
 	{ "provider-retire", cmd_provider_retire, 0, 0, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	  "sendtx",
 	  "provider-retire " CLI_TX_USAGE,
 	  "stop providing (refused while a lease is open)" },
-	{ "maintenance", cmd_maintenance, 1, 1, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	{ "maintenance", cmd_maintenance, 1, 1, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "maintenance EPOCH " CLI_TX_USAGE,
 	  "declare downtime in a future epoch (lighter slashing, no jail)" },
 	{ "order", cmd_order, 0, 1,
 	  CLI_O_TX | CLI_O_JSON | CLI_O_CLASS | CLI_O_GPUS | CLI_O_MAX_PRICE |
-	  CLI_O_DURATION | CLI_O_DEPOSIT, 0, CLI_F_RPC,
+	  CLI_O_DURATION | CLI_O_DEPOSIT, 0, CLI_F_RPC, "getorder",
 	  "order --class ID|NAME --gpus N --max-price P --duration BLOCKS\n"
 	  "          --deposit AMOUNT " CLI_TX_USAGE "\n"
 	  "          order ID [--json]",
 	  "post an order, its deposit held in escrow; or show order ID and its bids" },
-	{ "bid", cmd_bid, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	{ "bid", cmd_bid, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "bid ORDER_ID PRICE " CLI_TX_USAGE,
 	  "offer to serve an order at PRICE per GPU-hour" },
-	{ "accept", cmd_accept, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	{ "accept", cmd_accept, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "accept ORDER_ID PROVIDER_ADDRESS " CLI_TX_USAGE,
 	  "accept a provider's bid on your order (--wait prints the lease id)" },
-	{ "close", cmd_close, 1, 1, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	{ "close", cmd_close, 1, 1, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "close LEASE_ID " CLI_TX_USAGE,
 	  "end a lease (tenant or provider); the rest of the escrow is refunded" },
-	{ "topup", cmd_topup, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	{ "topup", cmd_topup, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "topup LEASE_ID AMOUNT " CLI_TX_USAGE,
 	  "add AMOUNT EMB to an open lease's escrow" },
 	{ "price-report", cmd_price_report, 1, 1, CLI_O_TX, CLI_O_FROM, CLI_F_RPC,
+	  "sendtx",
 	  "price-report USD " CLI_TX_USAGE,
 	  "validators: report the EMB price in US dollars, e.g. 1.25" },
-	{ "provider", cmd_provider, 1, 1, CLI_O_JSON, 0, CLI_F_RPC,
+	{ "provider", cmd_provider, 1, 1, CLI_O_JSON, 0, CLI_F_RPC, "getprovider",
 	  "provider ADDRESS [--json]",
 	  "show a provider: listing, stake, eligibility, uptime, free GPUs" },
 	{ "providers", cmd_providers, 0, 0,
 	  CLI_O_JSON | CLI_O_CLASS | CLI_O_REGION | CLI_O_STATUS | CLI_O_AFTER | CLI_O_LIMIT,
-	  0, CLI_F_RPC,
+	  0, CLI_F_RPC, "listproviders",
 	  "providers [--class ID|NAME] [--region R] [--status active|jailed|retired]\n"
 	  "          [--after ADDRESS] [--limit N] [--json]",
 	  "list providers" },
 	{ "orders", cmd_orders, 0, 0,
 	  CLI_O_JSON | CLI_O_TENANT | CLI_O_STATUS | CLI_O_AFTER | CLI_O_LIMIT, 0, CLI_F_RPC,
+	  "listorders",
 	  "orders [--tenant ADDRESS] [--status open|leased|expired] [--after ID]\n"
 	  "          [--limit N] [--json]",
 	  "list orders" },
-	{ "lease", cmd_lease, 1, 1, CLI_O_JSON, 0, CLI_F_RPC,
+	{ "lease", cmd_lease, 1, 1, CLI_O_JSON, 0, CLI_F_RPC, "getlease",
 	  "lease ID [--json]",
 	  "show a lease settled to now: escrow, paid, when it runs dry" },
 	{ "leases", cmd_leases, 0, 0,
 	  CLI_O_JSON | CLI_O_TENANT | CLI_O_PROVIDER | CLI_O_STATUS | CLI_O_AFTER |
-	  CLI_O_LIMIT, 0, CLI_F_RPC,
+	  CLI_O_LIMIT, 0, CLI_F_RPC, "listleases",
 	  "leases [--tenant ADDRESS] [--provider ADDRESS] [--status open|closed]\n"
 	  "          [--after ID] [--limit N] [--json]",
 	  "list leases" },
-	{ "supply", cmd_supply, 0, 0, CLI_O_JSON | CLI_O_EPOCH, 0, CLI_F_RPC,
+	{ "supply", cmd_supply, 0, 0, CLI_O_JSON | CLI_O_EPOCH, 0, CLI_F_RPC, "getsupply",
 	  "supply [--epoch N] [--json]",
 	  "where every token is; minted and burned (in epoch N)" },
-	{ "netstats", cmd_netstats, 0, 0, CLI_O_JSON, 0, CLI_F_RPC,
+	{ "netstats", cmd_netstats, 0, 0, CLI_O_JSON, 0, CLI_F_RPC, "getnetworkstats",
 	  "netstats [--json]",
 	  "GPUs, utilization and ask prices per GPU class" },
-	{ "params", cmd_params, 0, 0, CLI_O_JSON, 0, CLI_F_RPC,
+	{ "params", cmd_params, 0, 0, CLI_O_JSON, 0, CLI_F_RPC, "getparams",
 	  "params [--json]",
 	  "token model, economy parameters, GPU classes, oracle price" },
 };

@@ -103,6 +103,10 @@ enum ember_err {
 	EMBER_KS_PASSPHRASE = -700,    /* wrong passphrase or tampered file */
 	EMBER_KS_FORMAT = -701,
 	EMBER_KS_MODE = -702,          /* key file open to group or others */
+	EMBER_MN_ASCII = -703,         /* mnemonic or passphrase is not ASCII */
+	EMBER_MN_COUNT = -704,         /* mnemonic is not 12/15/18/21/24 words */
+	EMBER_MN_WORD = -705,          /* a word is not in the BIP-39 list */
+	EMBER_MN_CHECKSUM = -706,      /* mnemonic checksum mismatch */
 
 	/* genesis and config: -800 .. -899 */
 	EMBER_GEN_FORMAT = -800,
@@ -156,7 +160,14 @@ enum ember_err {
 	EMBER_P2P_FRAME = -1202,           /* frame does not authenticate or is oversize */
 	EMBER_P2P_MSG = -1203,             /* malformed message */
 	EMBER_P2P_CHAIN = -1204,           /* peer is on another chain or genesis */
-	EMBER_P2P_LIMIT = -1205            /* a per-peer limit was exceeded */
+	EMBER_P2P_LIMIT = -1205,           /* a per-peer limit was exceeded */
+
+	/* BFT state machine: -1300 .. -1399 */
+	EMBER_BFT_OLD = -1300,             /* a height or round already past */
+	EMBER_BFT_FUTURE = -1301,          /* too far ahead, or no room to queue */
+	EMBER_BFT_VALIDATOR = -1302,       /* not a validator of that height */
+	EMBER_BFT_PROPOSER = -1303,        /* not that round's proposer */
+	EMBER_BFT_CONFLICT = -1304         /* a second, different message (equivocation) */
 };
 
 /*
