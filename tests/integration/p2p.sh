@@ -20,48 +20,10 @@
 set -eu
 BIN=${BIN:-bin}
 . "$(dirname "$0")/lib/node.sh"
+. "$(dirname "$0")/lib/p2pnet.sh"
 it_setup p2p
 
-# p2p_port LOG: the port a node said it listens on for peers.
-p2p_port() {
-	for i in $(seq 1 100); do
-		p=$(sed -n 's/.*p2p on port \([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
-		[ -n "$p" ] && [ "$p" != 0 ] && { echo "$p"; return 0; }
-		sleep 0.1
-	done
-	fail "no p2p port in $1"
-}
-# start_full NAME ARGS...: a full node with data in $D/NAME, its RPC URL in
-# $RPC_NAME's file $D/NAME.rpc and its pid in $D/NAME.pid.
-start_full() {
-	name=$1; shift
-	for try in 1 2 3 4 5; do
-		port=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-		"$BIN/emberd" --genesis "$D/data/genesis.json" --datadir "$D/$name" \
-			--rpc-listen "127.0.0.1:$port" --p2p-listen 127.0.0.1:0 --quiet "$@" \
-			>>"$D/$name.log" 2>&1 &
-		pid=$!
-		for i in $(seq 1 100); do
-			if "$BIN/ember-cli" --rpc "http://127.0.0.1:$port/" status >/dev/null 2>&1; then
-				echo "http://127.0.0.1:$port/" >"$D/$name.rpc"
-				echo "$pid" >"$D/$name.pid"
-				PIDS="$PIDS $pid"
-				return 0
-			fi
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -9 "$pid" 2>/dev/null || true
-	done
-	tail -20 "$D/$name.log" >&2
-	fail "full node $name did not start"
-}
-at() { n=$1; shift; "$BIN/ember-cli" --rpc "$(cat "$D/$n.rpc")" "$@"; }
-hgt() { at "$1" status | field .height; }
-rpc_at() { curl -s -X POST -H 'content-type: application/json' --data "$2" "$(cat "$D/$1.rpc")"; }
 txstatus() { rpc_at "$1" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"gettx\",\"params\":[\"$2\"]}" | field .result.status; }
-block_hash() { rpc_at "$1" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[$2]}" | field .result.hash; }
-block_root() { rpc_at "$1" "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[$2]}" | field .result.state_root; }
 # wait_same NODE H: NODE has block H with the validator's hash.
 wait_same() {
 	want=$(block_hash v "$2")
