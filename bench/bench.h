@@ -61,6 +61,9 @@ struct bench_results {
 	double sync_replay_tps;      /* cons_apply_block in process, same blocks */
 	double sync_p2p_tps;         /* sent to the full node, committed on the validator */
 	double sync_rpc_tps;         /* sent to the validator directly */
+	/* prop: a 1,000-tx block to the 3rd hop */
+	int have_prop;
+	double prop_p50, prop_p99, prop_hop1_p50;   /* ms */
 	/* market: 1,000-transfer block, few vs many open leases */
 	int have_market;
 	size_t market_leases;
@@ -101,6 +104,7 @@ int bench_market(struct bench_ctx *bc);
 int bench_epoch(struct bench_ctx *bc);
 int bench_proof(struct bench_ctx *bc);
 int bench_sync(struct bench_ctx *bc);
+int bench_prop(struct bench_ctx *bc);
 /* One-thread raw verify rate only, for a tps run without the verify
  * benchmark: the ratio is always against a bound measured in this run. */
 int bench_verify_bound(struct bench_ctx *bc, double secs);

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -458,6 +459,22 @@ struct relay_ctx {
 };
 
 /*
+ * Hand what is queued for pe to the kernel now.  The loop thread is about
+ * to execute a block (tens of ms) and a socket bufferevent writes only
+ * from its own callback on a later turn of the loop; it keeps the front of
+ * its output frozen except there, hence the thaw.  What the socket does
+ * not take now is written by the bufferevent as usual.
+ */
+static void peer_push_now(struct peer *pe)
+{
+	struct evbuffer *out = bufferevent_get_output(pe->bev);
+
+	evbuffer_unfreeze(out, 1);
+	evbuffer_write(out, bufferevent_getfd(pe->bev));
+	evbuffer_freeze(out, 1);
+}
+
+/*
  * cons_apply_block's hook: the block is authenticated (it extends our tip
  * and the validator set certified it) and not yet executed.  Forward the
  * message as received to every peer not known to have it: propagation to
@@ -475,8 +492,10 @@ static void relay_checked(void *arg)
 		if (pe == r->from || pe->state != PS_READY || pe->closing ||
 		    pe->height >= r->height)
 			continue;
-		if (p2p_peer_send(pe, r->msg, r->len) == 0)
+		if (p2p_peer_send(pe, r->msg, r->len) == 0) {
 			pe->height = r->height;     /* it has it now */
+			peer_push_now(pe);
+		}
 	}
 }
 
@@ -1113,26 +1132,32 @@ static size_t configured_dials(const struct p2p *p)
 
 /* --- eviction ------------------------------------------------------------ */
 
-/* Each protection sorts the candidates so the ones to keep come first. */
+/* Each protection sorts the candidates so the ones to keep come first;
+ * ties go to the older connection (lower serial), so the order is total. */
 static int by_ping(const void *a, const void *b)
 {
 	const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
-	return (x->ping_ms > y->ping_ms) - (x->ping_ms < y->ping_ms);
+	int d = (x->ping_ms > y->ping_ms) - (x->ping_ms < y->ping_ms);
+	return d ? d : (x->serial > y->serial) - (x->serial < y->serial);
 }
 static int by_tx(const void *a, const void *b)
 {
 	const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
-	return (x->last_tx_ms < y->last_tx_ms) - (x->last_tx_ms > y->last_tx_ms);
+	int d = (x->last_tx_ms < y->last_tx_ms) - (x->last_tx_ms > y->last_tx_ms);
+	return d ? d : (x->serial > y->serial) - (x->serial < y->serial);
 }
 static int by_block(const void *a, const void *b)
 {
 	const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
-	return (x->last_block_ms < y->last_block_ms) - (x->last_block_ms > y->last_block_ms);
+	int d = (x->last_block_ms < y->last_block_ms) - (x->last_block_ms > y->last_block_ms);
+	return d ? d : (x->serial > y->serial) - (x->serial < y->serial);
 }
+/* Age by serial, not by clock: two connections in one millisecond still
+ * have an order. */
 static int by_age(const void *a, const void *b)
 {
 	const struct peer *x = *(struct peer *const *)a, *y = *(struct peer *const *)b;
-	return (x->started_mono > y->started_mono) - (x->started_mono < y->started_mono);
+	return (x->serial > y->serial) - (x->serial < y->serial);
 }
 
 /* Sort c[0..*n) with cmp and drop from it the first k that qualify
@@ -1181,7 +1206,7 @@ static struct peer *evict_candidate(struct p2p *p)
 		for (size_t j = 0; j < n; j++)
 			if (strcmp(c[j]->ip, c[i]->ip) == 0) {
 				same++;
-				if (!young || c[j]->started_mono > young->started_mono)
+				if (!young || c[j]->serial > young->serial)
 					young = c[j];
 			}
 		if (same > best) {
@@ -1201,7 +1226,7 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 	struct peer *pe;
 	char addr[64], ip[48];
 	size_t same_ip = 0, inbound = 0;
-	int loop;
+	int loop, one = 1;
 	uint8_t h0[P2P_HELLO0_LEN];
 	(void)lev;
 	(void)salen;
@@ -1226,6 +1251,9 @@ static void on_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		}
 		p2p_peer_drop(victim, 0, "evicted for a new inbound peer");
 	}
+	/* Messages are whole frames written at once: no Nagle delay on the
+	 * last segment of a block (Bitcoin Core does the same). */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (!(bev = bufferevent_socket_new(p->cfg.base, fd, BEV_OPT_CLOSE_ON_FREE)))
 		return;
 	if (!(pe = peer_new(p, bev, 1, NULL)))
@@ -1242,7 +1270,7 @@ static void dial(struct p2p *p, struct dial *d)
 {
 	struct bufferevent *bev;
 	struct peer *pe;
-	int loop;
+	int loop, one = 1;
 
 	d->next_try = p2p_mono_ms() + d->backoff;
 	if (!(bev = bufferevent_socket_new(p->cfg.base, -1, BEV_OPT_CLOSE_ON_FREE)))
@@ -1254,8 +1282,11 @@ static void dial(struct p2p *p, struct dial *d)
 	sock_text((struct sockaddr *)&d->ss, pe->addr, sizeof(pe->addr), pe->ip,
 	          sizeof(pe->ip), &loop);
 	pe->loopback = loop;
-	if (bufferevent_socket_connect(bev, (struct sockaddr *)&d->ss, d->sslen) != 0)
+	if (bufferevent_socket_connect(bev, (struct sockaddr *)&d->ss, d->sslen) != 0) {
 		p2p_peer_drop(pe, 0, "cannot connect");
+		return;
+	}
+	setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
 /* Is the peer d names connected already (e.g. it dialled us)? */
