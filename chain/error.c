@@ -35,6 +35,7 @@ static const struct err_entry err_table[] = {
 	{ EMBER_CRYPTO_SECKEY, "invalid secret key" },
 	{ EMBER_CRYPTO_PUBKEY, "invalid public key" },
 	{ EMBER_CRYPTO_SIGN, "signing failed" },
+	{ EMBER_CRYPTO_VERIFY, "signature does not verify" },
 	{ EMBER_ADDR_CHECKSUM, "address checksum mismatch" },
 	{ EMBER_ADDR_FORMAT, "malformed address" },
 	{ EMBER_ADDR_HRP, "address is not for ember" },

@@ -15,6 +15,7 @@
 #include "ember/addr.h"
 #include "ember/codec.h"
 #include "ember/hash.h"
+#include "ember/history.h"
 #include "ember/state.h"
 #include "ember/tok.h"
 
@@ -44,6 +45,11 @@ struct cons {
 	uint8_t (*senders)[32];            /* sender of each tx in the block */
 	uint8_t (*dropped)[32];            /* proposer: candidates that failed */
 	size_t ndropped;
+
+	/* cons_build's execution, kept for a commit of that same block in
+	 * the same loop turn (cons_release_pending ends it). */
+	struct ember_txn *pending;
+	uint64_t pending_exec_us;
 
 	struct ember_cert cert;
 	uint8_t *certbuf;
@@ -269,6 +275,12 @@ int cons_new(struct cons **out, const struct cons_cfg *cfg, char *err,
 	}
 	if ((rc = check_tip(c, err, errlen)))
 		goto fail;
+	/* A ledger from before the account history index gets it now. */
+	if ((rc = ember_history_sync(c->cfg.store, NULL, NULL))) {
+		ember_errf(err, errlen, "cannot index account history: %s",
+		    ember_strerror(rc));
+		goto fail;
+	}
 	if (cfg->guard && cons_guard_last(cfg->guard, &rec) &&
 	    rec.height > c->tip.height + 1) {
 behind:
@@ -291,6 +303,7 @@ void cons_free(struct cons *c)
 {
 	if (!c)
 		return;
+	cons_release_pending(c);
 	ember_state_free(c->st);
 	free(c->txids);
 	free(c->scratch);
@@ -569,6 +582,9 @@ static int commit_txn(struct cons *c, struct ember_txn *t, const uint8_t *blk,
 	int rc = ember_chain_put_block(t, &c->hdr, c->hash, blk, blklen,
 	                               (const uint8_t (*)[32])c->txids, c->ntx,
 	                               c->certbuf, c->certlen);
+	if (!rc)
+		rc = ember_history_put_block(t, c->hdr.height, c->refs,
+		                             (const uint8_t (*)[32])c->txids, c->ntx);
 	if (rc) {
 		ember_txn_abort(t);
 		return rc;
@@ -738,8 +754,30 @@ const char *cons_guard_why(const struct cons *c)
 	return c->guard_why;
 }
 
+/* The mempool's best candidates into c->cands: a window wider than the
+ * block, so the ones that fail at execution are replaced by the next
+ * (exec_propose). */
+static int select_cands(struct cons *c, size_t *ncand)
+{
+	size_t want;
+	int rc;
+
+	*ncand = 0;
+	if (!c->cfg.mp)
+		return 0;
+	want = ember_mempool_count(c->cfg.mp);
+	if (want > CONS_SELECT_WINDOW * c->cfg.max_block_txs)
+		want = CONS_SELECT_WINDOW * c->cfg.max_block_txs;
+	if ((rc = grow_arrays(c, want + 1)))
+		return rc;
+	return ember_mempool_select(c->cfg.mp, want,
+	                            CONS_SELECT_WINDOW * c->cfg.max_block_bytes,
+	                            c->cands, ncand);
+}
+
 int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 {
+	cons_release_pending(c);
 	const struct ember_genesis *g = c->cfg.g;
 	const uint8_t *proposer;
 	struct ember_txn *t = NULL;
@@ -764,20 +802,8 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 	time_ms = now_ms > c->tip.time_ms ? now_ms : c->tip.time_ms + 1;
 
 	t0 = now_us();
-	if (c->cfg.mp) {
-		/* A window of candidates wider than the block, so the ones that
-		 * fail at execution are replaced by the next (exec_propose). */
-		size_t want = ember_mempool_count(c->cfg.mp);
-		if (want > CONS_SELECT_WINDOW * c->cfg.max_block_txs)
-			want = CONS_SELECT_WINDOW * c->cfg.max_block_txs;
-		if ((rc = grow_arrays(c, want + 1)))
-			return rc;
-		rc = ember_mempool_select(c->cfg.mp, want,
-		                          CONS_SELECT_WINDOW * c->cfg.max_block_bytes,
-		                          c->cands, &ncand);
-		if (rc)
-			return rc;
-	}
+	if ((rc = select_cands(c, &ncand)))
+		return rc;
 	while ((rc = exec_propose(c, ncand, time_ms, &t)) == EMBER_STORE_MAP_FULL)
 		if ((rc = grow_map(c)))
 			return rc;
@@ -818,9 +844,16 @@ static int certified(const struct ember_genesis *g, const struct ember_header *h
 		ember_errf(why, whylen, "bad commit certificate encoding: %s", ember_strerror(rc));
 		return rc;
 	}
-	proposer = cons_proposer(g, h->height, ce->round);
-	if (!proposer || memcmp(proposer, h->proposer, 32) != 0) {
-		ember_errf(why, whylen, "block %llu was not proposed by the validator whose turn it was",
+	/* The header names who built the block; under BFT a later round's
+	 * proposer may re-propose it (the valid value), so the builder need
+	 * not be the proposer of the certificate's round - but it must be a
+	 * validator. */
+	proposer = NULL;
+	for (size_t i = 0; i < g->nval; i++)
+		if (memcmp(g->vals[i].pub, h->proposer, 32) == 0)
+			proposer = g->vals[i].pub;
+	if (!proposer) {
+		ember_errf(why, whylen, "block %llu was built by a key that is not a validator",
 		    (unsigned long long)h->height);
 		return EMBER_BLK_PROPOSER;
 	}
@@ -903,6 +936,7 @@ int cons_apply_block_then(struct cons *c, const uint8_t *blk, size_t len,
 	uint64_t t0 = now_us(), t1;
 	int rc;
 
+	cons_release_pending(c);
 	/* Check, then execute: nothing of an unauthenticated block runs. */
 	if ((rc = authenticate(c, blk, len, cert, certlen, why, whylen)))
 		return rc;
@@ -929,4 +963,92 @@ int cons_apply_block_then(struct cons *c, const uint8_t *blk, size_t len,
 	c->ndropped = 0;
 	after_commit(c, t1 - t0, now_us() - t1);
 	return 0;
+}
+
+/* ---- the executor of BFT (bft.h): build, validate, commit ----------------- */
+
+void cons_release_pending(struct cons *c)
+{
+	if (c->pending) {
+		ember_txn_abort(c->pending);
+		c->pending = NULL;
+	}
+}
+
+int cons_build(struct cons *c, uint64_t now_ms, const uint8_t **blk, size_t *len,
+               uint8_t hash[32])
+{
+	struct ember_txn *t = NULL;
+	uint64_t time_ms, t0;
+	size_t ncand;
+	int rc;
+
+	cons_release_pending(c);
+	if (!c->cfg.key)
+		return EMBER_EINVAL;
+	time_ms = now_ms > c->tip.time_ms ? now_ms : c->tip.time_ms + 1;
+	t0 = now_us();
+	if ((rc = select_cands(c, &ncand)))
+		return rc;
+	while ((rc = exec_propose(c, ncand, time_ms, &t)) == EMBER_STORE_MAP_FULL)
+		if ((rc = grow_map(c)))
+			return rc;
+	if (rc)
+		return rc;
+	c->pending = t;
+	c->pending_exec_us = now_us() - t0;
+	*blk = c->blk;
+	*len = c->blklen;
+	memcpy(hash, c->hash, 32);
+	return 0;
+}
+
+int cons_validate(struct cons *c, const uint8_t *blk, size_t len, char *why,
+                  size_t whylen)
+{
+	struct ember_txn *t = NULL;
+	int rc;
+
+	cons_release_pending(c);
+	while ((rc = exec_strict(c, blk, len, &t, why, whylen)) == EMBER_STORE_MAP_FULL)
+		if ((rc = grow_map(c)))
+			return rc;
+	if (!rc)
+		ember_txn_abort(t);     /* valid; the commit executes it again */
+	return rc;
+}
+
+int cons_commit(struct cons *c, const uint8_t *blk, size_t len,
+                const uint8_t *cert, size_t certlen, char *why, size_t whylen)
+{
+	struct ember_header h;
+	uint8_t hh[32];
+	uint64_t t1;
+	int rc;
+
+	/* The block we built this turn: its execution is still open. */
+	if (c->pending && len == c->blklen && len >= EMBER_HEADER_SIZE &&
+	    ember_header_decode(&h, blk, EMBER_HEADER_SIZE) == 0) {
+		ember_header_hash(&h, hh);
+		if (memcmp(hh, c->hash, 32) == 0 && memcmp(blk, c->blk, len) == 0) {
+			struct ember_txn *t = c->pending;
+			if (certlen > 8 + 10 + EMBER_CERT_MAX_SIGS * 96 ||
+			    (rc = ember_cert_decode(&c->cert, cert, certlen)) ||
+			    (rc = cons_cert_verify(c->cfg.g, h.height, hh, &c->cert))) {
+				ember_errf(why, whylen, "commit certificate for block %llu "
+				    "lacks +2/3 valid precommits", (unsigned long long)h.height);
+				cons_release_pending(c);
+				return EMBER_BLK_CERT;
+			}
+			c->pending = NULL;
+			memcpy(c->certbuf, cert, certlen);
+			c->certlen = certlen;
+			t1 = now_us();
+			if ((rc = commit_own(c, t)))
+				return rc;
+			after_commit(c, c->pending_exec_us, now_us() - t1);
+			return 0;
+		}
+	}
+	return cons_apply_block(c, blk, len, cert, certlen, why, whylen);
 }

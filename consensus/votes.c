@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "ember/codec.h"
 #include "ember/hash.h"
 
 static uint64_t total_power(const struct ember_genesis *g)
@@ -74,4 +75,52 @@ int cons_cert_verify(const struct ember_genesis *g, uint64_t height,
 	 * to 64 bits, so the products need 66: use 128. */
 	return (unsigned __int128)power * 3 > (unsigned __int128)total * 2 ? 0
 	                                                                : EMBER_BLK_CERT;
+}
+
+int cons_vote_verify(const uint8_t pub[32], const char *chain_id, uint8_t type,
+                     uint64_t height, uint32_t round, const uint8_t hash[32],
+                     const uint8_t sig[64])
+{
+	uint8_t vh[32];
+	ember_vote_hash(chain_id, type, height, round, hash, vh);
+	return ember_schnorr_verify(pub, vh, sizeof(vh), sig) ? 0 : EMBER_CRYPTO_VERIFY;
+}
+
+/* tagged_hash("ember/proposal", varint len chain_id || chain_id || u64
+ * height || u32 round || u32 (pol_round + 1) || 32 block id). */
+static void proposal_hash(const char *chain_id, uint64_t height, uint32_t round,
+                          int32_t pol_round, const uint8_t value[32], uint8_t out[32])
+{
+	uint8_t buf[10 + 255 + 8 + 4 + 4 + 32];
+	struct ember_wbuf w;
+	size_t idlen = strlen(chain_id);
+
+	if (idlen > 255)
+		idlen = 255;
+	ember_wbuf_init(&w, buf, sizeof(buf));
+	ember_put_varint(&w, idlen);
+	ember_put_bytes(&w, chain_id, idlen);
+	ember_put_u64(&w, height);
+	ember_put_u32(&w, round);
+	ember_put_u32(&w, (uint32_t)(pol_round + 1));
+	ember_put_bytes(&w, value, 32);
+	ember_tagged_hash("ember/proposal", buf, w.len, out);
+}
+
+int cons_proposal_sign(const struct ember_keypair *key, const char *chain_id,
+                       uint64_t height, uint32_t round, int32_t pol_round,
+                       const uint8_t value[32], uint8_t sig[64])
+{
+	uint8_t ph[32];
+	proposal_hash(chain_id, height, round, pol_round, value, ph);
+	return ember_schnorr_sign(key, ph, sizeof(ph), NULL, sig);
+}
+
+int cons_proposal_verify(const uint8_t pub[32], const char *chain_id,
+                         uint64_t height, uint32_t round, int32_t pol_round,
+                         const uint8_t value[32], const uint8_t sig[64])
+{
+	uint8_t ph[32];
+	proposal_hash(chain_id, height, round, pol_round, value, ph);
+	return ember_schnorr_verify(pub, ph, sizeof(ph), sig) ? 0 : EMBER_CRYPTO_VERIFY;
 }

@@ -141,10 +141,56 @@ EMBER_WUR int cons_cert_verify(const struct ember_genesis *g, uint64_t height,
                                const uint8_t hash[32],
                                const struct ember_cert *cert);
 
+/* Check a vote's signature by pub (hash all zero: a vote for nil).
+ * Returns: 0 or EMBER_CRYPTO_VERIFY. */
+EMBER_WUR int cons_vote_verify(const uint8_t pub[32], const char *chain_id,
+                               uint8_t type, uint64_t height, uint32_t round,
+                               const uint8_t hash[32], const uint8_t sig[64]);
+/* A BFT proposal's signature: over tagged_hash("ember/proposal", chain id,
+ * height, round, pol_round, block id).  Returns: 0, EMBER_CRYPTO_SIGN /
+ * EMBER_CRYPTO_VERIFY. */
+EMBER_WUR int cons_proposal_sign(const struct ember_keypair *key, const char *chain_id,
+                                 uint64_t height, uint32_t round, int32_t pol_round,
+                                 const uint8_t value[32], uint8_t sig[64]);
+EMBER_WUR int cons_proposal_verify(const uint8_t pub[32], const char *chain_id,
+                                   uint64_t height, uint32_t round, int32_t pol_round,
+                                   const uint8_t value[32], const uint8_t sig[64]);
 /* Sign a vote for (type, height, round, hash) with key. */
 EMBER_WUR int cons_vote_sign(const struct ember_keypair *key,
                              const char *chain_id, uint8_t type,
                              uint64_t height, uint32_t round,
                              const uint8_t hash[32], uint8_t sig[64]);
+
+/*
+ * The executor of BFT consensus (bft.h), three steps that each end with no
+ * write transaction left open across the event loop:
+ *
+ * cons_build: the block this validator proposes at tip + 1: the mempool's
+ * best candidates executed in order (a failing one is skipped), time
+ * now_ms (raised past the parent's).  *blk (len) is valid until the next
+ * cons call: copy it.  The execution is kept open so that a commit of this
+ * same block in the same loop turn (one validator decides at once) does
+ * not execute it twice; cons_release_pending() ends it, and the caller
+ * must call it before the loop waits on anything (every other cons call
+ * ends it too).
+ * Returns: 0, EMBER_EINVAL (no validator key), store codes.
+ *
+ * cons_validate: is blk a valid block at tip + 1 (header, txs, signatures,
+ * roots)?  Executed strictly in a write transaction that is aborted.
+ * Returns: 0, or the refusal with why filled (EMBER_ENC_*, EMBER_BLK_*).
+ *
+ * cons_commit: blk was decided with cert (its +2/3 precommits, encoded):
+ * commit it - from the pending execution when it is the block built last,
+ * else checked and executed as cons_apply_block does.
+ * Returns: as cons_apply_block.
+ */
+EMBER_WUR int cons_build(struct cons *c, uint64_t now_ms, const uint8_t **blk,
+                         size_t *len, uint8_t hash[32]);
+EMBER_WUR int cons_validate(struct cons *c, const uint8_t *blk, size_t len,
+                            char *why, size_t whylen);
+EMBER_WUR int cons_commit(struct cons *c, const uint8_t *blk, size_t len,
+                          const uint8_t *cert, size_t certlen, char *why,
+                          size_t whylen);
+void cons_release_pending(struct cons *c);
 
 #endif

@@ -54,6 +54,7 @@ enum ember_err {
 	EMBER_CRYPTO_SECKEY = -200,    /* secret key is zero or >= group order */
 	EMBER_CRYPTO_PUBKEY = -201,    /* 32 bytes that are not an x-only point */
 	EMBER_CRYPTO_SIGN = -202,      /* signing failed */
+	EMBER_CRYPTO_VERIFY = -203,    /* a signature does not verify */
 	EMBER_ADDR_CHECKSUM = -203,    /* bech32m checksum mismatch */
 	EMBER_ADDR_FORMAT = -204,      /* bad character, case mix, length */
 	EMBER_ADDR_HRP = -205,         /* human-readable part is not "ember" */
