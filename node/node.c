@@ -41,6 +41,7 @@
 #include "ember/store.h"
 #include "ember/verify.h"
 #include "ember/version.h"
+#include "node_bft_internal.h"
 #include "node_log_internal.h"
 
 #define NODE_STOP_WAIT_S 5            /* longest wait for replies at a stop */
@@ -59,13 +60,14 @@ struct node {
 	struct ember_admit *admit;   /* every tx's way into mp */
 	struct cons *cons;
 	struct cons_guard *guard;    /* validators only */
+	struct node_bft *bft;        /* validators of this chain only */
 	struct ember_keypair node_key;
 	struct p2p *p2p;             /* NULL with --no-p2p */
 	char peers_file[4096];       /* DIR/peers, for the network */
 	struct rpc_node *rpcn;
 	struct rpc_server *rpc;
 	struct rpc_method *methods;  /* node, market and proof tables; outlives rpc */
-	struct event *tick_ev, *drain_ev, *sigint_ev, *sigterm_ev, *sighup_ev;
+	struct event *drain_ev, *sigint_ev, *sigterm_ev, *sighup_ev;
 	struct event *stop_ev;       /* bounds the wait for replies at a stop */
 	struct node_log log;
 	char cookie_path[4096];      /* "" until the cookie is written */
@@ -80,13 +82,6 @@ struct node {
 #define log_warn(n, ...) node_log_printf(&(n)->log, EMBER_LOG_WARN, __VA_ARGS__)
 #define log_info(n, ...) node_log_printf(&(n)->log, EMBER_LOG_INFO, __VA_ARGS__)
 #define log_debug(n, ...) node_log_printf(&(n)->log, EMBER_LOG_DEBUG, __VA_ARGS__)
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* The log line of a committed block (with --quiet, empty blocks only
  * every 100 heights). */
@@ -123,7 +118,10 @@ static void rpc_log(void *ctx, const char *msg)
 
 static void p2p_block(void *ctx)
 {
-	log_block(ctx, " from a peer,");
+	struct node *n = ctx;
+	log_block(n, " from a peer,");
+	if (n->bft)
+		node_bft_synced(n->bft);
 }
 
 /* Write len bytes to DIR/NAME (for evidence).  Returns 0 or -1. */
@@ -237,27 +235,14 @@ static int node_syncing(void *ctx, uint64_t *target, uint64_t *blocks_per_s)
 	return p2p_syncing(n->p2p, target);
 }
 
-static void on_tick(evutil_socket_t fd, short what, void *arg)
+/* Consensus committed a block of ours (rc 0), or could not. */
+static void bft_commit(void *ctx, int rc, const char *why)
 {
-	struct node *n = arg;
-	int committed = 0, rc;
+	struct node *n = ctx;
 
-	(void)fd;
-	(void)what;
-	rc = cons_produce(n->cons, wall_ms(), &committed);
-	/* Not our turn, or not enough power alone: expected without peers.
-	 * Anything else (a block that cannot be built) is logged below. */
-	if (rc == EMBER_BLK_PROPOSER || rc == EMBER_BLK_CERT) {
-		if (!n->warned_turn)
-			log_warn(n, "not producing: this validator alone does not hold +2/3 of "
-			      "the power; multi-validator rounds need peers");
-		n->warned_turn = 1;
-		return;
-	}
 	if (rc == EMBER_STORE_DISK_FULL) {
 		/* Said once; txs are refused until a block commits again.  The
-		 * next tick retries by itself (the block is rebuilt, or the
-		 * signed one recommitted: cons.h). */
+		 * commit is retried after the block time (node_bft.c). */
 		if (!n->disk_full)
 			log_err(n, "disk full: %s; block production paused and new txs refused "
 			      "until space is freed", n->cfg->datadir);
@@ -266,13 +251,11 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (rc) {
-		const char *why = cons_guard_why(n->cons);
-		log_err(n, "block production failed: %s%s%s", ember_strerror(rc),
-		      why[0] ? ": " : "", why);
+		const char *gw = cons_guard_why(n->cons);
+		log_err(n, "block production failed: %s%s%s%s%s", ember_strerror(rc),
+		      why && why[0] ? ": " : "", why ? why : "", gw[0] ? ": " : "", gw);
 		return;
 	}
-	if (!committed)
-		return;
 	if (n->disk_full) {
 		log_info(n, "disk space is back: producing blocks and accepting txs again");
 		n->disk_full = 0;
@@ -280,6 +263,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	p2p_on_commit(n->p2p);
 	log_block(n, "");
+}
+
+static void bft_log(void *ctx, int level, const char *msg)
+{
+	struct node *n = ctx;
+	node_log_printf(&n->log, level == 0 ? EMBER_LOG_ERROR : level == 1 ? EMBER_LOG_WARN :
+	                level == 2 ? EMBER_LOG_INFO : EMBER_LOG_DEBUG, "%s", msg);
 }
 
 /* Loop thread: hand finished verify batches to their owner. */
@@ -476,8 +466,6 @@ static int load_key(struct node *n, const char *dir)
 
 static void node_release(struct node *n)
 {
-	if (n->tick_ev)
-		event_free(n->tick_ev);
 	if (n->sigint_ev)
 		event_free(n->sigint_ev);
 	if (n->sigterm_ev)
@@ -486,7 +474,9 @@ static void node_release(struct node *n)
 		event_free(n->sighup_ev);
 	if (n->stop_ev)
 		event_free(n->stop_ev);
-	/* The network first: it holds admission, consensus and the store. */
+	/* Consensus, then the network: they hold admission, the executor
+	 * and the store. */
+	node_bft_free(n->bft);
 	p2p_free(n->p2p);
 	rpc_server_free(n->rpc);
 	free(n->methods);
@@ -565,10 +555,9 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	struct rpc_server_cfg rcfg;
 	struct cons_cfg ccfg;
 	struct rpc_node_cfg ncfg;
-	const struct rpc_method *node_m, *market_m, *proof_m;
+	const struct rpc_method *node_m, *market_m, *proof_m, *hist_m;
 	struct ember_tip tip;
-	struct timeval tv;
-	size_t nnode, nmarket, nproof;
+	size_t nnode, nmarket, nproof, nhist;
 	unsigned threads;
 	uint64_t bt;
 	int rc;
@@ -708,19 +697,22 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	rcfg.request_timeout_ms = cfg->rpc_request_timeout_ms;
 	/* Heavy reads (getnetworkstats is O(state)) run beside the loop. */
 	rcfg.readers = 2;
-	/* The server takes one table; all three share the rpc_node as ctx. */
+	/* The server takes one table; all four share the rpc_node as ctx. */
 	node_m = rpc_node_methods(&nnode);
 	market_m = rpc_market_methods(&nmarket);
 	proof_m = rpc_proof_methods(&nproof);
-	if (!(n.methods = malloc((nnode + nmarket + nproof) * sizeof(*n.methods)))) {
+	hist_m = rpc_history_methods(&nhist);
+	if (!(n.methods = malloc((nnode + nmarket + nproof + nhist) *
+	                         sizeof(*n.methods)))) {
 		rc = EMBER_ENOMEM;
 		goto out;
 	}
 	memcpy(n.methods, node_m, nnode * sizeof(*n.methods));
 	memcpy(n.methods + nnode, market_m, nmarket * sizeof(*n.methods));
 	memcpy(n.methods + nnode + nmarket, proof_m, nproof * sizeof(*n.methods));
+	memcpy(n.methods + nnode + nmarket + nproof, hist_m, nhist * sizeof(*n.methods));
 	rc = rpc_server_new(&n.rpc, n.base, &rcfg, n.methods,
-	                    nnode + nmarket + nproof, n.rpcn);
+	                    nnode + nmarket + nproof + nhist, n.rpcn);
 	sodium_memzero(token, sizeof(token));   /* the server keeps a digest */
 	if (rc) {
 		log_err(&n, "cannot serve RPC on '%s': %s%s%s", cfg->rpc_listen,
@@ -738,20 +730,37 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	}
 
 	bt = cfg->block_time_ms ? cfg->block_time_ms : n.g.block_time_ms;
-	tv.tv_sec = (time_t)(bt / 1000);
-	tv.tv_usec = (suseconds_t)((bt % 1000) * 1000);
-	n.tick_ev = event_new(n.base, -1, EV_PERSIST, on_tick, &n);
 	n.sigint_ev = evsignal_new(n.base, SIGINT, on_signal, &n);
 	n.sigterm_ev = evsignal_new(n.base, SIGTERM, on_signal, &n);
 	n.sighup_ev = evsignal_new(n.base, SIGHUP, on_sighup, &n);
 	n.stop_ev = evtimer_new(n.base, on_stop_wait, &n);
-	if (!n.tick_ev || !n.sigint_ev || !n.sigterm_ev || !n.sighup_ev ||
-	    !n.stop_ev) {
+	if (!n.sigint_ev || !n.sigterm_ev || !n.sighup_ev || !n.stop_ev) {
 		rc = EMBER_ENOMEM;
 		goto out;
 	}
-	if (n.have_key)
-		event_add(n.tick_ev, &tv);
+	if (n.have_key) {
+		struct node_bft_cfg bc;
+		memset(&bc, 0, sizeof(bc));
+		bc.base = n.base;
+		bc.cons = n.cons;
+		bc.g = &n.g;
+		bc.key = &n.key;
+		bc.guard = n.guard;
+		bc.block_time_ms = bt;
+		bc.on_commit = bft_commit;
+		bc.log = bft_log;
+		bc.ctx = &n;
+		rc = node_bft_new(&n.bft, &bc);
+		if (rc == EMBER_EINVAL) {
+			log_warn(&n, "the validator key is not in this chain's validator set: "
+			         "running as a full node");
+			n.bft = NULL;
+		} else if (rc) {
+			goto out;
+		}
+		if (n.bft)
+			node_bft_start(n.bft);
+	}
 	event_add(n.sigint_ev, NULL);
 	event_add(n.sigterm_ev, NULL);
 	event_add(n.sighup_ev, NULL);

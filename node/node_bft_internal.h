@@ -1,0 +1,81 @@
+/*
+ * node_bft_internal.h - the node's side of BFT consensus: it owns the timers, the
+ * signing (behind the signing guard) and the hand-off to the network, and
+ * runs consensus/bft.c's state machine with cons.h's executor (build,
+ * validate, commit).  Internal to node/.
+ *
+ * One driver per validator node; `emberd --dev` is the same code with one
+ * validator and no network.  Heights follow the ledger: after a commit
+ * (ours, or a block a peer gave us) the next height starts, ours after the
+ * block time (CometBFT's timeout_commit).
+ *
+ * The validator set is the genesis set (changes come with staking), its
+ * proposer priorities advanced one increment per height from height 1.
+ *
+ * Owned by the loop thread.  No LMDB write transaction is open when a
+ * call returns (cons_release_pending at the end of every run).
+ */
+#ifndef EMBER_NODE_BFT_INTERNAL_H
+#define EMBER_NODE_BFT_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ember/bft.h"
+#include "ember/cons.h"
+#include "ember/genesis.h"
+#include "ember/guard.h"
+#include "ember/key.h"
+
+struct event_base;
+
+struct node_bft_cfg {
+	struct event_base *base;
+	struct cons *cons;
+	const struct ember_genesis *g;
+	const struct ember_keypair *key;   /* a validator's key */
+	struct cons_guard *guard;          /* may be NULL (tests) */
+	uint64_t block_time_ms;
+	/* The network; NULL: a lone validator.  The block comes with the
+	 * proposal (the receiver validates it before it prevotes). */
+	void (*send_proposal)(void *ctx, const struct bft_proposal *p,
+	                      const uint8_t *blk, size_t len);
+	void (*send_vote)(void *ctx, const struct bft_vote *v);
+	void *net_ctx;
+	/* After each commit attempt of ours: rc 0 (committed) or why not. */
+	void (*on_commit)(void *ctx, int rc, const char *why);
+	/* A line for the log: level 0 error, 1 warn, 2 info, 3 debug. */
+	void (*log)(void *ctx, int level, const char *msg);
+	void *ctx;
+};
+
+struct node_bft;
+
+/* Returns: 0, EMBER_EINVAL (the key is not a genesis validator),
+ * EMBER_ENOMEM. */
+int node_bft_new(struct node_bft **out, const struct node_bft_cfg *cfg);
+void node_bft_free(struct node_bft *nb);
+
+/* Start deciding the height after the ledger's tip, a block time from
+ * now. */
+void node_bft_start(struct node_bft *nb);
+
+/* The ledger moved without us (a peer's block was applied): go to the
+ * next height now. */
+void node_bft_synced(struct node_bft *nb);
+
+/*
+ * From the network: a proposal with its block, a vote.  Signatures are
+ * checked here against the validator set; a block must hash to the
+ * proposal's value.  Returns: 0 (taken, or harmless), or why it was
+ * refused (EMBER_CRYPTO_VERIFY, EMBER_BFT_*, EMBER_EINVAL) - the peer
+ * that sent a refused one misbehaved unless the code is EMBER_BFT_OLD.
+ */
+int node_bft_proposal(struct node_bft *nb, const struct bft_proposal *p,
+                      const uint8_t *blk, size_t len);
+int node_bft_vote(struct node_bft *nb, const struct bft_vote *v);
+
+/* Where consensus stands (for getstatus and logs). */
+void node_bft_view(const struct node_bft *nb, struct bft_view *out);
+
+#endif
