@@ -44,6 +44,7 @@ static const char *const store_db_names[EMBER_DB_COUNT] = {
 	[EMBER_DB_CHALLENGES] = "challenges",
 	[EMBER_DB_PARAMS] = "params",
 	[EMBER_DB_INDEX] = "index",
+	[EMBER_DB_HISTORY] = "history",
 };
 
 struct ember_store {

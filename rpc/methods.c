@@ -560,6 +560,10 @@ void rpc_node_free(struct rpc_node *n)
 void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s)
 {
 	n->server = s;
+	/* Beside the "/" page the node routes: without these (no memory)
+	 * /explorer/ answers 404 and the node runs on. */
+	if (s && rpc_node_explorer_routes(s, n) != 0)
+		return;
 }
 
 struct ember_store *rpc_node_store(struct rpc_node *n)

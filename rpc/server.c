@@ -84,6 +84,7 @@
 struct rpc_route {
 	struct rpc_route *next;
 	rpc_route_cb cb;
+	rpc_tree_cb tree;  /* set instead of cb: path is a prefix */
 	void *ctx;
 	char path[];
 };
@@ -926,7 +927,8 @@ static void rpc_serve(struct rpc_server *s, struct evhttp_request *req,
 	}
 }
 
-static void route_serve(struct rpc_route *r, struct evhttp_request *req)
+static void route_serve(struct rpc_route *r, struct evhttp_request *req,
+                        const char *path)
 {
 	struct evbuffer *body = evbuffer_new();
 	const char *type = "text/plain; charset=utf-8";
@@ -936,7 +938,10 @@ static void route_serve(struct rpc_route *r, struct evhttp_request *req)
 		evhttp_send_error(req, HTTP_SERVUNAVAIL, NULL);
 		return;
 	}
-	code = r->cb(body, &type, r->ctx);
+	if (r->tree)
+		code = r->tree(path + strlen(r->path), body, &type, r->ctx);
+	else
+		code = r->cb(body, &type, r->ctx);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	                  "Content-Type", type);
 	/* libevent 2.1 would send the body after a HEAD: send its length. */
@@ -971,14 +976,23 @@ static void send_status(struct evhttp_request *req, int code,
 	evbuffer_free(body);
 }
 
+/* The route for path: an exact one, else the tree with the longest prefix. */
 static struct rpc_route *route_find(const struct rpc_server *s, const char *path)
 {
-	struct rpc_route *r;
+	struct rpc_route *r, *best = NULL;
+	size_t len, best_len = 0;
 
-	for (r = s->routes; r; r = r->next)
-		if (strcmp(r->path, path) == 0)
-			return r;
-	return NULL;
+	for (r = s->routes; r; r = r->next) {
+		if (!r->tree) {
+			if (strcmp(r->path, path) == 0)
+				return r;
+		} else if ((len = strlen(r->path)) > best_len &&
+		           strncmp(r->path, path, len) == 0) {
+			best = r;
+			best_len = len;
+		}
+	}
+	return best;
 }
 
 /*
@@ -1037,7 +1051,7 @@ static void on_http(struct evhttp_request *req, void *arg)
 	if (root && cmd == EVHTTP_REQ_POST) {
 		rpc_serve(s, req, conn);
 	} else if (r && (cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD)) {
-		route_serve(r, req);
+		route_serve(r, req, path);
 	} else if (r || root) {
 		send_status(req, 405, "Method Not Allowed",
 		            !r ? "POST" : root ? "GET, HEAD, POST" : "GET, HEAD");
@@ -1292,25 +1306,43 @@ uint16_t rpc_server_port(const struct rpc_server *s)
 	return s ? s->port : 0;
 }
 
-int rpc_server_route(struct rpc_server *s, const char *path, rpc_route_cb cb,
-                     void *ctx)
+static int route_add(struct rpc_server *s, const char *path, rpc_route_cb cb,
+                     rpc_tree_cb tree, void *ctx)
 {
 	struct rpc_route *r;
 	size_t len;
 
-	if (!s || !path || path[0] != '/' || !cb)
-		return EMBER_EINVAL;
-	if (route_find(s, path))
-		return EMBER_EEXIST;
+	for (r = s->routes; r; r = r->next)
+		if (strcmp(r->path, path) == 0)
+			return EMBER_EEXIST;
 	len = strlen(path);
 	if (!(r = malloc(sizeof *r + len + 1)))
 		return EMBER_ENOMEM;
 	memcpy(r->path, path, len + 1);
 	r->cb = cb;
+	r->tree = tree;
 	r->ctx = ctx;
 	r->next = s->routes;
 	s->routes = r;
 	return 0;
+}
+
+int rpc_server_route(struct rpc_server *s, const char *path, rpc_route_cb cb,
+                     void *ctx)
+{
+	if (!s || !path || path[0] != '/' || !cb)
+		return EMBER_EINVAL;
+	return route_add(s, path, cb, NULL, ctx);
+}
+
+int rpc_server_route_tree(struct rpc_server *s, const char *prefix,
+                          rpc_tree_cb cb, void *ctx)
+{
+	size_t len = prefix ? strlen(prefix) : 0;
+
+	if (!s || len < 2 || prefix[0] != '/' || prefix[len - 1] != '/' || !cb)
+		return EMBER_EINVAL;
+	return route_add(s, prefix, NULL, cb, ctx);
 }
 
 void rpc_server_stats(const struct rpc_server *s, struct rpc_stats *out)

@@ -3,7 +3,12 @@
 # Uses sudo when not root.  Safe to run again and again.
 set -e
 PKGS="build-essential pkg-config libsecp256k1-dev libsodium-dev liblmdb-dev \
-libevent-dev libssl-dev libjansson-dev libcmocka-dev jq curl python3"
+libevent-dev libssl-dev libjansson-dev libcmocka-dev jq curl python3 chromium"
+# The explorer's browser test (tests/integration/explorer.sh) runs on Node.js
+# and npm: Debian's, unless the machine has its own (a nodejs package of
+# another origin bundles npm and conflicts with Debian's).
+command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -10,6 +10,7 @@
  *   cli_market.c  staking, providers, the market, the oracle, and the
  *                 token-economy reads
  *   cli_proofs.c  GPU challenges
+ *   cli_history.c an account's transactions (getaccounthistory)
  *
  * A command is a table entry (struct cli_cmd); the dispatcher parses the
  * options the entry accepts, checks required options and the argument
@@ -72,7 +73,8 @@ enum cli_opt {
 	CLI_O_LIMIT = 1u << 22,
 	CLI_O_MNEMONIC = 1u << 23,
 	CLI_O_INDEX = 1u << 24,
-	CLI_O_MNPASSFILE = 1u << 25
+	CLI_O_MNPASSFILE = 1u << 25,
+	CLI_O_CURSOR = 1u << 26
 };
 
 /* What every signed transaction accepts. */
@@ -87,7 +89,7 @@ struct cli_opts {
 	const char *gpu_class, *gpus, *vram, *region, *price, *endpoint;
 	const char *max_price, *duration, *deposit;
 	const char *tenant, *provider, *status, *epoch, *after, *limit;
-	const char *index, *mnpassfile;
+	const char *index, *mnpassfile, *cursor;
 	int json, wait, mnemonic;
 };
 
@@ -120,6 +122,7 @@ const struct cli_cmd *cli_key_cmds(size_t *n);
 const struct cli_cmd *cli_chain_cmds(size_t *n);
 const struct cli_cmd *cli_market_cmds(size_t *n);
 const struct cli_cmd *cli_proof_cmds(size_t *n);
+const struct cli_cmd *cli_history_cmds(size_t *n);
 
 /* --- cli_main.c --------------------------------------------------------- */
 

@@ -411,6 +411,7 @@ static const struct option cli_cmd_longopts[] = {
 	{ "mnemonic", no_argument, NULL, CLI_O_MNEMONIC },
 	{ "index", required_argument, NULL, CLI_O_INDEX },
 	{ "mnemonic-passphrase-file", required_argument, NULL, CLI_O_MNPASSFILE },
+	{ "cursor", required_argument, NULL, CLI_O_CURSOR },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -478,6 +479,7 @@ static int cli_parse_cmd_opts(const struct cli_cmd *cmd, int argc, char **argv,
 		case CLI_O_MNEMONIC: o->mnemonic = 1; break;
 		case CLI_O_INDEX: o->index = optarg; break;
 		case CLI_O_MNPASSFILE: o->mnpassfile = optarg; break;
+		case CLI_O_CURSOR: o->cursor = optarg; break;
 		}
 	}
 	unsigned missing = cmd->required & ~o->seen;
@@ -514,6 +516,7 @@ static const struct {
 	{ cli_chain_cmds, "accounts, blocks, the node" },
 	{ cli_market_cmds, "staking, providers, market and oracle" },
 	{ cli_proof_cmds, "GPU challenges" },
+	{ cli_history_cmds, "account history" },
 };
 #define CLI_NTABLES (sizeof cli_tables / sizeof cli_tables[0])
 

@@ -7,6 +7,8 @@
  *   "tip"      le64 height || 32 hash || 32 state_root || le64 time_ms
  *   "genesis"  32-byte genesis document hash
  *   "chain_id" the chain id string
+ *   "history"  le64 height of the last block in the account history index
+ *              (history.h)
  */
 #ifndef EMBER_CHAIN_H
 #define EMBER_CHAIN_H

@@ -173,6 +173,18 @@ typedef int (*rpc_route_cb)(struct evbuffer *body, const char **content_type,
                             void *ctx);
 EMBER_WUR int rpc_server_route(struct rpc_server *s, const char *path,
                                rpc_route_cb cb, void *ctx);
+/*
+ * GET route for every path that starts with prefix ("/files/": it ends in
+ * '/' and is not "/"), unless an exact route matches.  cb gets rest, the
+ * path after the prefix ("" for the prefix itself), exactly as the client
+ * sent it: not percent-decoded, nor checked for "..".  Of two trees the
+ * longer prefix wins.  Returns: 0, EMBER_EINVAL, EMBER_EEXIST (a route with
+ * that path), EMBER_ENOMEM.
+ */
+typedef int (*rpc_tree_cb)(const char *rest, struct evbuffer *body,
+                           const char **content_type, void *ctx);
+EMBER_WUR int rpc_server_route_tree(struct rpc_server *s, const char *prefix,
+                                    rpc_tree_cb cb, void *ctx);
 
 /* Counters for /metrics. */
 struct rpc_stats {

@@ -61,9 +61,22 @@ void rpc_node_free(struct rpc_node *n);
 const struct rpc_method *rpc_node_methods(size_t *count);
 
 /* GET /metrics (Prometheus text) and GET / (explorer page) handlers;
- * ctx is the struct rpc_node. */
+ * ctx is the struct rpc_node.  GET / sends the browser to /explorer/ when
+ * the share directory has the explorer's files, else it is a small
+ * built-in page (rpc/explorer.c says where the directory is looked for). */
 int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx);
 int rpc_node_explorer(struct evbuffer *body, const char **content_type, void *ctx);
+/* GET /explorer/REST: the file REST of the share directory (index.html
+ * for "" and names ending in '/'), 404 for anything else (rpc_tree_cb). */
+int rpc_node_explorer_file(const char *rest, struct evbuffer *body,
+                           const char **content_type, void *ctx);
+/* Route /explorer/ on s to rpc_node_explorer_file and /explorer to
+ * rpc_node_explorer; rpc_node_set_server does it.  Returns: 0,
+ * EMBER_EEXIST or EMBER_ENOMEM. */
+EMBER_WUR int rpc_node_explorer_routes(struct rpc_server *s, struct rpc_node *n);
+
+/* Set the server: for /metrics counters, and it routes /explorer/. */
+void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s);
 
 /* For method tables in other files: the node's store and genesis. */
 struct ember_store *rpc_node_store(struct rpc_node *n);
@@ -83,13 +96,17 @@ const struct rpc_method *rpc_market_methods(size_t *count);
  */
 const struct rpc_method *rpc_proof_methods(size_t *count);
 
+/*
+ * Account history (rpc/rpc_history.c): getaccounthistory, from the index
+ * kept at block commit (history.h).  Same ctx (struct rpc_node); the node
+ * serves this table too.
+ */
+const struct rpc_method *rpc_history_methods(size_t *count);
+
 /* The payload fields of tx (per kind, named as in tx.h) as a new JSON
  * object that gettx merges into its answer; NULL for an unknown kind or
  * when memory runs out (rpc/market.c). */
 struct ember_tx;
 json_t *rpc_tx_payload_json(const struct ember_tx *tx);
-
-/* Set the server (for /metrics counters). */
-void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s);
 
 #endif

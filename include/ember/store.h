@@ -42,6 +42,7 @@ enum ember_db {
 	EMBER_DB_CHALLENGES,    /* reserved for the GPU-proof issue */
 	EMBER_DB_PARAMS,        /* "E" || be64 epoch -> epoch record */
 	EMBER_DB_INDEX,         /* secondary indexes, 1-byte prefix (market.h) */
+	EMBER_DB_HISTORY,       /* account || be64 height || be32 index -> tx (history.h) */
 	EMBER_DB_COUNT
 };
 
