@@ -68,6 +68,10 @@ struct bft {
 	struct queued *replay;                  /* BFT_FUTURE_MAX, scratch */
 	size_t nqueue;
 	struct bft_vote cert[BFT_MAX_VALIDATORS];
+	/* The highest round each validator sent anything for at this
+	 * height, kept even beyond the slots' window (rule_skip_far). */
+	uint32_t seen_round[BFT_MAX_VALIDATORS];
+	uint8_t seen[BFT_MAX_VALIDATORS];
 };
 
 /* ---- the validator set ----------------------------------------------------- */
@@ -400,6 +404,45 @@ static int rule_skip(struct bft *b, struct bft_out *out)
 	return 1;
 }
 
+/*
+ * Line 55 for rounds beyond the window: a validator that was away (a
+ * restart, a partition) finds the others many rounds ahead, and their
+ * messages for those rounds are past what the slots keep.  The highest
+ * round r such that validators with more than 1/3 of the power sent
+ * something for round r or later is one where an honest validator is:
+ * go there.  Entering a round signs nothing, so this costs no safety;
+ * and at most f of the power is faulty, so faulty ones cannot drag us.
+ */
+static int rule_skip_far(struct bft *b, struct bft_out *out)
+{
+	uint32_t best = b->round;
+
+	for (size_t i = 0; i < b->vs.n; i++) {
+		uint32_t r = b->seen_round[i];
+		uint64_t p = 0;
+		if (!b->seen[i] || r <= best)
+			continue;
+		for (size_t j = 0; j < b->vs.n; j++)
+			if (b->seen[j] && b->seen_round[j] >= r)
+				p += b->vs.v[j].power;
+		if (third(b, p))
+			best = r;
+	}
+	if (best == b->round || best >= BFT_MAX_ROUNDS)
+		return 0;
+	start_round(b, best, out);
+	return 1;
+}
+
+/* A signed message of validator i for round r at this height. */
+static void saw(struct bft *b, uint32_t i, uint32_t r)
+{
+	if (!b->seen[i] || r > b->seen_round[i]) {
+		b->seen[i] = 1;
+		b->seen_round[i] = r;
+	}
+}
+
 /* The rules of the current round; returns 1 when one fired. */
 static int rule_round(struct bft *b, struct bft_out *out)
 {
@@ -484,7 +527,8 @@ prevote_rules:
 static void eval(struct bft *b, struct bft_out *out)
 {
 	while (b->started && b->step != BFT_DECIDED) {
-		if (rule_decide(b, out) || rule_skip(b, out) || rule_round(b, out))
+		if (rule_decide(b, out) || rule_skip(b, out) || rule_skip_far(b, out) ||
+		    rule_round(b, out))
 			continue;
 		break;
 	}
@@ -558,6 +602,7 @@ int bft_start_height(struct bft *b, uint64_t h, const struct bft_valset *vs,
 	memset(b->locked_value, 0, 32);
 	memset(b->valid_value, 0, 32);
 	memset(b->slots, 0, sizeof(b->slots));
+	memset(b->seen, 0, sizeof(b->seen));
 	b->nvalues = 0;
 	/* The queue, in arrival order: later heights' messages stay, this
 	 * height's are replayed (from a copy: replaying never queues this
@@ -597,10 +642,16 @@ int bft_on_proposal(struct bft *b, const struct bft_proposal *p, struct bft_out 
 		return EMBER_BFT_OLD;
 	if (p->proposer >= b->vs.n)
 		return EMBER_BFT_VALIDATOR;
-	if (p->round >= BFT_MAX_ROUNDS || p->round > (uint64_t)b->round + BFT_ROUNDS_AHEAD)
+	if (p->round >= BFT_MAX_ROUNDS)
 		return EMBER_BFT_FUTURE;
 	if (bft_valset_proposer(&b->vs, p->round) != p->proposer)
 		return EMBER_BFT_PROPOSER;
+	if (p->round > (uint64_t)b->round + BFT_ROUNDS_AHEAD) {
+		saw(b, p->proposer, p->round);
+		eval(b, out);
+		return EMBER_BFT_FUTURE;
+	}
+	saw(b, p->proposer, p->round);
 	if (!(s = slot_of(b, p->round, 1)))
 		return EMBER_BFT_OLD;
 	if (s->has_prop) {
@@ -630,8 +681,15 @@ int bft_on_vote(struct bft *b, const struct bft_vote *v, struct bft_out *out)
 		return EMBER_BFT_OLD;
 	if (v->validator >= b->vs.n)
 		return EMBER_BFT_VALIDATOR;
-	if (v->round >= BFT_MAX_ROUNDS || v->round > (uint64_t)b->round + BFT_ROUNDS_AHEAD)
+	if (v->round >= BFT_MAX_ROUNDS)
 		return EMBER_BFT_FUTURE;
+	if (v->round > (uint64_t)b->round + BFT_ROUNDS_AHEAD) {
+		/* Not kept, but it says where that validator is. */
+		saw(b, v->validator, v->round);
+		eval(b, out);
+		return EMBER_BFT_FUTURE;
+	}
+	saw(b, v->validator, v->round);
 	if (!(s = slot_of(b, v->round, 1)))
 		return EMBER_BFT_OLD;
 	t = v->type - 1;

@@ -8,6 +8,7 @@
  * for one devnet is refused as wrong-chain by every other.
  */
 #include "ember/node.h"
+#include "devnet_internal.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -52,14 +53,78 @@ static void print_accounts(const char *datadir, unsigned n)
 	}
 }
 
+int ember_dev_genesis(struct ember_genesis *g, const char *prefix, unsigned naccounts,
+                      unsigned nval, uint64_t block_time_ms)
+{
+	uint8_t rnd[DEV_CHAIN_ID_RANDOM];
+	char hex[2 * DEV_CHAIN_ID_RANDOM + 1];
+
+	if (sodium_init() < 0)
+		return EMBER_EINTERNAL;
+	randombytes_buf(rnd, sizeof(rnd));
+	ember_hex_encode(rnd, sizeof(rnd), hex);
+	memset(g, 0, sizeof(*g));
+	snprintf(g->chain_id, sizeof(g->chain_id), "%s%s", prefix, hex);
+	snprintf(g->token_model, sizeof(g->token_model), "bme");
+	g->genesis_time_ms = (uint64_t)time(NULL) * 1000;
+	g->block_time_ms = block_time_ms ? block_time_ms : 1000;
+	g->min_fee = DEV_MIN_FEE;
+	/* Short epochs, unbonding and order lifetimes so the whole economy can
+	 * be watched within minutes on a 1 s block. */
+	ember_params_default(&g->params);
+	g->params.epoch_blocks = 60;
+	g->params.unbonding_blocks = 120;
+	g->params.order_ttl_blocks = 300;
+	/* Dev validators do not run a price feed, so the genesis price must
+	 * stay usable; real networks keep the default. */
+	g->params.oracle_max_age_epochs = 1000000;
+	/* Challenges on, answered by `ember-prover --backend cpu` on a dev
+	 * machine: a light grinding cost (docs/proofs.md explains what a
+	 * real network's 24 bits buy). */
+	g->params.proof_pow_bits = 16;
+	g->allocs = calloc(naccounts ? naccounts : 1, sizeof(*g->allocs));
+	g->vals = calloc(nval ? nval : 1, sizeof(*g->vals));
+	if (!g->allocs || !g->vals || ember_genesis_default_classes(g) != 0) {
+		ember_genesis_release(g);
+		return EMBER_ENOMEM;
+	}
+	return 0;
+}
+
+int ember_dev_accounts(const char *dir, struct ember_genesis *g, unsigned naccounts)
+{
+	struct ember_keypair kp;
+	char path[4096];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/dev-keys", dir);
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "emberd: cannot create '%s': %s\n", path, strerror(errno));
+		return EMBER_EIO;
+	}
+	for (unsigned i = 0; i < naccounts; i++) {
+		snprintf(path, sizeof(path), "%s/dev-keys/dev%u.json", dir, i);
+		if ((rc = ember_keypair_generate(&kp)) ||
+		    (rc = ember_keystore_save(path, &kp, "", 0))) {
+			fprintf(stderr, "emberd: cannot write dev key '%s': %s\n", path,
+			        ember_strerror(rc));
+			ember_keypair_clear(&kp);
+			return rc;
+		}
+		memcpy(g->allocs[g->nalloc].pub, kp.pub, 32);
+		g->allocs[g->nalloc].amount = DEV_BALANCE;
+		g->nalloc++;
+		ember_keypair_clear(&kp);
+	}
+	return 0;
+}
+
 int ember_devnet_prepare(const char *datadir, unsigned naccounts,
                          uint64_t block_time_ms)
 {
 	struct ember_genesis g;
 	struct ember_keypair kp;
-	uint8_t rnd[DEV_CHAIN_ID_RANDOM];
-	char path[4096], hex[2 * DEV_CHAIN_ID_RANDOM + 1];
-	char chain_id[EMBER_CHAIN_ID_MAX + 1];
+	char path[4096];
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/genesis.json", datadir);
@@ -67,59 +132,13 @@ int ember_devnet_prepare(const char *datadir, unsigned naccounts,
 		print_accounts(datadir, 64);
 		return 0;
 	}
-	if (sodium_init() < 0) {
-		fprintf(stderr, "emberd: cannot initialise libsodium\n");
-		return EMBER_EINTERNAL;
+	if ((rc = ember_dev_genesis(&g, DEV_CHAIN_ID_PREFIX, naccounts, 1, block_time_ms))) {
+		fprintf(stderr, "emberd: cannot make a genesis: %s\n", ember_strerror(rc));
+		return rc;
 	}
-	randombytes_buf(rnd, sizeof(rnd));
-	ember_hex_encode(rnd, sizeof(rnd), hex);
-	snprintf(chain_id, sizeof(chain_id), "%s%s", DEV_CHAIN_ID_PREFIX, hex);
-	memset(&g, 0, sizeof(g));
-	memcpy(g.chain_id, chain_id, sizeof(chain_id));
-	snprintf(g.token_model, sizeof(g.token_model), "bme");
-	g.genesis_time_ms = (uint64_t)time(NULL) * 1000;
-	g.block_time_ms = block_time_ms ? block_time_ms : 1000;
-	g.min_fee = DEV_MIN_FEE;
-	/* Short epochs, unbonding and order lifetimes so the whole economy can
-	 * be watched within minutes on a 1 s block. */
-	ember_params_default(&g.params);
-	g.params.epoch_blocks = 60;
-	g.params.unbonding_blocks = 120;
-	g.params.order_ttl_blocks = 300;
-	/* A single dev validator does not run a price feed, so the genesis
-	 * price must stay usable; real networks keep the default. */
-	g.params.oracle_max_age_epochs = 1000000;
-	/* Challenges on, answered by `ember-prover --backend cpu` on a dev
-	 * machine: a light grinding cost (docs/proofs.md explains what a
-	 * real network's 24 bits buy). */
-	g.params.proof_pow_bits = 16;
-	g.allocs = calloc(naccounts, sizeof(*g.allocs));
-	g.vals = calloc(1, sizeof(*g.vals));
-	if (!g.allocs || !g.vals || ember_genesis_default_classes(&g) != 0) {
+	if ((rc = ember_dev_accounts(datadir, &g, naccounts))) {
 		ember_genesis_release(&g);
-		return EMBER_ENOMEM;
-	}
-
-	snprintf(path, sizeof(path), "%s/dev-keys", datadir);
-	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr, "emberd: cannot create '%s': %s\n", path, strerror(errno));
-		ember_genesis_release(&g);
-		return EMBER_EIO;
-	}
-	for (unsigned i = 0; i < naccounts; i++) {
-		snprintf(path, sizeof(path), "%s/dev-keys/dev%u.json", datadir, i);
-		if ((rc = ember_keypair_generate(&kp)) ||
-		    (rc = ember_keystore_save(path, &kp, "", 0))) {
-			fprintf(stderr, "emberd: cannot write dev key '%s': %s\n", path,
-			        ember_strerror(rc));
-			ember_keypair_clear(&kp);
-			ember_genesis_release(&g);
-			return rc;
-		}
-		memcpy(g.allocs[i].pub, kp.pub, 32);
-		g.allocs[i].amount = DEV_BALANCE;
-		g.nalloc++;
-		ember_keypair_clear(&kp);
+		return rc;
 	}
 
 	snprintf(path, sizeof(path), "%s/validator_key.json", datadir);
@@ -148,8 +167,8 @@ int ember_devnet_prepare(const char *datadir, unsigned naccounts,
 		ember_genesis_release(&g);
 		return rc;
 	}
+	fprintf(stderr, "emberd: created devnet '%s' in '%s'\n", g.chain_id, datadir);
 	ember_genesis_release(&g);
-	fprintf(stderr, "emberd: created devnet '%s' in '%s'\n", chain_id, datadir);
 	print_accounts(datadir, naccounts);
 	return 0;
 }

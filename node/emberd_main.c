@@ -317,8 +317,59 @@ static int read_conf(struct args *a, struct node_conf *conf,
 	return 0;
 }
 
+/* emberd testnet --validators N --out DIR [--accounts N]
+ *                [--base-port P] [--block-time-ms N] */
+static int testnet_main(int argc, char **argv)
+{
+	static const struct option topts[] = {
+		{ "validators", required_argument, NULL, 'v' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "accounts", required_argument, NULL, 'a' },
+		{ "base-port", required_argument, NULL, 'p' },
+		{ "block-time-ms", required_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *out = NULL;
+	unsigned long nval = 0, nacc = 4, base = 26650, bt = 1000;
+	char *end;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", topts, NULL)) != -1) {
+		unsigned long *dst = c == 'v' ? &nval : c == 'a' ? &nacc :
+		                     c == 'p' ? &base : c == 'b' ? &bt : NULL;
+		if (c == 'o') {
+			out = optarg;
+		} else if (dst) {
+			errno = 0;
+			*dst = strtoul(optarg, &end, 10);
+			if (errno || *end || end == optarg || *dst > 1000000) {
+				fprintf(stderr, "emberd testnet: bad number '%s'\n", optarg);
+				return 2;
+			}
+		} else {
+			fprintf(c == 'h' ? stdout : stderr,
+			        "usage: emberd testnet --validators N --out DIR [--accounts N (4)]\n"
+			        "                      [--base-port P (26650)] [--block-time-ms N (1000)]\n"
+			        "Writes DIR/genesis.json, funded accounts in DIR/dev-keys and\n"
+			        "DIR/nodeI (key, genesis, ember.conf): start each validator with\n"
+			        "'emberd --datadir DIR/nodeI'.\n");
+			return c == 'h' ? 0 : 2;
+		}
+	}
+	if (!out || !nval || optind < argc) {
+		fprintf(stderr, "emberd testnet: --validators N and --out DIR are needed\n");
+		return 2;
+	}
+	return ember_testnet_create(out, (unsigned)nval, (unsigned)nacc, bt,
+	                            (unsigned)base) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "testnet") == 0)
+		return testnet_main(argc - 1, argv + 1);
 	static struct args a;
 	struct ember_node_cfg *cfg = &a.cfg;
 	struct node_conf conf;

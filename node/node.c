@@ -265,6 +265,31 @@ static void bft_commit(void *ctx, int rc, const char *why)
 	log_block(n, "");
 }
 
+/* Consensus messages between the driver and the network. */
+static int net_proposal(void *ctx, const struct bft_proposal *p, const uint8_t *blk,
+                        size_t len)
+{
+	struct node *n = ctx;
+	return n->bft ? node_bft_proposal(n->bft, p, blk, len) : EMBER_BFT_OLD;
+}
+
+static int net_vote(void *ctx, const struct bft_vote *v)
+{
+	struct node *n = ctx;
+	return n->bft ? node_bft_vote(n->bft, v) : EMBER_BFT_OLD;
+}
+
+static void bft_send_proposal(void *ctx, const struct bft_proposal *p,
+                              const uint8_t *blk, size_t len)
+{
+	p2p_send_proposal(ctx, p, blk, len);
+}
+
+static void bft_send_vote(void *ctx, const struct bft_vote *v)
+{
+	p2p_send_vote(ctx, v);
+}
+
 static void bft_log(void *ctx, int level, const char *msg)
 {
 	struct node *n = ctx;
@@ -531,6 +556,12 @@ static int start_p2p(struct node *n, char *err, size_t errlen)
 	pc.on_block = p2p_block;
 	pc.on_fork = p2p_fork;
 	pc.on_block_ctx = n;
+	if (n->have_key) {
+		/* A validator takes part in consensus over the network. */
+		pc.on_proposal = net_proposal;
+		pc.on_vote = net_vote;
+		pc.bft_ctx = n;
+	}
 	if ((rc = p2p_new(&n->p2p, &pc, err, errlen)) == EMBER_EIO && !cfg->p2p_listen) {
 		/* The default port is taken (another node on this machine):
 		 * run without inbound peers rather than not at all. */
@@ -748,6 +779,11 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 		bc.guard = n.guard;
 		bc.block_time_ms = bt;
 		bc.on_commit = bft_commit;
+		if (n.p2p) {
+			bc.send_proposal = bft_send_proposal;
+			bc.send_vote = bft_send_vote;
+			bc.net_ctx = n.p2p;
+		}
 		bc.log = bft_log;
 		bc.ctx = &n;
 		rc = node_bft_new(&n.bft, &bc);

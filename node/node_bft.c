@@ -23,6 +23,7 @@
 #include "ember/hash.h"
 
 #define NB_BLOCKS 16                /* proposals' blocks kept */
+#define NB_REGOSSIP_MS 1000
 
 struct nb_block {
 	uint64_t height;                /* 0: free */
@@ -57,6 +58,14 @@ struct node_bft {
 	 * the guard could not make durable): run again on next_ev. */
 	int have_redo;
 	struct bft_effect redo;
+	/* Our latest signed messages of this height, sent again every
+	 * NB_REGOSSIP_MS: a peer that (re)connected after we sent them
+	 * would otherwise never get them (each peer's known set keeps the
+	 * others from getting them twice). */
+	struct event *gossip_ev;
+	int have_prop, have_vote[2];
+	struct bft_proposal last_prop;
+	struct bft_vote last_vote[2];
 	int depth;                      /* nested runs */
 	uint8_t *certbuf;
 };
@@ -240,6 +249,8 @@ static void do_propose(struct node_bft *nb, struct bft_effect *e)
 		return;
 	if (nb->cfg.send_proposal)
 		nb->cfg.send_proposal(nb->cfg.net_ctx, p, b->bytes, b->len);
+	nb->last_prop = *p;
+	nb->have_prop = 1;
 	feed_rc(nb, bft_on_proposal(nb->sm, p, &out), "own proposal");
 	run(nb, &out);
 }
@@ -258,6 +269,8 @@ static void do_vote(struct node_bft *nb, struct bft_effect *e)
 		return;
 	if (nb->cfg.send_vote)
 		nb->cfg.send_vote(nb->cfg.net_ctx, v);
+	nb->last_vote[v->type - 1] = *v;
+	nb->have_vote[v->type - 1] = 1;
 	feed_rc(nb, bft_on_vote(nb->sm, v, &out), "own vote");
 	run(nb, &out);
 }
@@ -345,9 +358,18 @@ static int retry_commit(struct node_bft *nb)
 
 static void run(struct node_bft *nb, struct bft_out *out)
 {
+	static const char *const kinds[] = { "?", "build", "propose", "vote", "timeout",
+	                                     "validate", "commit", "evidence" };
 	nb->depth++;
 	for (size_t i = 0; i < out->n; i++) {
 		struct bft_effect *e = &out->e[i];
+		struct bft_view v;
+		bft_view(nb->sm, &v);
+		nb_log(nb, 3, "bft: at %llu/%u step %d: %s%s%s", (unsigned long long)v.height,
+		       v.round, (int)v.step, kinds[e->kind <= BFT_E_EVIDENCE ? e->kind : 0],
+		       e->kind == BFT_E_VOTE ? (e->u.vote.type == BFT_VOTE_PREVOTE ?
+		       " prevote" : " precommit") : "",
+		       e->kind == BFT_E_VOTE && e->u.vote.nil ? " nil" : "");
 		switch (e->kind) {
 		case BFT_E_BUILD:
 			do_build(nb, e);
@@ -440,6 +462,21 @@ static void start_next(struct node_bft *nb)
 	run(nb, &out);
 }
 
+static void on_gossip(evutil_socket_t fd, short what, void *arg)
+{
+	struct node_bft *nb = arg;
+	(void)fd;
+	(void)what;
+	if (nb->have_prop && nb->last_prop.height == nb->height && nb->cfg.send_proposal) {
+		struct nb_block *b = block_find(nb, nb->last_prop.value);
+		if (b)
+			nb->cfg.send_proposal(nb->cfg.net_ctx, &nb->last_prop, b->bytes, b->len);
+	}
+	for (int t = 0; t < 2; t++)
+		if (nb->have_vote[t] && nb->last_vote[t].height == nb->height && nb->cfg.send_vote)
+			nb->cfg.send_vote(nb->cfg.net_ctx, &nb->last_vote[t]);
+}
+
 static void on_next(evutil_socket_t fd, short what, void *arg)
 {
 	struct node_bft *nb = arg;
@@ -486,11 +523,25 @@ int node_bft_new(struct node_bft **out, const struct node_bft_cfg *cfg)
 		bt / 2 > 50 ? bt / 2 : 50;
 	if (bft_new(&nb->sm, &bc) != 0 ||
 	    !(nb->certbuf = malloc(8 + 10 + EMBER_CERT_MAX_SIGS * 96)) ||
-	    !(nb->next_ev = evtimer_new(cfg->base, on_next, nb)))
+	    !(nb->next_ev = evtimer_new(cfg->base, on_next, nb)) ||
+	    !(nb->gossip_ev = event_new(cfg->base, -1, EV_PERSIST, on_gossip, nb)))
 		goto fail;
+	{
+		struct timeval tv = { NB_REGOSSIP_MS / 1000, (NB_REGOSSIP_MS % 1000) * 1000 };
+		if (cfg->send_vote)
+			event_add(nb->gossip_ev, &tv);
+	}
 	for (size_t i = 0; i < 3; i++) {
 		nb->timers[i].nb = nb;
 		if (!(nb->timers[i].ev = evtimer_new(cfg->base, on_timer, &nb->timers[i])))
+			goto fail;
+	}
+	{
+		/* The set is known from now: peers' messages that come before
+		 * our first height starts are checked and queued. */
+		struct ember_tip tip;
+		cons_tip(cfg->cons, &tip);
+		if (valset_at(nb, tip.height + 1) != 0)
 			goto fail;
 	}
 	*out = nb;
@@ -509,6 +560,8 @@ void node_bft_free(struct node_bft *nb)
 			event_free(nb->timers[i].ev);
 	if (nb->next_ev)
 		event_free(nb->next_ev);
+	if (nb->gossip_ev)
+		event_free(nb->gossip_ev);
 	for (size_t i = 0; i < NB_BLOCKS; i++)
 		block_drop(&nb->blocks[i]);
 	bft_free(nb->sm);

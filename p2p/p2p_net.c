@@ -40,6 +40,7 @@
 #include "ember/block.h"
 #include "ember/chain.h"
 #include "ember/codec.h"
+#include "ember/hash.h"
 #include "ember/p2psec.h"
 #include "ember/p2pwire.h"
 #include "ember/tx.h"
@@ -903,6 +904,103 @@ static void ping_tick(struct p2p *p, uint64_t now)
 	}
 }
 
+/* --- consensus messages ------------------------------------------------- */
+
+/* The first 32 bytes of SHA-256(msg): a consensus message's name in the
+ * per-peer known sets (shared with txids: a collision costs one relay). */
+static void msg_id(const uint8_t *m, size_t len, uint8_t id[32])
+{
+	ember_sha256(m, len, id);
+}
+
+/* Send msg to every ready peer but from that is not known to have it. */
+static void gossip(struct p2p *p, struct peer *from, const uint8_t *m, size_t len)
+{
+	struct peer *pe, *next;
+	uint8_t id[32];
+
+	msg_id(m, len, id);
+	for (pe = p->peers; pe; pe = next) {
+		next = pe->next;
+		if (pe == from || pe->state != PS_READY || pe->closing || known_has(pe, id, 0))
+			continue;
+		known_has(pe, id, 1);
+		if (p2p_peer_send(pe, m, len) == 0)
+			peer_push_now(pe);
+	}
+}
+
+/* What the node said about a peer's consensus message. */
+static int bft_verdict(struct peer *pe, int rc, const char *what, const uint8_t *m,
+                       size_t len)
+{
+	if (rc == 0) {
+		gossip(pe->p, pe, m, len);
+		return 0;
+	}
+	if (rc == EMBER_BFT_OLD || rc == EMBER_BFT_FUTURE || rc == EMBER_BFT_CONFLICT)
+		return 0;
+	p2p_peer_drop(pe, 1, "sent a bad %s: %s", what, ember_strerror(rc));
+	return -1;
+}
+
+static int h_proposal(struct peer *pe, const uint8_t *m, size_t len)
+{
+	struct p2p *p = pe->p;
+	struct p2p_proposal pr;
+	uint8_t id[32];
+
+	if (p2p_proposal_decode(&pr, m, len) != 0) {
+		p2p_peer_drop(pe, 1, "malformed proposal");
+		return -1;
+	}
+	msg_id(m, len, id);
+	known_has(pe, id, 1);
+	if (!p->cfg.on_proposal)
+		return 0;
+	return bft_verdict(pe, p->cfg.on_proposal(p->cfg.bft_ctx, &pr.p, pr.blk, pr.blklen),
+	                   "proposal", m, len);
+}
+
+static int h_vote(struct peer *pe, const uint8_t *m, size_t len)
+{
+	struct p2p *p = pe->p;
+	struct bft_vote v;
+	uint8_t id[32];
+
+	if (p2p_vote_decode(&v, m, len) != 0) {
+		p2p_peer_drop(pe, 1, "malformed vote");
+		return -1;
+	}
+	msg_id(m, len, id);
+	known_has(pe, id, 1);
+	if (!p->cfg.on_vote)
+		return 0;
+	return bft_verdict(pe, p->cfg.on_vote(p->cfg.bft_ctx, &v), "vote", m, len);
+}
+
+void p2p_send_proposal(struct p2p *p, const struct bft_proposal *pr,
+                       const uint8_t *blk, size_t len)
+{
+	struct p2p_proposal m = { *pr, blk, len };
+	size_t cap, n;
+	uint8_t *buf;
+
+	if (!p || !(cap = p2p_proposal_encoded_size(&m)) || !(buf = malloc(cap)))
+		return;
+	if (p2p_proposal_encode(&m, buf, cap, &n) == 0)
+		gossip(p, NULL, buf, n);
+	free(buf);
+}
+
+void p2p_send_vote(struct p2p *p, const struct bft_vote *v)
+{
+	uint8_t buf[P2P_VOTE_LEN];
+
+	if (p && p2p_vote_encode(v, buf) == 0)
+		gossip(p, NULL, buf, sizeof(buf));
+}
+
 /*
  * The message table: the generic layer checks the lengths, that STATUS
  * came first, and the type's rate (a token bucket per peer: rate per
@@ -926,6 +1024,8 @@ static const struct p2p_handler {
 	{ P2P_MSG_TXS, h_txs, 1, 1000, 2000 },
 	{ P2P_MSG_PING, h_ping, 0, 10, 20 },
 	{ P2P_MSG_PONG, h_ping, 0, 10, 20 },
+	{ P2P_MSG_PROPOSAL, h_proposal, 1, 100, 200 },
+	{ P2P_MSG_VOTE, h_vote, 1, 2000, 4000 },
 };
 
 /* Take one message's token from pe's bucket for type.  Returns 0, or -1

@@ -15,6 +15,7 @@
 
 #include <string.h>
 
+#include "ember/block.h"
 #include "ember/codec.h"
 #include "ember/p2psec.h"
 
@@ -47,6 +48,9 @@ _Static_assert(P2P_TXS_MSG_MAX >=
                1 + 3 + 32 * (3 + (size_t)EMBER_TX_PROOF_MAX_SIZE),
                "TXS must carry a few proofs");
 
+#define P2P_PROPOSAL_FIXED (1 + 8 + 4 + 4 + 4 + 32 + 64)
+#define P2P_PROPOSAL_MIN (P2P_PROPOSAL_FIXED + 1 + EMBER_HEADER_SIZE)
+
 struct p2p_msg_def {
 	const char *name;
 	size_t min_len;         /* whole message, type byte included */
@@ -61,6 +65,8 @@ static const struct p2p_msg_def p2p_msgs[P2P_MSG_TYPE_COUNT] = {
 	[P2P_MSG_TXS] = { "txs", P2P_TXS_MIN, P2P_TXS_MSG_MAX },
 	[P2P_MSG_PING] = { "ping", P2P_PING_LEN, P2P_PING_LEN },
 	[P2P_MSG_PONG] = { "pong", P2P_PING_LEN, P2P_PING_LEN },
+	[P2P_MSG_PROPOSAL] = { "proposal", P2P_PROPOSAL_MIN, P2P_MSG_MAX },
+	[P2P_MSG_VOTE] = { "vote", P2P_VOTE_LEN, P2P_VOTE_LEN },
 };
 
 /* NULL for an unknown type. */
@@ -382,5 +388,105 @@ int p2p_ping_decode(struct p2p_ping *m, const uint8_t *in, size_t len)
 		return rc;
 	if (ember_get_u64(&r, &m->nonce))
 		return EMBER_P2P_MSG;
+	return p2p_done(&r);
+}
+
+/* ---- PROPOSAL ---- */
+
+size_t p2p_proposal_encoded_size(const struct p2p_proposal *m)
+{
+	if (!m || !m->blk || m->blklen < EMBER_HEADER_SIZE ||
+	    m->blklen > P2P_MSG_MAX - P2P_PROPOSAL_FIXED - 10 || m->p.pol_round < -1)
+		return 0;
+	return P2P_PROPOSAL_FIXED + ember_varint_size(m->blklen) + m->blklen;
+}
+
+int p2p_proposal_encode(const struct p2p_proposal *m, uint8_t *out, size_t cap,
+                        size_t *outlen)
+{
+	struct ember_wbuf w;
+
+	if (!out || !outlen || !p2p_proposal_encoded_size(m))
+		return EMBER_EINVAL;
+	ember_wbuf_init(&w, out, cap);
+	ember_put_u8(&w, P2P_MSG_PROPOSAL);
+	ember_put_u64(&w, m->p.height);
+	ember_put_u32(&w, m->p.round);
+	ember_put_u32(&w, (uint32_t)(m->p.pol_round + 1));
+	ember_put_u32(&w, m->p.proposer);
+	ember_put_bytes(&w, m->p.value, 32);
+	ember_put_bytes(&w, m->p.sig, 64);
+	p2p_put_str(&w, m->blk, m->blklen);
+	return p2p_finish(&w, outlen);
+}
+
+int p2p_proposal_decode(struct p2p_proposal *m, const uint8_t *in, size_t len)
+{
+	struct ember_rbuf r;
+	const uint8_t *v, *sig;
+	uint32_t pol;
+	int rc;
+
+	if ((rc = p2p_open(&r, P2P_MSG_PROPOSAL, 0, m, in, len)))
+		return rc;
+	memset(&m->p, 0, sizeof(m->p));
+	if (ember_get_u64(&r, &m->p.height) || ember_get_u32(&r, &m->p.round) ||
+	    ember_get_u32(&r, &pol) || ember_get_u32(&r, &m->p.proposer) ||
+	    ember_get_view(&r, &v, 32) || ember_get_view(&r, &sig, 64) ||
+	    p2p_get_str(&r, P2P_MSG_MAX, &m->blk, &m->blklen))
+		return EMBER_P2P_MSG;
+	/* pol_round is -1 .. round - 1 */
+	if (pol > m->p.round || m->blklen < EMBER_HEADER_SIZE)
+		return EMBER_P2P_MSG;
+	m->p.pol_round = (int32_t)pol - 1;
+	memcpy(m->p.value, v, 32);
+	memcpy(m->p.sig, sig, 64);
+	return p2p_done(&r);
+}
+
+/* ---- VOTE ---- */
+
+int p2p_vote_encode(const struct bft_vote *v, uint8_t out[P2P_VOTE_LEN])
+{
+	static const uint8_t zero[32];
+	struct ember_wbuf w;
+	size_t n;
+
+	if (!v || !out || (v->type != BFT_VOTE_PREVOTE && v->type != BFT_VOTE_PRECOMMIT) ||
+	    v->nil > 1)
+		return EMBER_EINVAL;
+	ember_wbuf_init(&w, out, P2P_VOTE_LEN);
+	ember_put_u8(&w, P2P_MSG_VOTE);
+	ember_put_u8(&w, v->type);
+	ember_put_u8(&w, v->nil);
+	ember_put_u64(&w, v->height);
+	ember_put_u32(&w, v->round);
+	ember_put_bytes(&w, v->nil ? zero : v->value, 32);
+	ember_put_u32(&w, v->validator);
+	ember_put_u64(&w, v->time_ms);
+	ember_put_bytes(&w, v->sig, 64);
+	return p2p_finish(&w, &n);
+}
+
+int p2p_vote_decode(struct bft_vote *v, const uint8_t *in, size_t len)
+{
+	static const uint8_t zero[32];
+	struct ember_rbuf r;
+	const uint8_t *val, *sig;
+	int rc;
+
+	if ((rc = p2p_open(&r, P2P_MSG_VOTE, 0, v, in, len)))
+		return rc;
+	memset(v, 0, sizeof(*v));
+	if (ember_get_u8(&r, &v->type) || ember_get_u8(&r, &v->nil) ||
+	    ember_get_u64(&r, &v->height) || ember_get_u32(&r, &v->round) ||
+	    ember_get_view(&r, &val, 32) || ember_get_u32(&r, &v->validator) ||
+	    ember_get_u64(&r, &v->time_ms) || ember_get_view(&r, &sig, 64))
+		return EMBER_P2P_MSG;
+	if ((v->type != BFT_VOTE_PREVOTE && v->type != BFT_VOTE_PRECOMMIT) || v->nil > 1 ||
+	    (v->nil && memcmp(val, zero, 32) != 0))
+		return EMBER_P2P_MSG;
+	memcpy(v->value, val, 32);
+	memcpy(v->sig, sig, 64);
 	return p2p_done(&r);
 }

@@ -79,6 +79,17 @@ EMBER_WUR int ember_devnet_prepare(const char *datadir, unsigned naccounts,
                                    uint64_t block_time_ms);
 
 /*
+ * `emberd testnet`: a genesis with nval equal validators and naccounts
+ * funded dev accounts in out, and out/nodeI data directories ready to
+ * start (key, genesis, ember.conf with ports base_port + 2I (RPC) and
+ * + 2I + 1 (P2P) on 127.0.0.1 and every other node as a peer).
+ * Returns: 0, EMBER_EINVAL (bad counts/ports, out already holds a
+ * testnet), EMBER_EIO, EMBER_ENOMEM, key or genesis codes.
+ */
+EMBER_WUR int ember_testnet_create(const char *out, unsigned nval, unsigned naccounts,
+                                   uint64_t block_time_ms, unsigned base_port);
+
+/*
  * The node's P2P key from DIR/node_key, made on first start (*created 1).
  * Refused when the file is open to group or others.  err gets a message.
  * Returns: 0, EMBER_EIO, EMBER_EINTERNAL, EMBER_KS_MODE, EMBER_KS_FORMAT.

@@ -37,6 +37,7 @@
 #include "admit.h"
 #include "cons.h"
 #include "genesis.h"
+#include "bft.h"
 #include "key.h"
 #include "mempool.h"
 #include "store.h"
@@ -75,6 +76,15 @@ struct p2p_cfg {
 	void (*on_fork)(void *ctx, uint64_t height, const uint8_t *blk,
 	                size_t blen, const uint8_t *cert, size_t clen);
 	void *on_block_ctx;
+	/* BFT consensus messages from a peer (signature not yet checked):
+	 * return 0 when taken (the message is then relayed to the other
+	 * peers), EMBER_BFT_OLD / _FUTURE / _CONFLICT when not worth relaying,
+	 * anything else when the message is bad (the peer is dropped).  NULL:
+	 * this node ignores consensus messages (a full node). */
+	int (*on_proposal)(void *ctx, const struct bft_proposal *p,
+	                   const uint8_t *blk, size_t len);
+	int (*on_vote)(void *ctx, const struct bft_vote *v);
+	void *bft_ctx;
 };
 
 struct p2p;
@@ -91,6 +101,10 @@ uint16_t p2p_port(const struct p2p *p);
 
 /* The node committed a block of its own: push it and the new status. */
 void p2p_on_commit(struct p2p *p);
+/* Our own proposal (with its block) and vote: to every ready peer. */
+void p2p_send_proposal(struct p2p *p, const struct bft_proposal *pr,
+                       const uint8_t *blk, size_t len);
+void p2p_send_vote(struct p2p *p, const struct bft_vote *v);
 /* Admission accepted a tx (admit.h's announce): relay it. */
 void p2p_announce_tx(void *p2p, const uint8_t txid[32], int source);
 

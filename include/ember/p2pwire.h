@@ -21,6 +21,13 @@
  *   TXS       varint k (1 .. P2P_TXS_MAX) || k x (varint n || tx bytes)
  *   PING      le64 nonce
  *   PONG      le64 nonce
+ *   PROPOSAL  le64 height || le32 round || le32 (pol_round + 1) ||
+ *             le32 proposer (validator index) || 32 block id ||
+ *             64 signature || varint n || block (n bytes)
+ *             a BFT proposal with the block it names (bft.h)
+ *   VOTE      u8 vote type (1 prevote, 2 precommit) || u8 nil (0/1) ||
+ *             le64 height || le32 round || 32 block id (zero for nil) ||
+ *             le32 validator index || le64 time ms || 64 signature
  *
  * Decoded byte strings are views into the input (valid while it is).
  */
@@ -31,6 +38,7 @@
 #include <stdint.h>
 #include "error.h"
 #include "tx.h"
+#include "bft.h"
 
 enum p2p_msg_type {
 	P2P_MSG_STATUS = 1,
@@ -39,6 +47,8 @@ enum p2p_msg_type {
 	P2P_MSG_TXS = 4,
 	P2P_MSG_PING = 5,
 	P2P_MSG_PONG = 6,
+	P2P_MSG_PROPOSAL = 7,
+	P2P_MSG_VOTE = 8,
 	P2P_MSG_TYPE_COUNT          /* one past the last known type */
 };
 
@@ -120,5 +130,22 @@ EMBER_WUR int p2p_block_decode(struct p2p_block *m, const uint8_t *in,
 EMBER_WUR int p2p_txs_decode(struct p2p_txs *m, const uint8_t *in, size_t len);
 EMBER_WUR int p2p_ping_decode(struct p2p_ping *m, const uint8_t *in,
                               size_t len);
+
+/* PROPOSAL: the proposal and a view of its block's bytes. */
+struct p2p_proposal {
+	struct bft_proposal p;
+	const uint8_t *blk;
+	size_t blklen;
+};
+size_t p2p_proposal_encoded_size(const struct p2p_proposal *m);
+EMBER_WUR int p2p_proposal_encode(const struct p2p_proposal *m, uint8_t *out,
+                                  size_t cap, size_t *outlen);
+EMBER_WUR int p2p_proposal_decode(struct p2p_proposal *m, const uint8_t *in,
+                                  size_t len);
+#define P2P_VOTE_LEN (1 + 1 + 1 + 8 + 4 + 32 + 4 + 8 + 64)
+EMBER_WUR int p2p_vote_encode(const struct bft_vote *v, uint8_t out[P2P_VOTE_LEN]);
+/* Refuses a type other than prevote/precommit, nil not 0/1, and a nil vote
+ * with a nonzero block id (one vote, one encoding). */
+EMBER_WUR int p2p_vote_decode(struct bft_vote *v, const uint8_t *in, size_t len);
 
 #endif
