@@ -591,7 +591,8 @@ int bft_start_height(struct bft *b, uint64_t h, const struct bft_valset *vs,
 	size_t keep = 0, n;
 
 	if (!b || !vs || !out || vs->n == 0 || vs->n > BFT_MAX_VALIDATORS ||
-	    (b->started && h <= b->height) || self_at_h >= (int32_t)vs->n)
+	    (b->started && h <= b->height) || self_at_h >= (int32_t)vs->n ||
+	    self_at_h < -1)
 		return EMBER_EINVAL;
 	b->vs = *vs;
 	b->self = self_at_h < 0 ? -1 : self_at_h;

@@ -200,8 +200,10 @@ void bft_free(struct bft *b);
 /*
  * Begin height h with validator set vs (copied) at round 0, then feed in
  * the messages queued for h.  h must be above the last height started.
- * self in cfg indexes vs; a node that is no validator at h passes
- * self_at_h -1 (the set may change between heights).
+ * self_at_h is our index in vs, or -1 when this node is no validator at
+ * h (the set may change between heights); anything below -1 is
+ * EMBER_EINVAL.  Line 55's f+1 counts every signed message of a round:
+ * prevotes, precommits and the proposal.
  * Returns: 0, EMBER_EINVAL.
  */
 EMBER_WUR int bft_start_height(struct bft *b, uint64_t h, const struct bft_valset *vs,
@@ -216,8 +218,10 @@ EMBER_WUR int bft_start_height(struct bft *b, uint64_t h, const struct bft_valse
  *   EMBER_BFT_VALIDATOR  index out of the set
  *   EMBER_BFT_PROPOSER   a proposal not from that round's proposer
  *   EMBER_BFT_CONFLICT   a second, different vote of one validator for
- *                        one (height, round, type) (BFT_E_EVIDENCE was
- *                        emitted the first time), or a second proposal
+ *                        one (height, round, type) - the first such one
+ *                        emits BFT_E_EVIDENCE with both, later ones emit
+ *                        nothing; neither is counted - or a second,
+ *                        different proposal
  *   EMBER_EINVAL         malformed (bad type, pol_round >= round, ...)
  */
 EMBER_WUR int bft_on_proposal(struct bft *b, const struct bft_proposal *p,
