@@ -25,6 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: emberd [options]\n"
+"       emberd testnet --validators N --out DIR   (a ready-to-run N-validator network)\n"
 "\n"
 "  --dev                  run a single-validator devnet (created on first start)\n"
 "  --datadir DIR          data directory (default ./data)\n"
@@ -47,6 +48,9 @@ static void usage(FILE *f)
 "  --quiet                log empty blocks only every 100 heights\n"
 "  --genesis FILE         the network's genesis (copied to DIR/genesis.json on\n"
 "                         first start; later it must be the same file)\n"
+"  --validator-key FILE   validate with this keystore (default\n"
+"                         DIR/validator_key.json when present; without a key\n"
+"                         the node is a full node)\n"
 "  --p2p-listen HOST:PORT accept peers here (default 0.0.0.0:8646; if that\n"
 "                         port is taken the node runs without inbound peers)\n"
 "  --peer [ID@]HOST:PORT  a peer to keep connected to, redialled with backoff\n"
@@ -68,7 +72,8 @@ static void usage(FILE *f)
 "Basic auth: curl --user \"$(cat DIR/.cookie)\" ...; or, with --rpc-user,\n"
 "that user and the password from --rpc-password-file.\n"
 "\n"
-"The validator key is read from DIR/validator_key.json with the passphrase\n"
+"The validator key is read from --validator-key FILE, else from\n"
+"DIR/validator_key.json, with the passphrase\n"
 "in EMBER_VALIDATOR_PASSPHRASE (empty when unset).  The open file limit's\n"
 "soft value is raised to the hard one at start.\n");
 }
@@ -111,7 +116,7 @@ enum {
 	O_DEV_ACCOUNTS = 'a', O_QUIET = 'q', O_GENESIS = 'G', O_P2P_LISTEN = 'L',
 	O_PEER = 'P', O_MAX_PEERS = 'X', O_MAX_INBOUND = 'I', O_NO_P2P = 'N',
 	O_HELP = 'h', O_CONF = 256, O_LOG_FILE, O_LOG_LEVEL, O_VERSION,
-	O_RPC_USER, O_RPC_PASSWORD_FILE
+	O_RPC_USER, O_RPC_PASSWORD_FILE, O_VALIDATOR_KEY
 };
 
 static const struct option opts[] = {
@@ -130,6 +135,7 @@ static const struct option opts[] = {
 	{ "dev-accounts", required_argument, NULL, O_DEV_ACCOUNTS },
 	{ "quiet", no_argument, NULL, O_QUIET },
 	{ "genesis", required_argument, NULL, O_GENESIS },
+	{ "validator-key", required_argument, NULL, O_VALIDATOR_KEY },
 	{ "p2p-listen", required_argument, NULL, O_P2P_LISTEN },
 	{ "peer", required_argument, NULL, O_PEER },
 	{ "max-peers", required_argument, NULL, O_MAX_PEERS },
@@ -205,6 +211,7 @@ static int apply_opt(struct args *a, int code, const char *val, int cli,
 		break;
 	case O_QUIET: cfg->quiet = on; break;
 	case O_GENESIS: a->genesis = val; break;
+	case O_VALIDATOR_KEY: cfg->validator_key = val; break;
 	case O_P2P_LISTEN: cfg->p2p_listen = val; break;
 	case O_NO_P2P: cfg->no_p2p = on; break;
 	case O_PEER:

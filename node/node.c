@@ -265,6 +265,31 @@ static void bft_commit(void *ctx, int rc, const char *why)
 	log_block(n, "");
 }
 
+/* getvalidators: where consensus stands (validators only). */
+static int node_consensus(void *ctx, struct rpc_consensus *out)
+{
+	struct node *n = ctx;
+	const struct bft_valset *vs;
+	struct bft_view v;
+
+	if (!n->bft)
+		return -1;
+	node_bft_view(n->bft, &v);
+	vs = node_bft_valset(n->bft, &out->self);
+	out->height = v.height;
+	out->round = v.round;
+	out->step = (int)v.step;
+	out->locked_round = v.locked_round;
+	out->proposer = bft_valset_proposer(vs, v.round);
+	out->n = vs->n < 128 ? vs->n : 128;
+	for (size_t i = 0; i < out->n; i++) {
+		memcpy(out->v[i].pub, vs->v[i].id, 32);
+		out->v[i].power = vs->v[i].power;
+		out->v[i].priority = vs->v[i].priority;
+	}
+	return 0;
+}
+
 /* Consensus messages between the driver and the network. */
 static int net_proposal(void *ctx, const struct bft_proposal *p, const uint8_t *blk,
                         size_t len)
@@ -468,9 +493,18 @@ static int load_key(struct node *n, const char *dir)
 	struct stat st;
 	unsigned mode = 0;
 	int rc;
-	snprintf(path, sizeof(path), "%s/validator_key.json", dir);
-	if (stat(path, &st) != 0)
-		return 0;   /* a full node that does not validate */
+	if (n->cfg->validator_key) {
+		/* Asked for by name: it must be there. */
+		snprintf(path, sizeof(path), "%s", n->cfg->validator_key);
+		if (stat(path, &st) != 0) {
+			log_err(n, "cannot open validator key '%s': %s", path, strerror(errno));
+			return EMBER_EIO;
+		}
+	} else {
+		snprintf(path, sizeof(path), "%s/validator_key.json", dir);
+		if (stat(path, &st) != 0)
+			return 0;   /* a full node that does not validate */
+	}
 	/* A key others can read may have been copied, and a copy can double
 	 * sign: refuse it, as ssh refuses such a private key. */
 	if (ember_keystore_check_mode(path, &mode) == EMBER_KS_MODE) {
@@ -586,9 +620,9 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	struct rpc_server_cfg rcfg;
 	struct cons_cfg ccfg;
 	struct rpc_node_cfg ncfg;
-	const struct rpc_method *node_m, *market_m, *proof_m, *hist_m;
+	const struct rpc_method *node_m, *market_m, *proof_m, *hist_m, *bft_m;
 	struct ember_tip tip;
-	size_t nnode, nmarket, nproof, nhist;
+	size_t nnode, nmarket, nproof, nhist, nbft;
 	unsigned threads;
 	uint64_t bt;
 	int rc;
@@ -708,6 +742,8 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	ncfg.syncing = node_syncing;
 	ncfg.net_admin = cfg->no_p2p ? NULL : node_net_admin;
 	ncfg.net_ctx = &n;
+	ncfg.consensus = node_consensus;
+	ncfg.cons_ctx = &n;
 	if ((rc = rpc_node_new(&n.rpcn, &ncfg)))
 		goto out;
 	/* A fixed login replaces the cookie, as rpcuser/rpcpassword do in
@@ -728,12 +764,13 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	rcfg.request_timeout_ms = cfg->rpc_request_timeout_ms;
 	/* Heavy reads (getnetworkstats is O(state)) run beside the loop. */
 	rcfg.readers = 2;
-	/* The server takes one table; all four share the rpc_node as ctx. */
+	/* The server takes one table; all five share the rpc_node as ctx. */
 	node_m = rpc_node_methods(&nnode);
 	market_m = rpc_market_methods(&nmarket);
 	proof_m = rpc_proof_methods(&nproof);
 	hist_m = rpc_history_methods(&nhist);
-	if (!(n.methods = malloc((nnode + nmarket + nproof + nhist) *
+	bft_m = rpc_consensus_methods(&nbft);
+	if (!(n.methods = malloc((nnode + nmarket + nproof + nhist + nbft) *
 	                         sizeof(*n.methods)))) {
 		rc = EMBER_ENOMEM;
 		goto out;
@@ -742,8 +779,10 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 	memcpy(n.methods + nnode, market_m, nmarket * sizeof(*n.methods));
 	memcpy(n.methods + nnode + nmarket, proof_m, nproof * sizeof(*n.methods));
 	memcpy(n.methods + nnode + nmarket + nproof, hist_m, nhist * sizeof(*n.methods));
+	memcpy(n.methods + nnode + nmarket + nproof + nhist, bft_m,
+	       nbft * sizeof(*n.methods));
 	rc = rpc_server_new(&n.rpc, n.base, &rcfg, n.methods,
-	                    nnode + nmarket + nproof + nhist, n.rpcn);
+	                    nnode + nmarket + nproof + nhist + nbft, n.rpcn);
 	sodium_memzero(token, sizeof(token));   /* the server keeps a digest */
 	if (rc) {
 		log_err(&n, "cannot serve RPC on '%s': %s%s%s", cfg->rpc_listen,

@@ -656,3 +656,9 @@ void node_bft_view(const struct node_bft *nb, struct bft_view *out)
 {
 	bft_view(nb->sm, out);
 }
+
+const struct bft_valset *node_bft_valset(const struct node_bft *nb, int32_t *self)
+{
+	*self = nb->self;
+	return &nb->vs;
+}

@@ -77,5 +77,8 @@ int node_bft_vote(struct node_bft *nb, const struct bft_vote *v);
 
 /* Where consensus stands (for getstatus and logs). */
 void node_bft_view(const struct node_bft *nb, struct bft_view *out);
+/* The validator set of the height being decided; *self our index in it
+ * (-1: none).  Valid until the next height starts. */
+const struct bft_valset *node_bft_valset(const struct node_bft *nb, int32_t *self);
 
 #endif

@@ -576,6 +576,13 @@ const struct ember_genesis *rpc_node_genesis(struct rpc_node *n)
 	return n->cfg.g;
 }
 
+int rpc_node_consensus(struct rpc_node *n, struct rpc_consensus *out)
+{
+	if (!n->cfg.consensus)
+		return -1;
+	return n->cfg.consensus(n->cfg.cons_ctx, out);
+}
+
 int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx)
 {
 	struct rpc_node *n = ctx;

@@ -11,6 +11,7 @@
  *                 token-economy reads
  *   cli_proofs.c  GPU challenges
  *   cli_history.c an account's transactions (getaccounthistory)
+ *   cli_consensus.c the validator set and commit certificates
  *
  * A command is a table entry (struct cli_cmd); the dispatcher parses the
  * options the entry accepts, checks required options and the argument
@@ -123,6 +124,7 @@ const struct cli_cmd *cli_chain_cmds(size_t *n);
 const struct cli_cmd *cli_market_cmds(size_t *n);
 const struct cli_cmd *cli_proof_cmds(size_t *n);
 const struct cli_cmd *cli_history_cmds(size_t *n);
+const struct cli_cmd *cli_consensus_cmds(size_t *n);
 
 /* --- cli_main.c --------------------------------------------------------- */
 

@@ -517,6 +517,7 @@ static const struct {
 	{ cli_market_cmds, "staking, providers, market and oracle" },
 	{ cli_proof_cmds, "GPU challenges" },
 	{ cli_history_cmds, "account history" },
+	{ cli_consensus_cmds, "consensus" },
 };
 #define CLI_NTABLES (sizeof cli_tables / sizeof cli_tables[0])
 

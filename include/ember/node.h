@@ -65,6 +65,7 @@ struct ember_node_cfg {
 	const char *rpc_user;         /* with rpc_password_file: a fixed RPC */
 	const char *rpc_password_file;/* login instead of the cookie; NULL: cookie */
 	const char *log_file;         /* NULL: DIR/debug.log; "-": no file */
+	const char *validator_key;    /* NULL: DIR/validator_key.json */
 	enum ember_log_level log_level;
 };
 

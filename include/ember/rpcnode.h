@@ -29,6 +29,23 @@ struct rpc_peer {
 	int64_t ping_ms;             /* -1: not measured yet */
 };
 
+/* Where BFT consensus stands on this node (getvalidators). */
+struct rpc_validator {
+	uint8_t pub[32];
+	uint64_t power;
+	int64_t priority;             /* CometBFT's proposer priority */
+};
+struct rpc_consensus {
+	uint64_t height;              /* being decided */
+	uint32_t round;
+	int step;                     /* bft.h's enum bft_step */
+	int32_t locked_round;         /* -1: not locked */
+	uint32_t proposer;            /* index of this round's proposer */
+	int32_t self;                 /* our index; -1: not a validator */
+	size_t n;
+	struct rpc_validator v[128];
+};
+
 struct rpc_node_cfg {
 	struct event_base *base;
 	struct ember_store *store;
@@ -49,6 +66,10 @@ struct rpc_node_cfg {
 	int (*net_admin)(void *ctx, const char *op, json_t *params, json_t **result,
 	                 char *err, size_t errlen);
 	void *net_ctx;
+	/* Consensus (NULL, or returning nonzero: this node does not take
+	 * part; getvalidators then lists the genesis set). */
+	int (*consensus)(void *ctx, struct rpc_consensus *out);
+	void *cons_ctx;
 };
 
 struct rpc_node;
@@ -80,6 +101,14 @@ void rpc_node_set_server(struct rpc_node *n, struct rpc_server *s);
 
 /* For method tables in other files: the node's store and genesis. */
 struct ember_store *rpc_node_store(struct rpc_node *n);
+/* The consensus callback's answer: 0, or nonzero when there is none. */
+int rpc_node_consensus(struct rpc_node *n, struct rpc_consensus *out);
+/*
+ * Consensus over JSON-RPC (rpc/rpc_consensus.c): getvalidators (the set,
+ * powers, proposer priorities, and the height/round/step being decided)
+ * and getcommit (a block's commit certificate: round and signers).
+ */
+const struct rpc_method *rpc_consensus_methods(size_t *count);
 const struct ember_genesis *rpc_node_genesis(struct rpc_node *n);
 
 /*

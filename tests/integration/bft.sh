@@ -1,8 +1,10 @@
 #!/bin/sh
 # Integration: four validators of equal power (emberd testnet) reach BFT
 # consensus over P2P on 127.0.0.1.
-#  1. all four finalize blocks and hold the same chain; a transfer sent to
-#     one of them is included and seen on all;
+#  1. all four finalize blocks and hold the same chain, each block with a
+#     commit certificate of +2/3 of the power (getcommit), and
+#     getvalidators names the set and one proposer; a transfer sent to one
+#     of them is included and seen on all;
 #  2. one killed with kill -9: the other three go on;
 #  3. a second one killed: nothing is finalized without +2/3, and nothing
 #     forks (the two left agree on every height they hold);
@@ -51,6 +53,12 @@ for i in 1 2 3; do
 	[ "$(block_hash v$i "$H")" = "$want" ] || fail "validator $i holds another block $H"
 done
 echo "4 validators agree on block $H"
+at v1 commit "$H" --json | check '.power_signed * 3 > .power_total * 2 and
+	(.signers | length) >= 3 and .hash == "'"$want"'"' ||
+	fail "block $H's commit certificate: $(at v1 commit "$H" --json)"
+at v0 validators --json | check '(.validators | length) == 4 and
+	.consensus.height > '"$H"' and ([.validators[] | select(.proposer)] | length) == 1' ||
+	fail "getvalidators: $(at v0 validators --json)"
 
 export EMBER_PASSPHRASE=""
 K="$D/tn/dev-keys"
@@ -91,7 +99,11 @@ echo "halted at $HALT, same blocks"
 echo "-- one back: progress; the other back: catches up"
 start_v 2
 for i in 0 1 2; do wait_hgt v$i $((HALT + 5)) 90; done
-start_v 3
+# node 3 comes back with its key given by name, moved out of its datadir
+mv "$D/tn/node3/validator_key.json" "$D/v3key.json"
+"$BIN/emberd" --datadir "$D/tn/node3" --validator-key "$D/v3key.json" --quiet \
+	>>"$D/v3.log" 2>&1 &
+PIDS="$PIDS $!"
 H=$(hgt v0)
 wait_hgt v3 "$H" 90
 for i in 1 2 3; do
