@@ -18,11 +18,18 @@
 #include "ember/verify.h"
 
 #include <pthread.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ember/codec.h"
+
+#define VP_NICE 5       /* workers' nice value above the loop thread's */
 
 #define VP_CHUNK 32
 
@@ -237,6 +244,15 @@ static int vp_finish(struct ember_vpool *p, struct ember_vbatch *b, size_t k)
 static void *vp_worker(void *arg)
 {
 	struct ember_vpool *p = arg;
+
+	/* Bulk verification yields to the thread that owns the event loop:
+	 * on a busy machine a peer's frame is read, checked and relayed
+	 * before the next batch of signatures, not after it (a block's
+	 * propagation does not wait for another block's verification).
+	 * Linux nice values are per thread; elsewhere this is a no-op. */
+#ifdef __linux__
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), VP_NICE);
+#endif
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop) {
