@@ -281,6 +281,7 @@ static int node_consensus(void *ctx, struct rpc_consensus *out)
 	out->step = (int)v.step;
 	out->locked_round = v.locked_round;
 	out->proposer = bft_valset_proposer(vs, v.round);
+	out->lat_n = node_bft_latency(n->bft, &out->lat_p50_ms, &out->lat_p99_ms);
 	out->n = vs->n < 128 ? vs->n : 128;
 	for (size_t i = 0; i < out->n; i++) {
 		memcpy(out->v[i].pub, vs->v[i].id, 32);
@@ -818,7 +819,9 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 		bc.guard = n.guard;
 		bc.block_time_ms = bt;
 		bc.on_commit = bft_commit;
-		if (n.p2p) {
+		/* A lone validator decides alone: its blocks go out as
+		 * BLOCKs, its proposals and votes would only be noise. */
+		if (n.p2p && n.g.nval > 1) {
 			bc.send_proposal = bft_send_proposal;
 			bc.send_vote = bft_send_vote;
 			bc.net_ctx = n.p2p;

@@ -24,9 +24,11 @@
 
 #define NB_BLOCKS 16                /* proposals' blocks kept */
 #define NB_REGOSSIP_MS 1000
+#define NB_LAT 100                  /* commits the latency figures cover */
 
 struct nb_block {
 	uint64_t height;                /* 0: free */
+	uint64_t at_ms;                 /* when it came (or was built), mono */
 	uint8_t hash[32];
 	uint8_t *bytes;
 	size_t len;
@@ -67,6 +69,9 @@ struct node_bft {
 	int have_prop, have_vote[2];
 	struct bft_proposal last_prop;
 	struct bft_vote last_vote[2];
+	/* Proposal-to-commit times of the last NB_LAT commits (ms). */
+	uint32_t lat[NB_LAT];
+	size_t nlat, latpos;
 	int depth;                      /* nested runs */
 	uint8_t *certbuf;
 };
@@ -138,6 +143,7 @@ static int block_keep(struct node_bft *nb, uint64_t height, const uint8_t hash[3
 	memcpy(victim->bytes, blk, len);
 	victim->len = len;
 	victim->height = height;
+	victim->at_ms = mono_ms();
 	memcpy(victim->hash, hash, 32);
 	return 0;
 }
@@ -334,6 +340,13 @@ static void do_commit(struct node_bft *nb, const struct bft_effect *e)
 	if (!rc)
 		rc = cons_commit(nb->cfg.cons, b->bytes, b->len, nb->certbuf, clen, why,
 		                 sizeof(why));
+	if (!rc && b) {
+		uint64_t ms = mono_ms() - b->at_ms;
+		nb->lat[nb->latpos] = ms > UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+		nb->latpos = (nb->latpos + 1) % NB_LAT;
+		if (nb->nlat < NB_LAT)
+			nb->nlat++;
+	}
 	if (nb->cfg.on_commit)
 		nb->cfg.on_commit(nb->cfg.ctx, rc, why);
 	if (rc && b && clen && (nb->retry_blk = malloc(b->len))) {
@@ -661,4 +674,23 @@ const struct bft_valset *node_bft_valset(const struct node_bft *nb, int32_t *sel
 {
 	*self = nb->self;
 	return &nb->vs;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+size_t node_bft_latency(const struct node_bft *nb, uint32_t *p50, uint32_t *p99)
+{
+	uint32_t v[NB_LAT];
+
+	if (!nb->nlat)
+		return 0;
+	memcpy(v, nb->lat, nb->nlat * sizeof(v[0]));
+	qsort(v, nb->nlat, sizeof(v[0]), cmp_u32);
+	*p50 = v[(nb->nlat + 1) / 2 - 1];
+	*p99 = v[(99 * nb->nlat + 99) / 100 - 1];
+	return nb->nlat;
 }

@@ -31,6 +31,7 @@
 #define P2P_KNOWN_SLOTS 16384             /* per-peer txid set */
 #define P2P_BANS 128
 #define P2P_PING_MS 10000                 /* how often a peer is pinged */
+#define P2P_STATUS_MS 50                  /* STATUS at most this often */
 #define P2P_PING_TIMEOUT_MS 60000         /* no PONG by then: it goes */
 #define P2P_BACKOFF_MAX_MS 30000
 #define P2P_LEARNED_MAX 64                /* peers remembered in peers_file */

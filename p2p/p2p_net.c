@@ -362,9 +362,10 @@ static uint8_t *block_msg(struct p2p *p, uint64_t h, size_t *len)
 
 /* --- blocks ------------------------------------------------------------- */
 
-/* Our STATUS goes to every ready peer once per loop turn in which blocks
- * were applied, not once per block: a node catching up applies hundreds
- * in one turn. */
+/* Our STATUS goes to every ready peer at most every P2P_STATUS_MS while
+ * blocks are applied, not once per block: a node catching up applies
+ * thousands a second, and a peer must never see a flood from it even
+ * when its own loop stalls and reads a backlog at once. */
 static void on_status(evutil_socket_t fd, short what, void *arg)
 {
 	struct p2p *p = arg;
@@ -388,7 +389,10 @@ static void push_block(struct p2p *p, uint64_t h, struct peer *from)
 	uint8_t *m = NULL;
 	size_t len;
 
-	event_active(p->status_ev, EV_WRITE, 0);
+	if (!evtimer_pending(p->status_ev, NULL)) {
+		struct timeval tv = { 0, P2P_STATUS_MS * 1000 };
+		evtimer_add(p->status_ev, &tv);
+	}
 	for (pe = p->peers; pe; pe = next) {
 		next = pe->next;
 		if (pe == from || pe->state != PS_READY || pe->closing || pe->height >= h)
@@ -1006,11 +1010,13 @@ void p2p_send_vote(struct p2p *p, const struct bft_vote *v)
  * came first, and the type's rate (a token bucket per peer: rate per
  * second, burst) before a handler runs.  A handler returns -1 when it
  * dropped the peer.  Rates are far above what an honest peer sends and
- * exist to bound what a flood costs us: a node sends STATUS at most once
- * per loop turn in which it applied blocks (a 10 ms validator: ~100/s),
- * GETBLOCKS up to P2P_SLICES_PER_PEER at a time as slices finish, TXS in
- * relay batches; BLOCK is bounded by what sync asks and by validity (a
- * bad one drops the peer); PING every P2P_PING_MS.
+ * exist to bound what a flood costs us, with bursts that cover a peer
+ * whose loop stalled for seconds and reads a backlog at once: a node
+ * sends STATUS at most every P2P_STATUS_MS, GETBLOCKS up to
+ * P2P_SLICES_PER_PEER at a time as slices finish, TXS in relay batches,
+ * a proposal per round and a few votes per validator and round (plus a
+ * re-send a second); BLOCK is bounded by what sync asks and by validity
+ * (a bad one drops the peer); PING every P2P_PING_MS.
  */
 static const struct p2p_handler {
 	uint8_t type;
@@ -1024,8 +1030,8 @@ static const struct p2p_handler {
 	{ P2P_MSG_TXS, h_txs, 1, 1000, 2000 },
 	{ P2P_MSG_PING, h_ping, 0, 10, 20 },
 	{ P2P_MSG_PONG, h_ping, 0, 10, 20 },
-	{ P2P_MSG_PROPOSAL, h_proposal, 1, 100, 200 },
-	{ P2P_MSG_VOTE, h_vote, 1, 2000, 4000 },
+	{ P2P_MSG_PROPOSAL, h_proposal, 1, 1000, 2000 },
+	{ P2P_MSG_VOTE, h_vote, 1, 10000, 20000 },
 };
 
 /* Take one message's token from pe's bucket for type.  Returns 0, or -1

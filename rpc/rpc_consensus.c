@@ -66,6 +66,10 @@ static void m_getvalidators(struct rpc_call *call, json_t *params, void *ctx)
 			"step", cs->step >= 0 && cs->step < 4 ? step_names[cs->step] : "?",
 			"locked_round", (json_int_t)cs->locked_round,
 			"self", cs->self >= 0 ? json_integer(cs->self) : json_null()));
+	if (have && cs->lat_n)
+		json_object_set_new(json_object_get(res, "consensus"), "commit_latency_ms",
+			json_pack("{s:I, s:I, s:I}", "p50", (json_int_t)cs->lat_p50_ms,
+			          "p99", (json_int_t)cs->lat_p99_ms, "blocks", (json_int_t)cs->lat_n));
 	else
 		json_object_set_new(res, "consensus", json_null());
 	free(cs);

@@ -42,6 +42,9 @@ struct rpc_consensus {
 	int32_t locked_round;         /* -1: not locked */
 	uint32_t proposer;            /* index of this round's proposer */
 	int32_t self;                 /* our index; -1: not a validator */
+	/* proposal (arrival) to commit, last `lat_n` commits here */
+	uint32_t lat_p50_ms, lat_p99_ms;
+	size_t lat_n;
 	size_t n;
 	struct rpc_validator v[128];
 };
@@ -81,11 +84,18 @@ void rpc_node_free(struct rpc_node *n);
 /* The method table; pass n as the server's ctx. */
 const struct rpc_method *rpc_node_methods(size_t *count);
 
-/* GET /metrics (Prometheus text) and GET / (explorer page) handlers;
- * ctx is the struct rpc_node.  GET / sends the browser to /explorer/ when
- * the share directory has the explorer's files, else it is a small
- * built-in page (rpc/explorer.c says where the directory is looked for). */
+/* GET /metrics (Prometheus text; docs/metrics.md lists the series,
+ * rpc/rpc_metrics.c says what a scrape costs) and GET / (explorer page)
+ * handlers; ctx is the struct rpc_node.  GET / sends the browser to
+ * /explorer/ when the share directory has the explorer's files, else it
+ * is a small built-in page (rpc/explorer.c says where the directory is
+ * looked for). */
 int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx);
+/* The node committed a block (its own or a peer's): /metrics folds the
+ * block's execute and commit times (cons_stats) and its interval into
+ * its histograms.  Call once per commit, on the loop; a second call for
+ * the same block, or n NULL, does nothing. */
+void rpc_node_block_committed(struct rpc_node *n);
 int rpc_node_explorer(struct evbuffer *body, const char **content_type, void *ctx);
 /* GET /explorer/REST: the file REST of the share directory (index.html
  * for "" and names ending in '/'), 404 for anything else (rpc_tree_cb). */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ember/block.h"
 #include "ember/p2psec.h"
 #include "ember/p2pwire.h"
 
@@ -160,6 +161,64 @@ static size_t roundtrip(uint8_t type, const union p2p_any *m, uint8_t *out,
 
 /* ---- limits and names ---- */
 
+/* VOTE and PROPOSAL: one encoding each, round trips, and what is refused. */
+static void test_consensus_messages(void **state)
+{
+	struct bft_vote v, back;
+	struct p2p_proposal pr, pb;
+	uint8_t m[P2P_VOTE_LEN], blk[EMBER_HEADER_SIZE + 10], *pm;
+	size_t n, cap;
+	(void)state;
+
+	memset(&v, 0, sizeof(v));
+	v.type = BFT_VOTE_PRECOMMIT;
+	v.height = 77;
+	v.round = 3;
+	memset(v.value, 0xab, 32);
+	v.validator = 2;
+	v.time_ms = 1234567;
+	memset(v.sig, 0x5c, 64);
+	assert_int_equal(p2p_vote_encode(&v, m), 0);
+	assert_int_equal(m[0], P2P_MSG_VOTE);
+	assert_int_equal(p2p_vote_decode(&back, m, sizeof(m)), 0);
+	assert_memory_equal(&back, &v, sizeof(v));
+	assert_int_equal(p2p_vote_decode(&back, m, sizeof(m) - 1), EMBER_P2P_MSG);
+	m[1] = 3;                                   /* no such vote type */
+	assert_int_equal(p2p_vote_decode(&back, m, sizeof(m)), EMBER_P2P_MSG);
+	m[1] = BFT_VOTE_PRECOMMIT;
+	m[2] = 1;                                   /* nil with a block id */
+	assert_int_equal(p2p_vote_decode(&back, m, sizeof(m)), EMBER_P2P_MSG);
+	v.nil = 1;                                  /* a nil vote drops the id */
+	assert_int_equal(p2p_vote_encode(&v, m), 0);
+	assert_int_equal(p2p_vote_decode(&back, m, sizeof(m)), 0);
+	assert_true(back.nil == 1 && back.value[0] == 0);
+
+	memset(&pr, 0, sizeof(pr));
+	memset(blk, 0x11, sizeof(blk));
+	pr.p.height = 9;
+	pr.p.round = 2;
+	pr.p.pol_round = 1;
+	pr.p.proposer = 3;
+	memset(pr.p.value, 0x22, 32);
+	memset(pr.p.sig, 0x33, 64);
+	pr.blk = blk;
+	pr.blklen = sizeof(blk);
+	assert_true((cap = p2p_proposal_encoded_size(&pr)) > 0);
+	assert_non_null(pm = malloc(cap));
+	assert_int_equal(p2p_proposal_encode(&pr, pm, cap, &n), 0);
+	assert_int_equal(n, cap);
+	assert_int_equal(p2p_proposal_decode(&pb, pm, n), 0);
+	assert_memory_equal(&pb.p, &pr.p, sizeof(pr.p));
+	assert_int_equal(pb.blklen, sizeof(blk));
+	assert_memory_equal(pb.blk, blk, sizeof(blk));
+	assert_int_equal(p2p_proposal_decode(&pb, pm, n - 1), EMBER_P2P_MSG);
+	pm[1 + 8 + 4] = 9;                          /* pol_round 8 >= round 2 */
+	assert_int_equal(p2p_proposal_decode(&pb, pm, n), EMBER_P2P_MSG);
+	free(pm);
+	pr.blklen = 5;                              /* not even a header */
+	assert_int_equal(p2p_proposal_encoded_size(&pr), 0);
+}
+
 static void test_names_and_limits(void **state)
 {
 	static const struct {
@@ -175,8 +234,15 @@ static void test_names_and_limits(void **state)
 		  1 + 3 + (size_t)P2P_TXS_MAX * (3 + EMBER_TX_MAX_SIZE) },
 		{ P2P_MSG_PING, "ping", 9, 9 },
 		{ P2P_MSG_PONG, "pong", 9, 9 },
+		/* type, height, round, pol + 1, proposer, id, sig, then a
+		 * varint and at least a header */
+		{ P2P_MSG_PROPOSAL, "proposal", 1 + 8 + 4 + 4 + 4 + 32 + 64 + 1 + EMBER_HEADER_SIZE,
+		  P2P_MSG_MAX },
+		/* type, vote type, nil, height, round, id, validator, time, sig */
+		{ P2P_MSG_VOTE, "vote", 1 + 1 + 1 + 8 + 4 + 32 + 4 + 8 + 64,
+		  1 + 1 + 1 + 8 + 4 + 32 + 4 + 8 + 64 },
 	};
-	static const uint8_t unknown[] = { 0, P2P_MSG_TYPE_COUNT, 8, 0x7f,
+	static const uint8_t unknown[] = { 0, P2P_MSG_TYPE_COUNT, 9, 0x7f,
 	                                   0x80, 0xff };
 	(void)state;
 
@@ -816,6 +882,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_and_limits),
+		cmocka_unit_test(test_consensus_messages),
 		cmocka_unit_test(test_golden),
 		cmocka_unit_test(test_roundtrip_status),
 		cmocka_unit_test(test_roundtrip_getblocks),
