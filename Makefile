@@ -8,7 +8,9 @@
 #   make asan       build and test with AddressSanitizer + UBSan
 #   make fuzz       build the fuzz targets (libFuzzer with clang, else
 #                   corpus replay drivers) and run them briefly
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (programs, library, headers,
+#                   explorer, man pages, example config, systemd unit)
+#   make uninstall  the same PREFIX and DESTDIR: removes what install put
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -18,8 +20,15 @@ BIN ?= bin
 
 # CUDA (optional, never required).  With nvcc, gpu_proofs/*.cu build into
 # $(O)/cuda/ and link into ember-prover ahead of the library, whose
-# gpu_proofs/cuda_stub.c they replace; NVCC= builds without.  The runtime
-# libraries are taken from beside nvcc (lib64) and recorded with an rpath.
+# gpu_proofs/cuda_stub.c they replace; NVCC= builds without.  The toolkit
+# is the one nvcc really belongs to (links resolved: /usr/local/cuda-X.Y,
+# not the /usr/local/cuda link, and never a CUDA_HOME from the environment,
+# which may name another toolkit than the one the kernels are compiled
+# with; make CUDA_HOME=DIR overrides).  Its runtime libraries are taken
+# from lib64/, lib/ or targets/ARCH-linux/lib/ there (Debian's packages:
+# the multiarch directory) and recorded with an rpath unless the
+# directory is a system one, so ember-prover, installed or not, loads the
+# runtime it was linked with.
 # CUDA_ARCH: machine code for Ampere (A100), Ada (RTX 4090) and Hopper
 # (H100, H200), and Hopper PTX that newer GPUs compile when loading.
 ifeq ($(origin NVCC),undefined)
@@ -30,8 +39,13 @@ CUDA_OBJS :=
 CUDA_LIBS :=
 ifneq ($(strip $(NVCC)),)
 ifneq ($(CUDA_SRCS),)
-CUDA_HOME ?= $(patsubst %/bin/nvcc,%,$(realpath $(shell command -v $(NVCC))))
-CUDA_LIBDIR ?= $(CUDA_HOME)/lib64
+CUDA_HOME := $(patsubst %/bin/nvcc,%,$(realpath $(shell command -v $(NVCC) 2>/dev/null)))
+CUDA_TARGET := $(patsubst aarch64,sbsa,$(shell uname -m))-linux
+CUDA_LIBDIR := $(if $(CUDA_HOME),$(firstword $(foreach d,$(CUDA_HOME)/lib64 \
+	$(CUDA_HOME)/lib $(CUDA_HOME)/targets/$(CUDA_TARGET)/lib \
+	$(CUDA_HOME)/lib/$(shell $(CC) -print-multiarch 2>/dev/null),\
+	$(if $(wildcard $(d)/libcudart.so),$(d)))))
+CUDA_RPATH := $(if $(filter /lib/% /usr/lib/%,$(CUDA_LIBDIR)),,-Wl,-rpath,$(CUDA_LIBDIR))
 CUDA_ARCH ?= -gencode arch=compute_80,code=sm_80 -gencode arch=compute_89,code=sm_89 \
 	-gencode arch=compute_90,code=sm_90 -gencode arch=compute_90,code=compute_90
 NVCCFLAGS ?= -O3
@@ -42,9 +56,9 @@ endif
 NVCCFLAGS_ALL = -std=c++17 $(NVCCFLAGS) $(CUDA_ARCH) $(NVCC_WARN) -Iinclude
 # nvcc without the runtime libraries beside it (a partial toolkit) builds
 # without CUDA rather than failing to link
-ifneq ($(wildcard $(CUDA_LIBDIR)/libcublasLt.so*),)
+ifneq ($(and $(CUDA_LIBDIR),$(wildcard $(CUDA_LIBDIR)/libcublasLt.so*)),)
 CUDA_OBJS := $(CUDA_SRCS:gpu_proofs/%.cu=$(O)/cuda/%.o)
-CUDA_LIBS := -L$(CUDA_LIBDIR) -Wl,-rpath,$(CUDA_LIBDIR) -lcublasLt -lcudart -lstdc++
+CUDA_LIBS := -L$(CUDA_LIBDIR) $(CUDA_RPATH) -lcublasLt -lcudart -lstdc++
 endif
 endif
 endif
@@ -80,7 +94,7 @@ ifneq ($(BENCH_SRCS),)
 PROGS += $(BIN)/ember-bench
 endif
 
-.PHONY: all deps run test unit bench asan fuzz cuda install clean
+.PHONY: all deps run test unit bench asan fuzz cuda install uninstall clean
 all: $(PROGS) $(TEST_BINS)
 
 deps:
@@ -155,11 +169,65 @@ ifeq ($(CUDA_OBJS),)
 	@echo "cuda: no nvcc or no .cu sources; skipped"
 endif
 
-install: $(PROGS)
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN)/emberd $(BIN)/ember-cli $(BIN)/ember-sim $(BIN)/ember-prover $(DESTDIR)$(PREFIX)/bin/
-	install -d $(DESTDIR)$(PREFIX)/include/ember
-	install -m 0644 include/ember/*.h $(DESTDIR)$(PREFIX)/include/ember/
+# make install [PREFIX=/usr/local] [DESTDIR=]: the programs as built in
+# $(BIN) and the library in $(O) (built first only when missing or out of
+# date, so "make O=X BIN=Y ...; make install O=X BIN=Y" installs what was
+# built and tested), headers, the explorer, man pages, an example config
+# and the systemd unit:
+#
+#   BINDIR      emberd, ember-cli, ember-prover, ember-sim
+#   LIBDIR      libember.a          INCLUDEDIR/ember   the public headers
+#   DATADIR/explorer                index.html, app.js, style.css
+#   MANDIR/man1 one page a program  DOCDIR             ember.conf.example
+#   SYSTEMD_UNITDIR/emberd.service  ExecStart=BINDIR/emberd
+#
+# emberd finds the explorer at BINDIR/../share/explorer (rpc/explorer.c),
+# so BINDIR and DATADIR move together ($EMBER_SHARE_DIR names another
+# place).  The unit goes to PREFIX/lib/systemd/system when PREFIX is /usr
+# or /usr/local, both on systemd's unit path; under any other PREFIX
+# (/opt/ember) systemd would not see it there, so it goes to DOCDIR, an
+# example to copy to /etc/systemd/system.  Each directory can be given on
+# the command line.  make uninstall removes what make install put there.
+INSTALL ?= install
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+DATADIR = $(PREFIX)/share
+MANDIR = $(DATADIR)/man
+DOCDIR = $(DATADIR)/doc/ember
+ifneq ($(filter /usr /usr/ /usr/local /usr/local/,$(PREFIX)),)
+SYSTEMD_UNITDIR = $(PREFIX)/lib/systemd/system
+else
+SYSTEMD_UNITDIR = $(DOCDIR)
+endif
+INSTALL_PROGS := emberd ember-cli ember-prover ember-sim
+INSTALL_HDRS := $(notdir $(wildcard include/ember/*.h))
+INSTALL_EXPLORER := $(notdir $(wildcard share/explorer/*))
+INSTALL_MAN1 := $(INSTALL_PROGS:%=%.1)
+
+install: $(INSTALL_PROGS:%=$(BIN)/%) $(LIB)
+	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+	  $(DESTDIR)$(INCLUDEDIR)/ember $(DESTDIR)$(DATADIR)/explorer \
+	  $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(SYSTEMD_UNITDIR)
+	$(INSTALL) -m 0755 $(INSTALL_PROGS:%=$(BIN)/%) $(DESTDIR)$(BINDIR)/
+	$(INSTALL) -m 0644 $(LIB) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 0644 $(INSTALL_HDRS:%=include/ember/%) $(DESTDIR)$(INCLUDEDIR)/ember/
+	$(INSTALL) -m 0644 $(INSTALL_EXPLORER:%=share/explorer/%) $(DESTDIR)$(DATADIR)/explorer/
+	$(INSTALL) -m 0644 $(INSTALL_MAN1:%=docs/man/%) $(DESTDIR)$(MANDIR)/man1/
+	$(INSTALL) -m 0644 docs/ember.conf.example $(DESTDIR)$(DOCDIR)/
+	sed 's|@bindir@|$(BINDIR)|g' contrib/emberd.service > $(DESTDIR)$(SYSTEMD_UNITDIR)/emberd.service
+	chmod 0644 $(DESTDIR)$(SYSTEMD_UNITDIR)/emberd.service
+
+# Only files (and the directories that are Ember's alone, when empty):
+# bin/, lib/, share/man/man1/ ... are shared with everything else.
+uninstall:
+	rm -f $(INSTALL_PROGS:%=$(DESTDIR)$(BINDIR)/%) $(DESTDIR)$(LIBDIR)/libember.a \
+	  $(INSTALL_HDRS:%=$(DESTDIR)$(INCLUDEDIR)/ember/%) \
+	  $(INSTALL_EXPLORER:%=$(DESTDIR)$(DATADIR)/explorer/%) \
+	  $(INSTALL_MAN1:%=$(DESTDIR)$(MANDIR)/man1/%) \
+	  $(DESTDIR)$(DOCDIR)/ember.conf.example $(DESTDIR)$(SYSTEMD_UNITDIR)/emberd.service
+	rmdir $(DESTDIR)$(INCLUDEDIR)/ember $(DESTDIR)$(DATADIR)/explorer \
+	  $(DESTDIR)$(DOCDIR) 2>/dev/null || true
 
 clean:
 	rm -rf build bin

@@ -2,8 +2,13 @@
 # Install the Debian packages Ember needs, only when something is missing.
 # Uses sudo when not root.  Safe to run again and again.
 set -e
+# man-db: tests/integration/install.sh checks the man pages with man.
 PKGS="build-essential pkg-config libsecp256k1-dev libsodium-dev liblmdb-dev \
-libevent-dev libssl-dev libjansson-dev libcmocka-dev jq curl python3 chromium"
+libevent-dev libssl-dev libjansson-dev libcmocka-dev jq curl python3 chromium \
+man-db"
+# promtool, which tests/integration/metrics.sh checks /metrics with, comes
+# with Debian's Prometheus (the server is installed too, not started here).
+PKGS="$PKGS prometheus"
 # The explorer's browser test (tests/integration/explorer.sh) runs on Node.js
 # and npm: Debian's, unless the machine has its own (a nodejs package of
 # another origin bundles npm and conflicts with Debian's).
