@@ -64,6 +64,9 @@ struct bench_results {
 	/* prop: a 1,000-tx block to the 3rd hop */
 	int have_prop;
 	double prop_p50, prop_p99, prop_hop1_p50;   /* ms */
+	/* bft: four validators over P2P */
+	int have_bft;
+	double bft_p50_ms, bft_p99_ms, bft_load_p50_ms, bft_load_p99_ms, bft_tps;
 	/* market: 1,000-transfer block, few vs many open leases */
 	int have_market;
 	size_t market_leases;
@@ -105,6 +108,7 @@ int bench_epoch(struct bench_ctx *bc);
 int bench_proof(struct bench_ctx *bc);
 int bench_sync(struct bench_ctx *bc);
 int bench_prop(struct bench_ctx *bc);
+int bench_bft(struct bench_ctx *bc);
 /* One-thread raw verify rate only, for a tps run without the verify
  * benchmark: the ratio is always against a bound measured in this run. */
 int bench_verify_bound(struct bench_ctx *bc, double secs);

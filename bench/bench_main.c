@@ -43,6 +43,8 @@ static const struct bench_def bench_table[] = {
 	  "full node catch-up over P2P vs in-process apply; tps relayed over P2P" },
 	{ "prop", bench_prop,
 	  "1,000-tx block propagation to the 3rd hop over P2P (p50, p99)" },
+	{ "bft", bench_bft,
+	  "4 validators over P2P: proposal to commit (idle, 1,000 tx/s), tx/s" },
 };
 #define BENCH_N (sizeof(bench_table) / sizeof(bench_table[0]))
 
@@ -154,6 +156,18 @@ static void summary(const struct bench_opts *o, const struct bench_results *r,
 		       "one hop p50 %.2f ms\n", r->prop_p50, r->prop_p99, r->prop_hop1_p50);
 	else
 		printf("  prop:         %s\n", sel[7] ? "failed" : "not run");
+	if (r->have_bft) {
+		printf("  bft:          4 validators: proposal to commit p50 %.0f ms p99 %.0f ms "
+		       "idle, p50 %.0f ms p99 %.0f ms at 1,000 tx/s (target p50 <= 50 ms); "
+		       "%.0f tx/s", r->bft_p50_ms, r->bft_p99_ms, r->bft_load_p50_ms,
+		       r->bft_load_p99_ms, r->bft_tps);
+		if (r->have_tps)
+			printf(" = %.2f of a quarter of one validator's (target 0.8)",
+			       r->bft_tps / (r->tps / 4));
+		printf("\n");
+	} else {
+		printf("  bft:          %s\n", sel[8] ? "failed" : "not run");
+	}
 	for (size_t i = 0; i < BENCH_N; i++)
 		if (failed[i])
 			printf("  FAILED: %s (see the message above)\n", bench_table[i].name);
