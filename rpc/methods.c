@@ -23,6 +23,7 @@
 #include "ember/state.h"
 #include "ember/tok.h"
 #include "ember/verify.h"
+#include "rpc_metrics_internal.h"
 #include "rpcjson.h"
 
 #define EMBER_VERSION_STRING "0.1.0"
@@ -33,6 +34,7 @@ struct rpc_node {
 	struct event *flush_ev;
 	struct ember_admit_item *acc;  /* sendtx calls waiting for the flush */
 	size_t nacc, capacc;
+	struct rpc_metrics *metrics;   /* GET /metrics (rpc_metrics.c) */
 };
 
 /* --- helpers ----------------------------------------------------------- */
@@ -537,7 +539,9 @@ int rpc_node_new(struct rpc_node **out, const struct rpc_node_cfg *cfg)
 	/* Low priority is not needed: an active event runs after the current
 	 * callback returns, so a whole HTTP batch lands in one flush. */
 	n->flush_ev = event_new(cfg->base, -1, 0, flush_cb, n);
-	if (!n->flush_ev) {
+	if (!n->flush_ev || rpc_metrics_new(&n->metrics, &n->cfg) != 0) {
+		if (n->flush_ev)
+			event_free(n->flush_ev);
 		free(n);
 		return EMBER_ENOMEM;
 	}
@@ -554,6 +558,7 @@ void rpc_node_free(struct rpc_node *n)
 		free(n->acc[i].enc);
 	free(n->acc);
 	event_free(n->flush_ev);
+	rpc_metrics_free(n->metrics);
 	free(n);
 }
 
@@ -586,50 +591,13 @@ int rpc_node_consensus(struct rpc_node *n, struct rpc_consensus *out)
 int rpc_node_metrics(struct evbuffer *body, const char **content_type, void *ctx)
 {
 	struct rpc_node *n = ctx;
-	struct ember_tip tip;
-	struct cons_stats cs;
-	struct rpc_stats rs = { 0, 0, 0 };
-	struct ember_admit_stats as;
 
-	cons_tip(n->cfg.cons, &tip);
-	cons_stats(n->cfg.cons, &cs);
-	ember_admit_stats(n->cfg.admit, &as);
-	if (n->server)
-		rpc_server_stats(n->server, &rs);
 	*content_type = "text/plain; version=0.0.4";
-	evbuffer_add_printf(body,
-		"# HELP ember_height Height of the committed tip.\n"
-		"# TYPE ember_height gauge\nember_height %" PRIu64 "\n"
-		"# HELP ember_blocks_committed_total Blocks committed since start.\n"
-		"# TYPE ember_blocks_committed_total counter\nember_blocks_committed_total %" PRIu64 "\n"
-		"# HELP ember_txs_committed_total Transactions committed since start.\n"
-		"# TYPE ember_txs_committed_total counter\nember_txs_committed_total %" PRIu64 "\n"
-		"# HELP ember_txs_dropped_total Mempool txs that failed execution.\n"
-		"# TYPE ember_txs_dropped_total counter\nember_txs_dropped_total %" PRIu64 "\n"
-		"# HELP ember_block_exec_seconds Execution time of the last block.\n"
-		"# TYPE ember_block_exec_seconds gauge\nember_block_exec_seconds %" PRIu64 ".%06" PRIu64 "\n"
-		"# HELP ember_block_commit_seconds Store and fsync time of the last block.\n"
-		"# TYPE ember_block_commit_seconds gauge\nember_block_commit_seconds %" PRIu64 ".%06" PRIu64 "\n"
-		"# HELP ember_mempool_txs Pending transactions.\n"
-		"# TYPE ember_mempool_txs gauge\nember_mempool_txs %zu\n"
-		"# HELP ember_mempool_bytes Bytes of pending transactions.\n"
-		"# TYPE ember_mempool_bytes gauge\nember_mempool_bytes %zu\n"
-		"# HELP ember_txs_accepted_total Transactions admitted to the mempool.\n"
-		"# TYPE ember_txs_accepted_total counter\nember_txs_accepted_total %" PRIu64 "\n"
-		"# HELP ember_txs_rejected_total Transactions refused at admission.\n"
-		"# TYPE ember_txs_rejected_total counter\nember_txs_rejected_total %" PRIu64 "\n"
-		"# HELP ember_rpc_requests_total HTTP JSON-RPC requests.\n"
-		"# TYPE ember_rpc_requests_total counter\nember_rpc_requests_total %" PRIu64 "\n"
-		"# HELP ember_rpc_calls_total JSON-RPC calls (batch members count).\n"
-		"# TYPE ember_rpc_calls_total counter\nember_rpc_calls_total %" PRIu64 "\n"
-		"# HELP ember_rpc_errors_total JSON-RPC calls answered with an error.\n"
-		"# TYPE ember_rpc_errors_total counter\nember_rpc_errors_total %" PRIu64 "\n"
-		"# HELP ember_store_map_grows_total LMDB map growths.\n"
-		"# TYPE ember_store_map_grows_total counter\nember_store_map_grows_total %" PRIu64 "\n",
-		tip.height, cs.blocks, cs.txs, cs.dropped,
-		cs.last_exec_us / 1000000, cs.last_exec_us % 1000000,
-		cs.last_commit_us / 1000000, cs.last_commit_us % 1000000,
-		ember_mempool_count(n->cfg.mp), ember_mempool_bytes(n->cfg.mp),
-		as.accepted, as.rejected, rs.requests, rs.calls, rs.errors, cs.map_grows);
-	return 200;
+	return rpc_metrics_write(n->metrics, n->server, body);
+}
+
+void rpc_node_block_committed(struct rpc_node *n)
+{
+	if (n)
+		rpc_metrics_block(n->metrics);
 }

@@ -28,6 +28,14 @@
  * the call objects in them, errors every error answer including the
  * request-level ones (parse error, bad batch) and those of notifications.
  *
+ * Latency: each call whose handler is dispatched is timed from the
+ * dispatch to its answer, on the loop's monotonic clock, into its
+ * method's histogram (hist.h); a read-only method's time includes its wait
+ * in the readers' queue and the trip back to the loop, which is what a
+ * client sees.  Calls refused before dispatch (bad form, unknown method,
+ * auth, arity, a full reply) are not timed.  Both ends run on the loop, so
+ * the histograms need no lock.
+ *
  * Every byte a client sent that is echoed in an error message passes
  * through clean(), so the wire only ever carries printable ASCII from us.
  *
@@ -44,6 +52,7 @@
  * so neither content nor length leaks through timing.
  */
 #include "ember/rpc.h"
+#include "ember/hist.h"
 #include "rpc_conn_internal.h"
 #include "rpc_readers_internal.h"
 
@@ -99,6 +108,8 @@ struct rpc_call {
 	int v1;            /* JSON-RPC 1.0 style: answer in that form */
 	int answered;
 	int refused;       /* not run: the reply was full already */
+	const struct rpc_method *m;   /* set when the handler is dispatched */
+	uint64_t t0_us;    /* ... at this monotonic time */
 };
 
 struct rpc_req {
@@ -135,7 +146,24 @@ struct rpc_server {
 	struct rpc_req *pending;       /* requests with unanswered calls */
 	struct rpc_conns *conns;
 	struct rpc_readers *readers;   /* NULL: read methods run on the loop */
+	struct ember_hist *lat;        /* per method, n + 1 ("help" last) */
 };
+
+/* Buckets of the per-method latency, 100 us to 10 s. */
+static const uint64_t lat_le_us[] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000,
+	250000, 500000, 1000000, 2500000, 5000000, 10000000
+};
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void call_timed(struct rpc_server *s, const struct rpc_call *c);
 
 /*
  * Copy at most max bytes of src into dst (cap > max + 3), replacing every
@@ -369,6 +397,7 @@ static void call_done(struct rpc_call *c, json_t *resp, int is_error)
 	struct rpc_req *rq = c->rq;
 
 	c->answered = 1;
+	call_timed(rq->srv, c);
 	if (c->notify)
 		json_decref(resp);
 	else if (call_keep(c, resp))
@@ -470,6 +499,18 @@ static const struct rpc_method help_method = {
 	"help", help_fn, 0, 1, RPC_F_READONLY, { "method", NULL },
 	"list the methods, or describe one"
 };
+
+/* A dispatched call has answered: time it into its method's histogram. */
+static void call_timed(struct rpc_server *s, const struct rpc_call *c)
+{
+	size_t i;
+
+	if (!s || !c->m || !s->lat)
+		return;
+	i = c->m == &help_method ? s->n : (size_t)(c->m - s->table);
+	if (i <= s->n)
+		ember_hist_observe(&s->lat[i], mono_us() - c->t0_us);
+}
 
 static json_t *help_entry(const struct rpc_method *m)
 {
@@ -728,9 +769,13 @@ static void call_run(struct rpc_call *c, json_t *obj)
 		/* Off the loop: the reader gets a private copy of its params,
 		 * since the request's JSON stays the loop's. */
 		json_t *copy = json_deep_copy(args);
+		c->m = m;
+		c->t0_us = mono_us();
 		if (!copy || rpc_readers_submit(s->readers, m->fn, c, copy, s->ctx))
 			rpc_error(c, RPC_ERR_BUSY, "too many reads in flight; try again");
 	} else {
+		c->m = m;
+		c->t0_us = mono_us();
 		m->fn(c, args, s->ctx);
 	}
 	json_decref(args);
@@ -1205,6 +1250,12 @@ int rpc_server_new(struct rpc_server **out, struct event_base *base,
 	if (cfg->tls_cert && (rc = tls_setup(s, cfg->tls_cert, cfg->tls_key)) != 0)
 		goto fail;
 	rc = EMBER_ENOMEM;
+	if (!(s->lat = calloc(n + 1, sizeof *s->lat)))
+		goto fail;
+	for (size_t i = 0; i <= n; i++)
+		if (ember_hist_init(&s->lat[i], lat_le_us,
+		                    sizeof lat_le_us / sizeof lat_le_us[0]) != 0)
+			goto fail;
 	if (!(s->http = evhttp_new(base)))
 		goto fail;
 	evhttp_set_max_body_size(s->http, (ev_ssize_t)s->max_body);
@@ -1288,6 +1339,7 @@ void rpc_server_free(struct rpc_server *s)
 		rn = r->next;
 		free(r);
 	}
+	free(s->lat);
 	free(s);
 }
 
@@ -1354,6 +1406,16 @@ void rpc_server_stats(const struct rpc_server *s, struct rpc_stats *out)
 		return;
 	}
 	*out = s->stats;
+}
+
+int rpc_server_latency(const struct rpc_server *s, size_t i, const char **name,
+                       const struct ember_hist **h)
+{
+	if (!s || !s->lat || i > s->n)
+		return 0;
+	*name = i == s->n ? help_method.name : s->table[i].name;
+	*h = &s->lat[i];
+	return 1;
 }
 
 void rpc_server_conn_stats(const struct rpc_server *s,

@@ -192,6 +192,17 @@ struct rpc_stats {
 };
 void rpc_server_stats(const struct rpc_server *s, struct rpc_stats *out);
 
+/*
+ * Latency of method i (0 .. n-1: the table's, n: the built-in "help"):
+ * every dispatched call timed from dispatch to answer, a read-only
+ * method's wait for a reader included (server.c says which calls count).
+ * Returns: 1 with *name (the table's string) and *h (valid until the loop
+ * runs again) set, 0 when i is past the last method.  Loop thread.
+ */
+struct ember_hist;
+int rpc_server_latency(const struct rpc_server *s, size_t i, const char **name,
+                       const struct ember_hist **h);
+
 /* Connection counters: open now, and since the start. */
 struct rpc_conn_stats {
 	uint64_t open;
