@@ -39,6 +39,7 @@
 #include "ember/rpc.h"
 #include "ember/rpcnode.h"
 #include "ember/store.h"
+#include "ember/tok.h"
 #include "ember/verify.h"
 #include "ember/version.h"
 #include "node_bft_internal.h"
@@ -83,8 +84,41 @@ struct node {
 #define log_info(n, ...) node_log_printf(&(n)->log, EMBER_LOG_INFO, __VA_ARGS__)
 #define log_debug(n, ...) node_log_printf(&(n)->log, EMBER_LOG_DEBUG, __VA_ARGS__)
 
+/*
+ * When block h ended an epoch, one line with what the epoch did (minted,
+ * burned, providers paid, challenges, slashes, jails), read back from
+ * the epoch's record in the committed state; a warning when a provider
+ * failed its challenge or stake was slashed.  Always logged, --quiet or
+ * not.
+ */
+static void log_epoch(struct node *n, uint64_t h)
+{
+	struct tok_epoch_rec rec;
+	struct ember_txn *t;
+	char line[TOK_EPOCH_LINE_LEN];
+	uint64_t e;
+	int rc;
+
+	if (!tok_epoch_ends_at(&n->g, h, &e))
+		return;
+	if ((rc = ember_store_read(n->store, &t)) == 0) {
+		rc = tok_epoch_get(t, e, &rec);
+		ember_txn_abort(t);
+	}
+	if (rc) {
+		log_warn(n, "epoch %" PRIu64 " ended at block %" PRIu64 " but its record "
+		         "cannot be read: %s", e, h, ember_strerror(rc));
+		return;
+	}
+	tok_epoch_format(&rec, h, line, sizeof(line));
+	if (rec.providers_failed || rec.slashed)
+		log_warn(n, "%s", line);
+	else
+		log_info(n, "%s", line);
+}
+
 /* The log line of a committed block (with --quiet, empty blocks only
- * every 100 heights). */
+ * every 100 heights), then the epoch's line when it ended one. */
 static void log_block(struct node *n, const char *from)
 {
 	struct ember_tip tip;
@@ -93,13 +127,14 @@ static void log_block(struct node *n, const char *from)
 
 	cons_tip(n->cons, &tip);
 	cons_stats(n->cons, &cs);
-	if (cs.blocks && n->cfg->quiet && cs.txs == 0 && tip.height % 100 != 0)
-		return;
-	ember_hex_encode(tip.hash, 32, hex);
-	hex[16] = 0;
-	log_info(n, "block %" PRIu64 " %s...%s exec %.1f ms commit %.1f ms mempool %zu",
-	      tip.height, hex, from, cs.last_exec_us / 1000.0,
-	      cs.last_commit_us / 1000.0, ember_mempool_count(n->mp));
+	if (!(cs.blocks && n->cfg->quiet && cs.txs == 0 && tip.height % 100 != 0)) {
+		ember_hex_encode(tip.hash, 32, hex);
+		hex[16] = 0;
+		log_info(n, "block %" PRIu64 " %s...%s exec %.1f ms commit %.1f ms mempool %zu",
+		      tip.height, hex, from, cs.last_exec_us / 1000.0,
+		      cs.last_commit_us / 1000.0, ember_mempool_count(n->mp));
+	}
+	log_epoch(n, tip.height);
 }
 
 /* The network's callbacks: a log line, a block from a peer. */
@@ -119,6 +154,7 @@ static void rpc_log(void *ctx, const char *msg)
 static void p2p_block(void *ctx)
 {
 	struct node *n = ctx;
+	rpc_node_block_committed(n->rpcn);
 	log_block(n, " from a peer,");
 	if (n->bft)
 		node_bft_synced(n->bft);
@@ -262,6 +298,7 @@ static void bft_commit(void *ctx, int rc, const char *why)
 		ember_admit_set_refusal(n->admit, NULL);
 	}
 	p2p_on_commit(n->p2p);
+	rpc_node_block_committed(n->rpcn);
 	log_block(n, "");
 }
 

@@ -260,7 +260,12 @@ static json_t *order_json(const struct mk_read *r, const struct ember_order *ord
 	json_object_set_new(o, "deposit", rpc_json_u64(ord->deposit));
 	json_object_set_new(o, "created_height", mk_int(ord->created_height));
 	json_object_set_new(o, "expires_height", mk_int(ord->expires_height));
-	json_object_set_new(o, "bid_count", mk_int(ord->nbids));
+	/* The bids it holds, so the count matches getorder's "bids": they are
+	 * dropped when the order is leased or expires; bids_placed keeps how
+	 * many it received. */
+	json_object_set_new(o, "bid_count",
+	                    mk_int(ord->status == EMBER_ORDER_OPEN ? ord->nbids : 0));
+	json_object_set_new(o, "bids_placed", mk_int(ord->nbids));
 	json_object_set_new(o, "lease_id", ord->lease_id ? mk_int(ord->lease_id) : json_null());
 	return o;
 }
@@ -996,7 +1001,8 @@ out:
 
 static json_t *epoch_rec_json(const struct tok_epoch_rec *e)
 {
-	return json_pack("{s:I, s:b, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
+	return json_pack("{s:I, s:b, s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o,"
+	                 " s:I, s:I, s:I, s:I}",
 		"epoch", (json_int_t)e->epoch,
 		"closed", 1,
 		"minted", rpc_json_u64(e->minted),
@@ -1009,7 +1015,11 @@ static json_t *epoch_rec_json(const struct tok_epoch_rec *e)
 		"providers_failed", (json_int_t)e->providers_failed,
 		"slashed", rpc_json_u64(e->slashed),
 		"supply", rpc_json_u64(e->supply),
-		"staked", rpc_json_u64(e->staked));
+		"staked", rpc_json_u64(e->staked),
+		"challenges_passed", (json_int_t)e->chal_passed,
+		"challenges_failed", (json_int_t)e->chal_failed,
+		"challenges_missing", (json_int_t)e->chal_missing,
+		"providers_jailed", (json_int_t)e->providers_jailed);
 }
 
 static void m_getsupply(struct rpc_call *call, json_t *params, void *ctx)

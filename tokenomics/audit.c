@@ -1,6 +1,7 @@
 /*
- * audit.c - read helpers for the token state (tok_*_get, tok_lease_view)
- * and the supply audit (tok_audit, tok_check_supply).
+ * audit.c - read helpers for the token state (tok_*_get, tok_lease_view,
+ * the closed epoch's log line) and the supply audit (tok_audit,
+ * tok_check_supply).
  *
  * The audit is the independent check on tokenomics/: the handlers keep
  * running sums in struct tok_totals so that reading them is O(1), and the
@@ -12,6 +13,8 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#include "ember/amount.h"
 
 typedef unsigned __int128 u128;
 
@@ -43,6 +46,38 @@ int tok_epoch_get(struct ember_txn *t, uint64_t epoch,
 	if (rc)
 		return rc;
 	return tk_epoch_decode(out, v, vl) ? EMBER_STORE_CORRUPT : 0;
+}
+
+int tok_epoch_ends_at(const struct ember_genesis *g, uint64_t h, uint64_t *epoch)
+{
+	uint64_t eb = g->params.epoch_blocks;
+
+	/* The condition tok_block_end runs the boundary on. */
+	if (eb == 0 || h == 0 || h % eb != 0)
+		return 0;
+	*epoch = tok_epoch_of(g, h);
+	return 1;
+}
+
+void tok_epoch_format(const struct tok_epoch_rec *r, uint64_t end_height,
+                      char *out, size_t len)
+{
+	char minted[EMBER_AMOUNT_BUFLEN], burned[EMBER_AMOUNT_BUFLEN],
+	     slashed[EMBER_AMOUNT_BUFLEN];
+
+	if (len == 0)
+		return;
+	ember_amount_format(r->minted, minted);
+	ember_amount_format(r->burned, burned);
+	ember_amount_format(r->slashed, slashed);
+	snprintf(out, len, "epoch %llu ended at block %llu: minted %s EMB, burned "
+	         "%s EMB, %u provider%s paid; challenges %u passed, %u failed, "
+	         "%u missing; slashed %s EMB, %u provider%s jailed",
+	         (unsigned long long)r->epoch, (unsigned long long)end_height,
+	         minted, burned, r->providers_rewarded,
+	         r->providers_rewarded == 1 ? "" : "s", r->chal_passed,
+	         r->chal_failed, r->chal_missing, slashed, r->providers_jailed,
+	         r->providers_jailed == 1 ? "" : "s");
 }
 
 int tok_supply(struct ember_txn *t, uint64_t *out)

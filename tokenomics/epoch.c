@@ -233,6 +233,12 @@ static int epoch_judge(struct tok_block *b, struct ember_state *st, uint64_t e,
 
 	if ((rc = epoch_result(b, st, &p, e, h, &result, &judged)))
 		return rc;
+	if (result == EMBER_CHAL_PASS)
+		rec->chal_passed++;
+	else if (result == EMBER_CHAL_FAIL)
+		rec->chal_failed++;
+	else if (result == EMBER_CHAL_MISSING)
+		rec->chal_missing++;
 	fault = result == EMBER_CHAL_FAIL || result == EMBER_CHAL_MISSING;
 	if (fault) {
 		int declared = p.maint_epoch == e;
@@ -246,6 +252,8 @@ static int epoch_judge(struct tok_block *b, struct ember_state *st, uint64_t e,
 				until = UINT64_MAX;
 			if (p.jailed_until < until)
 				p.jailed_until = until;
+			if (pp->jail_epochs > 0)    /* 0: out again next epoch */
+				rec->providers_jailed++;
 		}
 		rec->providers_failed++;
 	}

@@ -19,7 +19,7 @@ static const char totals_key[] = "totals";
 /* --- totals and epoch records ------------------------------------------ */
 
 #define TOTALS_VERSION 1
-#define EPOCH_VERSION 1
+#define EPOCH_VERSION 2
 
 void tk_totals_encode(const struct tok_totals *x, uint8_t out[TOK_TOTALS_ENC_LEN])
 {
@@ -51,45 +51,67 @@ int tk_totals_decode(struct tok_totals *x, const uint8_t *in, size_t len)
 	return 0;
 }
 
+/* Version 2 appends the challenge counts to version 1's fields
+ * (tok.h); the u32s are little-endian. */
+#define EPOCH_V1_LEN (1 + 9 * 8 + 3 * 4)
+#define EPOCH_NU32 7
+
+static void epoch_put_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t epoch_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
 void tk_epoch_encode(const struct tok_epoch_rec *x, uint8_t out[TOK_EPOCH_ENC_LEN])
 {
 	const uint64_t v[9] = {
 		x->epoch, x->minted, x->burned, x->emission, x->oracle_uusd,
 		x->work, x->slashed, x->supply, x->staked
 	};
-	const uint32_t w[3] = {
-		x->nreports, x->providers_rewarded, x->providers_failed
+	const uint32_t w[EPOCH_NU32] = {
+		x->nreports, x->providers_rewarded, x->providers_failed,
+		x->chal_passed, x->chal_failed, x->chal_missing, x->providers_jailed
 	};
 	out[0] = EPOCH_VERSION;
 	for (size_t i = 0; i < 9; i++)
 		ember_le64_put(out + 1 + 8 * i, v[i]);
-	for (size_t i = 0; i < 3; i++) {
-		uint8_t *p = out + 1 + 8 * 9 + 4 * i;
-		p[0] = (uint8_t)w[i];
-		p[1] = (uint8_t)(w[i] >> 8);
-		p[2] = (uint8_t)(w[i] >> 16);
-		p[3] = (uint8_t)(w[i] >> 24);
-	}
+	for (size_t i = 0; i < EPOCH_NU32; i++)
+		epoch_put_u32(out + 1 + 8 * 9 + 4 * i, w[i]);
 }
 
 int tk_epoch_decode(struct tok_epoch_rec *x, const uint8_t *in, size_t len)
 {
+	struct tok_epoch_rec r;
 	uint64_t *const v[9] = {
-		&x->epoch, &x->minted, &x->burned, &x->emission, &x->oracle_uusd,
-		&x->work, &x->slashed, &x->supply, &x->staked
+		&r.epoch, &r.minted, &r.burned, &r.emission, &r.oracle_uusd,
+		&r.work, &r.slashed, &r.supply, &r.staked
 	};
-	uint32_t *const w[3] = {
-		&x->nreports, &x->providers_rewarded, &x->providers_failed
+	uint32_t *const w[EPOCH_NU32] = {
+		&r.nreports, &r.providers_rewarded, &r.providers_failed,
+		&r.chal_passed, &r.chal_failed, &r.chal_missing, &r.providers_jailed
 	};
-	if (len != TOK_EPOCH_ENC_LEN || in[0] != EPOCH_VERSION)
+	size_t nw;
+
+	if (len == TOK_EPOCH_ENC_LEN && in[0] == EPOCH_VERSION)
+		nw = EPOCH_NU32;
+	else if (len == EPOCH_V1_LEN && in[0] == 1)
+		nw = 3;
+	else
 		return EMBER_STORE_CORRUPT;
+	memset(&r, 0, sizeof(r));
 	for (size_t i = 0; i < 9; i++)
 		*v[i] = ember_le64_get(in + 1 + 8 * i);
-	for (size_t i = 0; i < 3; i++) {
-		const uint8_t *p = in + 1 + 8 * 9 + 4 * i;
-		*w[i] = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-		        (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-	}
+	for (size_t i = 0; i < nw; i++)
+		*w[i] = epoch_get_u32(in + 1 + 8 * 9 + 4 * i);
+	*x = r;
 	return 0;
 }
 

@@ -292,9 +292,46 @@ static int cm_plain_tx(struct cli *c, const struct cli_opts *o, uint8_t kind)
 	return cli_submit(c, o, &tx, NULL);
 }
 
+/*
+ * Rewards are credited only at epoch boundaries, so a claim right after
+ * staking or registering is refused: say so, with the block to wait for,
+ * before the passphrase is asked.  The node would refuse it anyway ("nothing
+ * to claim"); this only adds when.  The boundary runs at the end of every
+ * block whose height is a multiple of epoch_blocks, so the next one after
+ * tip H is the first such block above H.
+ */
 static int cmd_claim(struct cli *c, const struct cli_opts *o, char **args)
 {
-	return cm_plain_tx(c, o, EMBER_TX_CLAIM);
+	char addr[EMBER_ADDR_BUFLEN];
+	uint8_t pub[32];
+	json_t *st = NULL, *params = NULL;
+	uint64_t rewards, eb, h, next;
+	int ret = 1;
+
+	(void)args;
+	if (cli_from_address(o, addr, pub) ||
+	    cli_call(c, "getstake", json_pack("[s]", addr), &st, NULL) ||
+	    cli_json_u64(c, st, "rewards", &rewards))
+		goto out;
+	if (rewards > 0) {
+		ret = cm_plain_tx(c, o, EMBER_TX_CLAIM);
+		goto out;
+	}
+	if (cm_params(c, &params) || cli_json_u64(c, params, "epoch_blocks", &eb) ||
+	    cli_json_u64(c, params, "height", &h))
+		goto out;
+	next = eb ? (h / eb + 1) * eb : 0;
+	if (next == 0)
+		cli_fail(1, "nothing to claim: account '%s' has no accrued rewards", addr);
+	else
+		cli_fail(1, "nothing to claim: account '%s' has no accrued rewards; "
+		         "rewards accrue at the epoch boundary, the next at block %"
+		         PRIu64 " (the chain is at block %" PRIu64 "): claim after it",
+		         addr, next, h);
+out:
+	json_decref(st);
+	json_decref(params);
+	return ret;
 }
 
 /* --- providers ---------------------------------------------------------- */
@@ -726,6 +763,14 @@ static void show_provider(json_t *p)
 	printf("work       %" JSON_INTEGER_FORMAT " GPU-blocks in epoch %s, %"
 	       JSON_INTEGER_FORMAT " all time\n", cm_int(p, "work"),
 	       cm_or_none(p, "work_epoch", b6, sizeof b6), cm_int(p, "work_total"));
+	if (json_is_integer(json_object_get(p, "challenge_epoch")))
+		printf("challenge  %s in epoch %" JSON_INTEGER_FORMAT "\n",
+		       cm_str(p, "challenge_result"), cm_int(p, "challenge_epoch"));
+	if (cm_u64(s, "slashed_total"))
+		printf("slashed    %s all time\n", cm_emb(s, "slashed_total", b5));
+	if (json_is_true(json_object_get(p, "jailed")))
+		printf("jailed     free again in epoch %" JSON_INTEGER_FORMAT " (a missed or "
+		       "failed challenge, or a double sign)\n", cm_int(p, "jailed_until"));
 	if (json_is_integer(json_object_get(p, "maintenance_epoch")))
 		printf("downtime   declared for epoch %" JSON_INTEGER_FORMAT "\n",
 		       cm_int(p, "maintenance_epoch"));
@@ -782,7 +827,13 @@ static void show_order(json_t *ord)
 	       cm_int(ord, "expires_height"));
 	printf("lease      %s\n", cm_or_none(ord, "lease_id", b3, sizeof b3));
 	if (bids) {
-		printf("bids       %zu\n", json_array_size(bids));
+		/* Bids are released when the order is leased or expires. */
+		json_int_t placed = cm_int(ord, "bids_placed");
+		if (json_array_size(bids) == 0 && placed > 0)
+			printf("bids       0 (%" JSON_INTEGER_FORMAT " received, released "
+			       "when the order closed)\n", placed);
+		else
+			printf("bids       %zu\n", json_array_size(bids));
 		json_array_foreach(bids, i, b)
 			printf("  %s  %s per GPU-hour (block %" JSON_INTEGER_FORMAT ")\n",
 			       cm_str(b, "provider"),
@@ -804,10 +855,11 @@ static void order_row(json_t *ord, int usd)
 	char b1[CM_PRICE_BUFLEN], b2[EMBER_AMOUNT_BUFLEN + 4];
 
 	printf("%6" JSON_INTEGER_FORMAT "  %-7s %4" JSON_INTEGER_FORMAT " x %-12s max %s/GPU-h"
-	       "  deposit %s  %" JSON_INTEGER_FORMAT " bids  %s\n", cm_int(ord, "id"),
+	       "  deposit %s  %" JSON_INTEGER_FORMAT " %s  %s\n", cm_int(ord, "id"),
 	       cm_str(ord, "status"), cm_int(ord, "gpus"), cm_str(ord, "class_name"),
 	       cm_price(cm_u64(ord, "max_price_per_gpu_hour"), usd, b1),
-	       cm_emb(ord, "deposit", b2), cm_int(ord, "bid_count"), cm_str(ord, "tenant"));
+	       cm_emb(ord, "deposit", b2), cm_int(ord, "bid_count"),
+	       cm_int(ord, "bid_count") == 1 ? "bid " : "bids", cm_str(ord, "tenant"));
 }
 
 static void show_orders(json_t *res)
@@ -935,6 +987,12 @@ static void show_supply(json_t *s)
 			       " failed, slashed %s\n", cm_emb(ep, "emission", b1),
 			       cm_int(ep, "work"), cm_int(ep, "providers_rewarded"),
 			       cm_int(ep, "providers_failed"), cm_emb(ep, "slashed", b2));
+		if (json_is_true(json_object_get(ep, "closed")))
+			printf("  challenges %" JSON_INTEGER_FORMAT " passed, %"
+			       JSON_INTEGER_FORMAT " failed, %" JSON_INTEGER_FORMAT
+			       " missing; providers jailed %" JSON_INTEGER_FORMAT "\n",
+			       cm_int(ep, "challenges_passed"), cm_int(ep, "challenges_failed"),
+			       cm_int(ep, "challenges_missing"), cm_int(ep, "providers_jailed"));
 	}
 }
 
@@ -1043,7 +1101,8 @@ static const struct cli_cmd cm_cmds[] = {
 	  "start unbonding AMOUNT EMB of stake (released after unbonding_blocks)" },
 	{ "claim", cmd_claim, 0, 0, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "claim " CLI_TX_USAGE,
-	  "move accrued rewards to the balance" },
+	  "move accrued rewards to the balance (rewards are credited at each\n"
+	  "      epoch boundary, the end of every epoch_blocks-th block)" },
 	{ "provider-register", cmd_provider_register, 0, 0, CLI_O_TX | CM_PROV_OPTS,
 	  CLI_O_FROM | CM_PROV_OPTS, CLI_F_RPC, "sendtx",
 	  "provider-register --class ID|NAME --gpus N --vram GIB --region R\n"
@@ -1067,7 +1126,8 @@ static const struct cli_cmd cm_cmds[] = {
 	  "order --class ID|NAME --gpus N --max-price P --duration BLOCKS\n"
 	  "          --deposit AMOUNT " CLI_TX_USAGE "\n"
 	  "          order ID [--json]",
-	  "post an order, its deposit held in escrow; or show order ID and its bids" },
+	  "post an order for --duration blocks at most --max-price per GPU-hour,\n"
+	  "      its --deposit (EMB) held in escrow; or show order ID and its bids" },
 	{ "bid", cmd_bid, 2, 2, CLI_O_TX, CLI_O_FROM, CLI_F_RPC, "sendtx",
 	  "bid ORDER_ID PRICE " CLI_TX_USAGE,
 	  "offer to serve an order at PRICE per GPU-hour" },

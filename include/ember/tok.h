@@ -56,7 +56,19 @@ struct tok_totals {
 };
 #define TOK_TOTALS_ENC_LEN (1 + 20 * 8)
 
-/* One closed epoch (EMBER_DB_PARAMS, ember_key_epoch()). */
+/*
+ * One closed epoch (EMBER_DB_PARAMS, ember_key_epoch()), written by the
+ * boundary at the end of its last block: what the epoch did, for the RPC
+ * (getsupply with an epoch) and for the node's log line at each boundary
+ * (tok_epoch_format).  The challenge counts are the judgment of the
+ * active providers: each is in exactly one of passed, failed, missing or
+ * none (not challenged, e.g. registered during the epoch, or challenges
+ * off).  providers_failed == chal_failed + chal_missing: every one of them
+ * was slashed (by slash_fault_bps of its stake, or slash_declared_bps under
+ * declared maintenance; nothing when it has no stake) and forfeits the
+ * epoch's rewards; those without declared maintenance are jailed (for
+ * jail_epochs; none are counted when that is 0).
+ */
 struct tok_epoch_rec {
 	uint64_t epoch;
 	uint64_t minted, burned;        /* in this epoch */
@@ -65,11 +77,16 @@ struct tok_epoch_rec {
 	uint32_t nreports;
 	uint64_t work;                  /* eligible GPU-blocks */
 	uint32_t providers_rewarded, providers_failed;
-	uint64_t slashed;               /* burned by slashing in the epoch */
+	uint64_t slashed;               /* burned by slashing in the epoch (the
+	                                 * judgment's and double signs') */
 	uint64_t supply;                /* at the end of the epoch */
 	uint64_t staked;
+	uint32_t chal_passed, chal_failed, chal_missing;
+	uint32_t providers_jailed;      /* jailed by the judgment */
 };
-#define TOK_EPOCH_ENC_LEN (1 + 9 * 8 + 3 * 4)
+/* Version 2; a version 1 record (written before the challenge counts
+ * existed, 1 + 9 * 8 + 3 * 4 bytes) reads with those counts zero. */
+#define TOK_EPOCH_ENC_LEN (1 + 9 * 8 + 7 * 4)
 
 struct tok_block {
 	const struct ember_genesis *g;   /* not owned */
@@ -147,6 +164,25 @@ EMBER_WUR int tok_totals_get(struct ember_txn *t, struct tok_totals *out);
 /* A closed epoch's record.  Returns: 0, EMBER_ENOTFOUND, store codes. */
 EMBER_WUR int tok_epoch_get(struct ember_txn *t, uint64_t epoch,
                             struct tok_epoch_rec *out);
+
+/*
+ * Does block h end an epoch (its boundary ran at the end of h)?  Then
+ * *epoch gets the epoch it closed, whose record tok_epoch_get() reads
+ * once h is committed.  Returns: 1 or 0.
+ */
+int tok_epoch_ends_at(const struct ember_genesis *g, uint64_t h, uint64_t *epoch);
+
+/*
+ * One line (no newline) telling what closed epoch r did, for the node's
+ * log at each boundary, e.g. "epoch 1 ended at block 120: minted 999 EMB,
+ * burned 0.08 EMB, 1 provider paid; challenges 1 passed, 0 failed, 0
+ * missing; slashed 0 EMB, 0 providers jailed".  end_height is the
+ * epoch's last block.  Truncated to fit len (TOK_EPOCH_LINE_LEN bytes,
+ * 291 for the largest values, are always enough).
+ */
+#define TOK_EPOCH_LINE_LEN 320
+void tok_epoch_format(const struct tok_epoch_rec *r, uint64_t end_height,
+                      char *out, size_t len);
 
 /* 1 if the oracle price may be used in epoch `epoch`, else 0. */
 int tok_oracle_fresh(const struct tok_totals *tot, const struct ember_genesis *g,

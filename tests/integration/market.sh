@@ -87,13 +87,26 @@ refused "bid above the max price" "max price" \
 cli bid "$ORDER" 2.4 --from "$K/dev1.json" --wait >/dev/null || fail "bid"
 cli order "$ORDER" --json | check ".bid_count == 1 and .bids[0].provider == \"$A1\" and
 	.bids[0].price_per_gpu_hour == \"2400000\"" || fail "getorder lists the bid"
+# listorders counts the bids getorder lists (and 'orders' prints that)
+cli orders --tenant "$A2" --json | check ".orders[-1].bid_count == 1 and
+	.orders[-1].bids_placed == 1" || fail "listorders bid count: $(cli orders --json)"
+cli orders --tenant "$A2" | grep -Eq "^ +$ORDER +open .* 1 bid " ||
+	fail "orders does not show 1 bid: $(cli orders --tenant "$A2")"
 refused "accept by a stranger" "not the tenant" \
 	cli accept "$ORDER" "$A1" --from "$K/dev3.json"
 out=$(cli accept "$ORDER" "$A1" --from "$K/dev2.json" --wait) || fail "accept"
 LEASE=$(echo "$out" | awk '$1 == "lease" {print $2}')
 [ -n "$LEASE" ] || fail "accept --wait printed no lease id: $out"
 cli order "$ORDER" --json | check ".status == \"leased\" and .lease_id == $LEASE and
-	.bids == []" || fail "order after accept"
+	.bids == [] and .bid_count == 0 and .bids_placed == 1" || fail "order after accept"
+# The accepted order's bids are released: the list agrees with the order.
+cli orders --tenant "$A2" --json | check ".orders[-1].id == $ORDER and
+	.orders[-1].bid_count == 0 and .orders[-1].bids_placed == 1" ||
+	fail "listorders after accept: $(cli orders --json)"
+cli orders --tenant "$A2" | grep -Eq "^ +$ORDER +leased .* 0 bids " ||
+	fail "orders after accept: $(cli orders --tenant "$A2")"
+cli order "$ORDER" | grep -q "^bids       0 (1 received, released when the order closed)" ||
+	fail "order after accept, readable: $(cli order "$ORDER")"
 
 echo "-- the lease pays"
 START_H=$(cli lease "$LEASE" --json | field .start_height)
@@ -148,6 +161,14 @@ cli params --json | check ".oracle.price_uusd == \"1250000\" and .oracle.epoch =
 	fail "oracle after the boundary: $(cli params --json | jq -c .oracle)"
 cli claim --from "$K/dev1.json" --wait >/dev/null || fail "claim"
 refused "a second claim" "nothing to claim" cli claim --from "$K/dev1.json"
+# ... which says when rewards come: the next boundary after the tip.
+cli claim --from "$K/dev1.json" 2>&1 >/dev/null |
+	grep -Eq "rewards accrue at the epoch boundary, the next at block [0-9]+ \(the chain is at block [0-9]+\)" ||
+	fail "claim does not name the next boundary: $(cli claim --from "$K/dev1.json" 2>&1)"
+NB=$(cli claim --from "$K/dev1.json" 2>&1 | sed -n 's/.*the next at block \([0-9]*\) (the chain is at block \([0-9]*\)).*/\1 \2/p')
+set -- $NB
+[ $(( $1 % EPOCH_BLOCKS )) = 0 ] && [ "$1" -gt "$2" ] && [ $(( $1 - $2 )) -le "$EPOCH_BLOCKS" ] ||
+	fail "claim names block $1 at height $2 (epochs of $EPOCH_BLOCKS blocks)"
 
 echo "-- close"
 cli close "$LEASE" --from "$K/dev2.json" --wait >/dev/null || fail "close"

@@ -71,7 +71,7 @@ jq --argjson e $E --argjson d $DL --argjson j $JAIL '
 	.gpu_classes += [{ "id": 9, "name": "test-256", "vram_gib": 8,
 	                   "min_stake_per_gpu": "1000000000", "challenge_n": 256 }]' \
 	"$G" >"$G.new" && mv "$G.new" "$G"
-rm -rf "$D/data/ledger"
+rm -rf "$D/data/ledger" "$D/data/sign_guard"
 start_node --quiet --block-time-ms 300
 K="$D/data/dev-keys"
 export EMBER_PASSPHRASE=""

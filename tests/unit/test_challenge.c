@@ -409,6 +409,11 @@ static void test_challenge_epochs(void **state)
 	assert_int_equal(rec_of(f, 1, A(4)).result, 0xff);
 	er = th_epoch_rec(f->h[0], 1);
 	assert_int_equal(er.providers_failed, 2);
+	/* 0 passed, 1 and 2 missing, 3 not challenged; only 1 jailed */
+	assert_int_equal(er.chal_passed, 1);
+	assert_int_equal(er.chal_failed, 0);
+	assert_int_equal(er.chal_missing, 2);
+	assert_int_equal(er.providers_jailed, 1);
 	assert_true(er.slashed ==
 	            STAKE / 10000 * (f->h[0]->g.params.slash_fault_bps +
 	                             f->h[0]->g.params.slash_declared_bps));
@@ -437,7 +442,11 @@ static void test_challenge_epochs(void **state)
 	p = prov_of(f, A(1));
 	assert_int_equal(rec_of(f, 2, A(1)).result, EMBER_CHAL_MISSING);
 	assert_int_equal(p.jailed_until, 2 + 1 + f->h[0]->g.params.jail_epochs);
-	assert_int_equal(th_epoch_rec(f->h[0], 2).providers_failed, 2);
+	er = th_epoch_rec(f->h[0], 2);
+	assert_int_equal(er.providers_failed, 2);
+	assert_int_equal(er.chal_passed, 2);
+	assert_int_equal(er.chal_missing, 2);
+	assert_int_equal(er.providers_jailed, 2);   /* 1 again, and 0 */
 }
 
 /* A proof tx answers the challenge of whoever sends it: the seed binds
@@ -485,6 +494,8 @@ static void test_challenge_disabled(void **state)
 	assert_int_equal(p.jailed_until, 0);
 	assert_true(stake_of(f, A(0)) == STAKE);
 	assert_int_equal(th_epoch_rec(f->h[0], 1).providers_failed, 0);
+	assert_int_equal(th_epoch_rec(f->h[0], 1).chal_passed, 0);
+	assert_int_equal(th_epoch_rec(f->h[0], 1).chal_missing, 0);
 }
 
 int main(void)

@@ -1077,6 +1077,9 @@ static void test_slash_fault(void **state)
 	rec = th_epoch_rec(h, 1);
 	assert_int_equal(rec.slashed, E(100));
 	assert_int_equal(rec.providers_failed, 1);
+	assert_int_equal(rec.chal_failed, 1);
+	assert_int_equal(rec.chal_missing, 0);
+	assert_int_equal(rec.providers_jailed, 1);
 	assert_int_equal(rec.providers_rewarded, 1);
 	assert_int_equal(rec.minted, E(1000));
 	assert_int_equal(rec.burned, E(100));
@@ -1130,6 +1133,9 @@ static void test_slash_declared(void **state)
 	assert_int_equal(th_stake_of(h, A(2)).rewards, r0 + E(1000));
 	rec = th_epoch_rec(h, 1);
 	assert_int_equal(rec.providers_failed, 2);
+	assert_int_equal(rec.chal_failed, 1);
+	assert_int_equal(rec.chal_missing, 1);
+	assert_int_equal(rec.providers_jailed, 0);     /* both declared */
 	assert_int_equal(rec.slashed, E(40));
 	txs[0] = th_order(h, A(0), TH_CLASS_A, 1, UNIT, 10, E(10));
 	txs[1] = th_bid(h, A(1), 1, UNIT);

@@ -1330,6 +1330,93 @@ static void test_epoch_get(void **state)
 	assert_int_equal(tok_epoch_get(f->t, 8, &back), EMBER_STORE_CORRUPT);
 }
 
+/* Version 2 carries the challenge counts; a version 1 record (85 bytes,
+ * without them) still reads, with the counts zero; anything else is
+ * corrupt. */
+static void test_epoch_versions(void **state)
+{
+	struct tok_epoch_rec e, back;
+	uint8_t buf[TOK_EPOCH_ENC_LEN];
+	const size_t v1 = 1 + 9 * 8 + 3 * 4;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.epoch = 3;
+	e.staked = 99;
+	e.nreports = 1;
+	e.providers_rewarded = 2;
+	e.providers_failed = 3;
+	e.chal_passed = 4;
+	e.chal_failed = 1;
+	e.chal_missing = 2;
+	e.providers_jailed = 0x01020304;
+	tk_epoch_encode(&e, buf);
+	assert_int_equal(buf[0], 2);
+	assert_int_equal(tk_epoch_decode(&back, buf, sizeof(buf)), 0);
+	assert_memory_equal(&back, &e, sizeof(e));
+
+	buf[0] = 1;
+	assert_int_equal(tk_epoch_decode(&back, buf, sizeof(buf)), EMBER_STORE_CORRUPT);
+	assert_int_equal(tk_epoch_decode(&back, buf, v1), 0);
+	assert_true(back.epoch == 3 && back.staked == 99);
+	assert_int_equal(back.providers_failed, 3);
+	assert_int_equal(back.chal_passed, 0);
+	assert_int_equal(back.chal_missing, 0);
+	assert_int_equal(back.providers_jailed, 0);
+	buf[0] = 2;
+	assert_int_equal(tk_epoch_decode(&back, buf, v1), EMBER_STORE_CORRUPT);
+	assert_int_equal(tk_epoch_decode(&back, buf, sizeof(buf) - 1), EMBER_STORE_CORRUPT);
+}
+
+/* The boundary runs at the end of every block that is a multiple of
+ * epoch_blocks; the line names the epoch and what it did. */
+static void test_epoch_line(void **state)
+{
+	struct ember_genesis g;
+	struct tok_epoch_rec e;
+	char line[TOK_EPOCH_LINE_LEN], tiny[8];
+	uint64_t ep = 77;
+
+	(void)state;
+	memset(&g, 0, sizeof(g));
+	g.params.epoch_blocks = 60;
+	assert_int_equal(tok_epoch_ends_at(&g, 0, &ep), 0);
+	assert_int_equal(tok_epoch_ends_at(&g, 59, &ep), 0);
+	assert_int_equal(tok_epoch_ends_at(&g, 61, &ep), 0);
+	assert_int_equal(ep, 77);
+	assert_int_equal(tok_epoch_ends_at(&g, 60, &ep), 1);
+	assert_int_equal(ep, 0);
+	assert_int_equal(tok_epoch_ends_at(&g, 120, &ep), 1);
+	assert_int_equal(ep, 1);
+	g.params.epoch_blocks = 0;
+	assert_int_equal(tok_epoch_ends_at(&g, 120, &ep), 0);
+
+	memset(&e, 0, sizeof(e));
+	e.epoch = 1;
+	e.minted = 999000000000ULL;
+	e.burned = 960000000ULL;
+	e.providers_rewarded = 1;
+	e.chal_passed = 1;
+	tok_epoch_format(&e, 120, line, sizeof(line));
+	assert_string_equal(line, "epoch 1 ended at block 120: minted 999 EMB, burned "
+	                    "0.96 EMB, 1 provider paid; challenges 1 passed, 0 failed, "
+	                    "0 missing; slashed 0 EMB, 0 providers jailed");
+	e.providers_rewarded = 0;
+	e.chal_failed = 1;
+	e.chal_missing = 2;
+	e.slashed = 5000000000ULL;
+	e.providers_jailed = 1;
+	tok_epoch_format(&e, 120, line, sizeof(line));
+	assert_non_null(strstr(line, " 0 providers paid; challenges 1 passed, 1 failed, "
+	                       "2 missing; slashed 5 EMB, 1 provider jailed"));
+	/* the worst case fits */
+	memset(&e, 0xff, sizeof(e));
+	tok_epoch_format(&e, UINT64_MAX, line, sizeof(line));
+	assert_true(strlen(line) < sizeof(line) - 1);
+	tok_epoch_format(&e, 1, tiny, sizeof(tiny));
+	assert_string_equal(tiny, "epoch 1");
+}
+
 /* tok_lease_view settles an open lease in memory and shows a closed one as
  * stored; nothing is written either way. */
 static void test_lease_view(void **state)
@@ -1396,6 +1483,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_access, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_epoch_get, setup, teardown),
+		cmocka_unit_test(test_epoch_versions),
+		cmocka_unit_test(test_epoch_line),
 		cmocka_unit_test_setup_teardown(test_lease_view, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
