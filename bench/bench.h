@@ -207,6 +207,9 @@ int bench_node_spawn(struct bench_node *nd, const char *emberd, unsigned port,
 /* SIGTERM, then wait (SIGKILL after 20 s).  Returns 0 on a clean exit or
  * when nothing runs, -1 otherwise (printed). */
 int bench_node_stop(struct bench_node *nd);
+/* The P2P port from the node's "p2p on port N" log line, waiting for it
+ * (BENCH_START_S at most).  Returns 0 or -1 (printed). */
+int bench_node_p2p_port(const struct bench_node *nd, unsigned *port);
 /* The log's last 4 KiB on stderr. */
 void bench_node_log_tail(const struct bench_node *nd);
 /* Wait until the node answers getstatus for g; *h0 gets its height.

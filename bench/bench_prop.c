@@ -544,31 +544,6 @@ static int prop_one(struct prop_run *r, struct prop_conn *in, struct prop_conn *
 
 /* --- the nodes ------------------------------------------------------------ */
 
-/* "p2p on port N" from the node's log, waiting for the line to appear. */
-static int prop_p2p_port(const struct bench_node *nd, unsigned *port)
-{
-	double t0 = bench_now();
-	char line[512];
-
-	for (;;) {
-		FILE *f = fopen(nd->log, "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			const char *p = strstr(line, "p2p on port ");
-			if (p && sscanf(p, "p2p on port %u", port) == 1 && *port) {
-				fclose(f);
-				return 0;
-			}
-		}
-		if (f)
-			fclose(f);
-		if (bench_now() - t0 > BENCH_START_S) {
-			bench_node_log_tail(nd);
-			return bench_fail("no 'p2p on port' line in '%s'", nd->log);
-		}
-		usleep(20000);
-	}
-}
-
 /* Full node i (B, C, D) with --genesis, listening on an ephemeral P2P
  * port, dialling the previous one (none for B). */
 static int prop_node_start(struct prop_run *r, int i)
@@ -596,7 +571,7 @@ static int prop_node_start(struct prop_run *r, int i)
 	r->rpc[i].timeout_s = 10;
 	if ((rc = bench_node_spawn(&r->nd[i], r->emberd, port, extra)) ||
 	    (rc = bench_node_wait_ready(&r->nd[i], &r->rpc[i], r->g, &h0)) ||
-	    (rc = prop_p2p_port(&r->nd[i], &r->p2p[i])))
+	    (rc = bench_node_p2p_port(&r->nd[i], &r->p2p[i])))
 		return rc;
 	printf("  node %s (pid %d): RPC 127.0.0.1:%u, P2P 127.0.0.1:%u%s%s\n",
 	       prop_names[i], (int)r->nd[i].pid, port, r->p2p[i],

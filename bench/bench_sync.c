@@ -58,31 +58,6 @@ struct sync_run {
 	char emberd[PATH_MAX];
 };
 
-/* "p2p on port N" from the node's log, waiting for the line to appear. */
-static int sync_p2p_port(const struct bench_node *nd, unsigned *port)
-{
-	double t0 = bench_now();
-	char line[512];
-
-	for (;;) {
-		FILE *f = fopen(nd->log, "r");
-		while (f && fgets(line, sizeof(line), f)) {
-			const char *p = strstr(line, "p2p on port ");
-			if (p && sscanf(p, "p2p on port %u", port) == 1 && *port) {
-				fclose(f);
-				return 0;
-			}
-		}
-		if (f)
-			fclose(f);
-		if (bench_now() - t0 > BENCH_START_S) {
-			bench_node_log_tail(nd);
-			return bench_fail("no 'p2p on port' line in '%s'", nd->log);
-		}
-		usleep(20000);
-	}
-}
-
 /* A view of txs [from, from + n) of l as a load of its own. */
 static void sync_view(struct bench_load *v, const struct bench_load *l,
                       size_t from, size_t n)
@@ -372,7 +347,7 @@ int bench_sync(struct bench_ctx *bc)
 	r.vpoll.timeout_s = 10;
 	if ((rc = bench_node_spawn(&r.val, r.emberd, vport, vextra)) ||
 	    (rc = bench_node_wait_ready(&r.val, &r.vpoll, &g, &h0)) ||
-	    (rc = sync_p2p_port(&r.val, &vp2p)))
+	    (rc = bench_node_p2p_port(&r.val, &vp2p)))
 		goto out;
 	printf("  validator (pid %d): RPC 127.0.0.1:%u, P2P 127.0.0.1:%u\n",
 	       (int)r.val.pid, vport, vp2p);

@@ -757,3 +757,28 @@ void bench_node_blocklog(const struct bench_node *nd, uint64_t h0, uint64_t h1,
 	}
 	fclose(f);
 }
+
+/* "p2p on port N" from the node's log, waiting for the line to appear. */
+int bench_node_p2p_port(const struct bench_node *nd, unsigned *port)
+{
+	double t0 = bench_now();
+	char line[512];
+
+	for (;;) {
+		FILE *f = fopen(nd->log, "r");
+		while (f && fgets(line, sizeof(line), f)) {
+			const char *p = strstr(line, "p2p on port ");
+			if (p && sscanf(p, "p2p on port %u", port) == 1 && *port) {
+				fclose(f);
+				return 0;
+			}
+		}
+		if (f)
+			fclose(f);
+		if (bench_now() - t0 > BENCH_START_S) {
+			bench_node_log_tail(nd);
+			return bench_fail("no 'p2p on port' line in '%s'", nd->log);
+		}
+		usleep(20000);
+	}
+}

@@ -18,20 +18,7 @@ BIN=${BIN:-bin}
 it_setup bft
 
 # A base port with 8 free ports above it.
-BASE=$(python3 - <<'PY'
-import random, socket
-for _ in range(50):
-    b = random.randrange(20000, 60000, 2)
-    try:
-        socks = []
-        for p in range(b, b + 8):
-            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
-        for s in socks: s.close()
-        print(b); break
-    except OSError:
-        for s in socks: s.close()
-PY
-)
+BASE=$(free_base 8)
 [ -n "$BASE" ] || fail "no free ports"
 "$BIN/emberd" testnet --validators 4 --out "$D/tn" --base-port "$BASE" \
 	--block-time-ms 200 >"$D/testnet.log" 2>&1 || fail "testnet: $(cat "$D/testnet.log")"

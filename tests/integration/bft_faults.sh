@@ -17,21 +17,7 @@ BIN=${BIN:-bin}
 it_setup bftfaults
 
 # 8 ports for the nodes (RPC, P2P) and 16 for the proxies, all free now.
-BASE=$(python3 - <<'PY'
-import random, socket
-for _ in range(50):
-    b = random.randrange(20000, 60000, 2)
-    socks = []
-    try:
-        for p in range(b, b + 24):
-            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
-        print(b); break
-    except OSError:
-        pass
-    finally:
-        for s in socks: s.close()
-PY
-)
+BASE=$(free_base 24)
 [ -n "$BASE" ] || fail "no free ports"
 PX=$((BASE + 8))       # proxy for the link i -> j: PX + 4 i + j
 "$BIN/emberd" testnet --validators 4 --out "$D/tn" --base-port "$BASE" \

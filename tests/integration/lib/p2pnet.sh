@@ -12,6 +12,7 @@
 #   block_hash NAME H       the hash of block H on node NAME
 #   block_root NAME H       its state root
 #   wait_hgt NAME H [S]     wait (S seconds, default 60) until NAME is at H
+#   free_base N             an even port B with B .. B+N-1 all free now
 
 p2p_port() {
 	for i in $(seq 1 100); do
@@ -57,4 +58,22 @@ wait_hgt() {
 		sleep 0.1
 	done
 	fail "$1 did not reach height $2: at $(hgt "$1" 2>/dev/null || echo '?')"
+}
+
+free_base() {
+	python3 - "$1" <<'PY'
+import random, socket, sys
+n = int(sys.argv[1])
+for _ in range(50):
+    b = random.randrange(20000, 60000 - n, 2)
+    socks = []
+    try:
+        for p in range(b, b + n):
+            s = socket.socket(); s.bind(("127.0.0.1", p)); socks.append(s)
+        print(b); break
+    except OSError:
+        pass
+    finally:
+        for s in socks: s.close()
+PY
 }
