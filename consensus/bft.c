@@ -72,6 +72,10 @@ struct bft {
 	 * height, kept even beyond the slots' window (rule_skip_far). */
 	uint32_t seen_round[BFT_MAX_VALIDATORS];
 	uint8_t seen[BFT_MAX_VALIDATORS];
+	/* A lock to restore when restore_height starts (bft_restore_lock). */
+	uint64_t restore_height;
+	uint32_t restore_round;
+	uint8_t restore_value[32];
 };
 
 /* ---- the validator set ----------------------------------------------------- */
@@ -602,6 +606,15 @@ int bft_start_height(struct bft *b, uint64_t h, const struct bft_valset *vs,
 	b->locked_round = b->valid_round = -1;
 	memset(b->locked_value, 0, 32);
 	memset(b->valid_value, 0, 32);
+	if (b->restore_height == h) {
+		/* The lock only: the machine starts again at round 0, below
+		 * the lock's round, and a valid value of that round would be
+		 * re-proposed with a proof-of-lock round that is not below the
+		 * proposal's.  (The valid value only speeds liveness.) */
+		b->locked_round = (int32_t)b->restore_round;
+		memcpy(b->locked_value, b->restore_value, 32);
+		b->restore_height = 0;
+	}
 	memset(b->slots, 0, sizeof(b->slots));
 	memset(b->seen, 0, sizeof(b->seen));
 	b->nvalues = 0;
@@ -781,6 +794,17 @@ int bft_on_built(struct bft *b, uint64_t height, uint32_t round,
 	}
 	v->v = V_VALID;
 	propose(b, value, -1, out);                                  /* line 19 */
+	return 0;
+}
+
+int bft_restore_lock(struct bft *b, uint64_t height, uint32_t round,
+                     const uint8_t value[32])
+{
+	if (!b || !value || (b->started && height <= b->height))
+		return EMBER_EINVAL;
+	b->restore_height = height;
+	b->restore_round = round;
+	memcpy(b->restore_value, value, 32);
 	return 0;
 }
 

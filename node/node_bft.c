@@ -492,6 +492,19 @@ static void start_next(struct node_bft *nb)
 	nb->height = h;
 	nb->started_ms = mono_ms();
 	nb->have_prop = nb->have_vote[0] = nb->have_vote[1] = 0;
+	{
+		/* Restarted after precommitting a block of this height: that
+		 * precommit was a lock (line 36); keep it.  (Only the guard's
+		 * last record is known: a lock followed by a later round's
+		 * prevote is not recovered - a WAL would.) */
+		static const uint8_t zero[32];
+		struct cons_guard_rec rec;
+		if (nb->cfg.guard && cons_guard_last(nb->cfg.guard, &rec) && rec.height == h &&
+		    rec.step == EMBER_VOTE_PRECOMMIT && memcmp(rec.block_id, zero, 32) != 0 &&
+		    bft_restore_lock(nb->sm, h, rec.round, rec.block_id) == 0)
+			nb_log(nb, 2, "bft: height %llu: locked again on the block precommitted "
+			       "in round %u before the restart", (unsigned long long)h, rec.round);
+	}
 	feed_rc(nb, bft_start_height(nb->sm, h, &nb->vs, nb->self, &out), "height start");
 	run(nb, &out);
 }

@@ -239,6 +239,18 @@ EMBER_WUR int bft_on_validated(struct bft *b, uint64_t height,
 EMBER_WUR int bft_on_built(struct bft *b, uint64_t height, uint32_t round,
                            const uint8_t value[32], struct bft_out *out);
 
+/*
+ * After a restart: this validator had precommitted value in round
+ * `round` of height h (its signing guard says so), so it was locked on it
+ * then (line 36: a precommit for v sets the lock).  Call before
+ * bft_start_height(h): the lock is set when h starts, before anything is
+ * decided, so the restarted machine keeps the lock it had instead of
+ * prevoting another value in a later round.
+ * Returns: 0, EMBER_EINVAL (NULL, or h not above the height started).
+ */
+EMBER_WUR int bft_restore_lock(struct bft *b, uint64_t height, uint32_t round,
+                               const uint8_t value[32]);
+
 /* Where the machine stands (for logs, RPC and tests). */
 struct bft_view {
 	uint64_t height;

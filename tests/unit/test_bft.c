@@ -1987,6 +1987,33 @@ static int effect_equal(const struct logent *x, const struct logent *y)
 	return 1;       /* kind 0: a call without effects, rc compared */
 }
 
+/*
+ * A validator restarted after precommitting V in round 2 keeps that lock
+ * (bft_restore_lock before the height starts): in round 0 of the new
+ * machine a proposal of W gets a nil prevote, one of V a prevote for V.
+ */
+static void test_restore_lock(void **state)
+{
+	struct h *h = *state;
+	struct bft_view vw;
+	const struct bft_effect *e;
+	uint8_t v[32];
+
+	h_open(h, 3, 4, NULL);
+	fill(v, V);
+	assert_int_equal(bft_restore_lock(h->b, 1, 2, v), 0);
+	h_start(h, 1);
+	h_view(h, &vw);
+	EXPECT(vw.locked_round == 2 && memcmp(vw.locked_value, v, 32) == 0 &&
+	       vw.valid_round == -1, h);
+	assert_int_equal(h_prop(h, 0, -1, W, 0), 0);
+	assert_int_equal(h_validated(h, 1, W, 1), 0);
+	e = find_vote(&h->out, BFT_VOTE_PREVOTE);
+	EXPECT(e && e->u.vote.nil, h);
+	/* a lock can only be restored for a height not yet started */
+	assert_int_equal(bft_restore_lock(h->b, 1, 0, v), EMBER_EINVAL);
+}
+
 static void test_determinism(void **state)
 {
 	struct h *a = *state, *b = NULL;
@@ -2058,6 +2085,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_valid_value_without_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip_far, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip_precommits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip_by_power, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum_by_power, setup, teardown),
