@@ -6,6 +6,8 @@ set -e
 PKGS="build-essential pkg-config libsecp256k1-dev libsodium-dev liblmdb-dev \
 libevent-dev libssl-dev libjansson-dev libcmocka-dev jq curl python3 chromium \
 man-db"
+# gnuplot draws ember-sim's sim.svg (tests/integration/sim.sh needs it).
+PKGS="$PKGS gnuplot-nox"
 # promtool, which tests/integration/metrics.sh checks /metrics with, comes
 # with Debian's Prometheus (the server is installed too, not started here).
 PKGS="$PKGS prometheus"

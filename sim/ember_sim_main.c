@@ -4,11 +4,14 @@
  *
  *   ember-sim [--model bme|sfa|hybrid|all] [--epochs N] [--epoch-blocks N]
  *             [--block-ms N] [--demand-usd X] [--price-usd X] [--emission EMB]
- *             [--decay-bps N] [--curve constant|growing:PCT|shock:EPOCH:FACTOR]
+ *             [--decay-bps N]
+ *             [--curve constant|growing:PCT|shock:EPOCH:FACTOR|ramp:EPOCHS]
  *             [--providers N] [--out DIR]
  *
  * Writes DIR/sim.csv, DIR/sim.svg when gnuplot is on PATH, and prints a
- * summary with the closed form the chain promises for epoch 1.
+ * summary with the closed form the chain promises for epoch 1 and, per
+ * model, the epoch from which burn stays within 1% of mint (the burn-mint
+ * steady state), if the run reaches it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,10 @@
 #include "ember/version.h"
 
 #define SIM_MODELS 3
+/* Steady: burn within 1% of mint in every epoch of a window of at least a
+ * fifth of the run, and never fewer than SIM_STEADY_MIN epochs. */
+#define SIM_STEADY_TOL_PPM 10000
+#define SIM_STEADY_MIN 5
 
 static void usage(FILE *f)
 {
@@ -36,16 +43,22 @@ static void usage(FILE *f)
 "code (a throwaway LMDB ledger per model) and writes DIR/sim.csv and, when\n"
 "gnuplot is installed, DIR/sim.svg.\n"
 "\n"
+"Without options it runs the default example: demand ramps up to D/P = the\n"
+"emission by epoch 10, so bme and hybrid reach the burn-mint equilibrium\n"
+"(burn = mint, supply flat) and the summary says from which epoch.\n"
+"\n"
 "  --model M          bme, sfa, hybrid or all (default all)\n"
 "  --epochs N         epochs to run, the warm-up epoch 0 included (default 50)\n"
 "  --epoch-blocks N   blocks per epoch (default 100)\n"
 "  --block-ms N       block time in ms (default 6000)\n"
 "  --demand-usd X     USD tenants spend per epoch from epoch 1 (default 40000)\n"
 "  --price-usd X      token price every validator reports (default 0.5)\n"
-"  --emission EMB     emission of epoch 0 in EMB (default 100000)\n"
-"  --decay-bps N      per-epoch emission decay (default: the chain's)\n"
-"  --curve C          constant, growing:PCT (PCT %% per epoch) or\n"
-"                     shock:EPOCH:FACTOR (demand x FACTOR from EPOCH on)\n"
+"  --emission EMB     emission of epoch 0 in EMB (default 80000)\n"
+"  --decay-bps N      per-epoch emission decay (default 0)\n"
+"  --curve C          constant, growing:PCT (PCT %% per epoch),\n"
+"                     shock:EPOCH:FACTOR (demand x FACTOR from EPOCH on) or\n"
+"                     ramp:EPOCHS (demand rises to the full amount by EPOCHS;\n"
+"                     default ramp:10)\n"
 "  --providers N      providers, and as many tenants (default 50)\n"
 "  --out DIR          output directory (default sim-out)\n"
 "  --version          print the version and exit\n"
@@ -120,18 +133,147 @@ static int on_path(const char *name)
 }
 
 /*
- * DIR/sim.gp, then gnuplot run inside DIR, so that no path has to be quoted
- * in the script.  Returns 0 (plotted), 1 (no gnuplot; skipped), -1 (failed,
- * printed).
+ * One panel of the plot: a y quantity per model from the CSV.  The script
+ * is written with each panel's unit scaled so that tick labels stay short
+ * (thousand or million EMB, never 8e+06), and its y range fixed from 0 to
+ * the largest value plus headroom, so that no line runs along the frame.
  */
-static int plot(const char *dir, const char *models)
+enum plot_kind {
+	PLOT_SUPPLY,         /* supply at the end of the epoch */
+	PLOT_MINT_BURN,      /* minted solid, burned dashed */
+	PLOT_RATIO,          /* burned / minted */
+	PLOT_INCOME,         /* provider income */
+	PLOT_DEMAND          /* tenants' spend, the same in every model */
+};
+
+static const struct plot_panel {
+	enum plot_kind kind;
+	const char *title;
+	const char *unit;          /* after the scale word, e.g. "EMB per epoch" */
+} plot_panels[] = {
+	{ PLOT_DEMAND, "demand: what tenants spend on leases", "USD per epoch" },
+	{ PLOT_MINT_BURN, "minted (solid) and burned (dashed) per epoch",
+	  "EMB per epoch" },
+	{ PLOT_RATIO, "burn / mint: 1 is the burn-mint equilibrium", "" },
+	{ PLOT_SUPPLY, "supply at the end of each epoch", "EMB" },
+	{ PLOT_INCOME, "provider income per epoch (emission and payments)",
+	  "EMB per epoch" },
+};
+
+/* The panel's largest value over every model and epoch, in EMB or USD
+ * (or a plain ratio). */
+static double plot_max(enum plot_kind k, struct sim_epoch *const *rows,
+                       size_t nmodels, uint64_t epochs)
 {
-	static const struct { int col; const char *title; } panel[] = {
-		{ 6, "supply (EMB)" }, { 7, "minted per epoch (EMB)" },
-		{ 8, "burned per epoch (EMB)" }, { 9, "staked (EMB)" },
-		{ 11, "provider income per epoch (EMB)" }, { 3, "demand (USD per epoch)" },
+	double max = 0, v;
+
+	for (size_t m = 0; m < nmodels; m++)
+		for (uint64_t e = 0; e < epochs; e++) {
+			const struct sim_epoch *x = &rows[m][e];
+			switch (k) {
+			case PLOT_SUPPLY: v = emb(x->supply); break;
+			case PLOT_MINT_BURN:
+				v = emb(x->minted > x->burned ? x->minted : x->burned);
+				break;
+			case PLOT_RATIO:
+				v = x->minted ? (double)x->burned / (double)x->minted : 0;
+				break;
+			case PLOT_INCOME: v = emb(x->provider_income); break;
+			default: v = (double)x->demand_uusd / 1e6; break;
+			}
+			if (v > max)
+				max = v;
+		}
+	return max;
+}
+
+/* Epoch length in words for the x axis, e.g. "100 blocks, 10 min". */
+static void plot_epoch_words(char *out, size_t cap, const struct sim_cfg *c)
+{
+	uint64_t ms = c->epoch_blocks * c->block_time_ms;
+
+	if (ms % 3600000 == 0)
+		snprintf(out, cap, "%llu blocks, %llu h", (unsigned long long)c->epoch_blocks,
+		         (unsigned long long)(ms / 3600000));
+	else if (ms % 60000 == 0)
+		snprintf(out, cap, "%llu blocks, %llu min",
+		         (unsigned long long)c->epoch_blocks, (unsigned long long)(ms / 60000));
+	else
+		snprintf(out, cap, "%llu blocks, %.3g s", (unsigned long long)c->epoch_blocks,
+		         (double)ms / 1000);
+}
+
+/* The panel's script: labels, ranges and its plot command. */
+static void plot_panel(FILE *f, const struct plot_panel *p, double max,
+                       const char *xwords)
+{
+	static const struct { double div; const char *word; } scale[] = {
+		{ 1e9, "billion " }, { 1e6, "million " }, { 1e3, "thousand " },
+		{ 1, "" },
 	};
-	char gp[PATH_MAX];
+	size_t k = 0;
+
+	if (p->kind != PLOT_RATIO)
+		while (k + 1 < sizeof(scale) / sizeof(scale[0]) && max < scale[k].div)
+			k++;
+	else
+		k = sizeof(scale) / sizeof(scale[0]) - 1;
+	if (max <= 0)
+		max = scale[k].div;
+	fprintf(f, "\nset title '%s'\n"
+	        "set xlabel 'epoch (%s)'\n", p->title, xwords);
+	if (p->kind == PLOT_RATIO)
+		fprintf(f, "set ylabel 'burned / minted (ratio)'\n");
+	else
+		fprintf(f, "set ylabel '%s%s'\n", scale[k].word, p->unit);
+	/* 15% headroom over the largest value: lines stay off the top edge */
+	fprintf(f, "set yrange [0:%.6g]\n"
+	        "d = %.17g\n", max / scale[k].div * 1.15, scale[k].div);
+	switch (p->kind) {
+	case PLOT_MINT_BURN:
+		fprintf(f, "plot for [i=1:words(models)] 'sim.csv' using 1:"
+		        "(strcol(2) eq word(models,i) ? column(7)/d : 1/0) with lines "
+		        "linewidth lw(i) linecolor i title word(models,i).' minted', \\\n"
+		        "     for [i=1:words(models)] 'sim.csv' using 1:"
+		        "(strcol(2) eq word(models,i) ? column(8)/d : 1/0) with lines "
+		        "linewidth lw(i) dashtype 2 linecolor i title word(models,i).' burned'\n");
+		break;
+	case PLOT_RATIO:
+		fprintf(f, "plot 1 with lines linewidth 1 dashtype 3 linecolor "
+		        "rgb 'gray40' title 'burn = mint', \\\n"
+		        "     for [i=1:words(models)] 'sim.csv' using 1:"
+		        "(strcol(2) eq word(models,i) && column(7) > 0 ? "
+		        "column(8)/column(7) : 1/0) with lines linewidth lw(i) "
+		        "linecolor i title word(models,i)\n");
+		break;
+	case PLOT_DEMAND:
+		/* one line: the demand curve is an input, shared by the models */
+		fprintf(f, "plot 'sim.csv' using 1:(strcol(2) eq word(models,1) ? "
+		        "column(3)/d : 1/0) with lines linewidth 2 linecolor "
+		        "rgb 'black' title 'every model'\n");
+		break;
+	default:
+		fprintf(f, "plot for [i=1:words(models)] 'sim.csv' using 1:"
+		        "(strcol(2) eq word(models,i) ? column(%d)/d : 1/0) with lines "
+		        "linewidth lw(i) linecolor i title word(models,i)\n",
+		        p->kind == PLOT_SUPPLY ? 6 : 11);
+		break;
+	}
+}
+
+/*
+ * DIR/sim.gp, then gnuplot run inside DIR, so that no path has to be quoted
+ * in the script.  The panels are stacked in one column over the same epoch
+ * range, with fixed margins so that their x axes line up, and each key sits
+ * in the right margin, outside the data.  Returns 0 (plotted), 1 (no
+ * gnuplot; skipped), -1 (failed, printed).
+ */
+static int plot(const char *dir, const char *models, const char *curve,
+                const struct sim_cfg *c, struct sim_epoch *const *rows,
+                size_t nmodels)
+{
+	const size_t npanel = sizeof(plot_panels) / sizeof(plot_panels[0]);
+	char gp[PATH_MAX], xwords[64];
 	FILE *f;
 	pid_t pid;
 	int status;
@@ -147,21 +289,33 @@ static int plot(const char *dir, const char *models)
 		        strerror(errno));
 		return -1;
 	}
+	plot_epoch_words(xwords, sizeof(xwords), c);
 	fprintf(f, "# written by ember-sim; run inside the output directory\n"
 	        "set datafile separator ','\n"
-	        "set terminal svg size 1200,1050 dynamic background rgb 'white'\n"
+	        "set terminal svg size 1100,%zu dynamic font 'sans,12' "
+	        "background rgb 'white'\n"
 	        "set output 'sim.svg'\n"
-	        "set key top left\n"
-	        "set xlabel 'epoch'\n"
+	        "set key outside right top vertical Left reverse noenhanced\n"
 	        "set grid\n"
-	        "set format y '%%.4g'\n"
+	        "set border linewidth 1\n"
+	        "set format y '%%g'\n"
+	        "set xrange [0:%llu]\n"
+	        "set xtics out nomirror\n"
+	        "set ytics out nomirror\n"
 	        "models = '%s'\n"
-	        "set multiplot layout 3,2 title 'ember-sim'\n", models);
-	for (size_t i = 0; i < sizeof(panel) / sizeof(panel[0]); i++)
-		fprintf(f, "set title '%s'\n"
-		        "plot for [m in models] 'sim.csv' using 1:(strcol(2) eq m ? "
-		        "column(%d) : 1/0) with lines linewidth 2 title m\n",
-		        panel[i].title, panel[i].col);
+	        "# models whose lines coincide (bme and hybrid burn alike) stay\n"
+	        "# visible: each is drawn thinner than the one before, on top of it\n"
+	        "lw(i) = 2 + 1.5 * (words(models) - i)\n"
+	        "set multiplot layout %zu,1 title 'ember-sim: demand %.6g USD per "
+	        "epoch (%s), price %g USD/EMB, emission %.9g EMB per epoch, "
+	        "decay %u bps' margins 0.09,0.81,0.04,0.95 spacing 0,0.07\n",
+	        300 * npanel + 80, (unsigned long long)(c->epochs > 1 ? c->epochs : 2),
+	        models, npanel, (double)c->demand_uusd / 1e6, curve,
+	        (double)c->price_uusd / 1e6, emb(c->emission),
+	        c->decay_bps);
+	for (size_t i = 0; i < npanel; i++)
+		plot_panel(f, &plot_panels[i],
+		           plot_max(plot_panels[i].kind, rows, nmodels, c->epochs), xwords);
 	fprintf(f, "unset multiplot\n");
 	if (fclose(f) != 0) {
 		fprintf(stderr, "ember-sim: cannot write '%s': %s\n", gp, strerror(errno));
@@ -174,8 +328,8 @@ static int plot(const char *dir, const char *models)
 		return -1;
 	}
 	if (pid == 0) {
-		/* gnuplot's chatter (e.g. "empty y range" for a flat series) goes
-		 * to a log beside the plot, not over the summary */
+		/* gnuplot's chatter goes to a log beside the plot, not over the
+		 * summary */
 		int fd;
 		if (chdir(dir) != 0)
 			_exit(127);
@@ -227,7 +381,7 @@ int main(int argc, char **argv)
 	struct model_sum sum[SIM_MODELS];
 	enum ember_token_model models[SIM_MODELS];
 	size_t nmodels = 0;
-	const char *out = "sim-out", *model = "all", *curve = "constant";
+	const char *out = "sim-out", *model = "all", *curve = "ramp:10";
 	char path[PATH_MAX], err[512], names[32] = "";
 	FILE *csv = NULL;
 	struct timespec t0, t1;
@@ -414,12 +568,28 @@ int main(int argc, char **argv)
 		       emb(s->staked), emb(s->income), n1, cf);
 	}
 	printf("(EMB; closed form: emission - D/P, sfa: emission - fee share of D/P; "
-	       "ledgers audited)\n");
+	       "ledgers audited)\n\n");
+	for (size_t m = 0; m < nmodels; m++) {
+		uint64_t from;
+		double ratio;
+		size_t need = cfg.epochs / 5 > SIM_STEADY_MIN ? cfg.epochs / 5 :
+		              SIM_STEADY_MIN;
+
+		if (sim_steady(rows[m], cfg.epochs, SIM_STEADY_TOL_PPM, need, &from,
+		               &ratio) == 1)
+			printf("%-7s steady state from epoch %llu: burn/mint = %.4f "
+			       "(every epoch within 1%%)\n", sim_model_name(models[m]),
+			       (unsigned long long)from, ratio);
+		else
+			printf("%-7s no steady state in %llu epochs: burn/mint = %.4f in "
+			       "the last one\n", sim_model_name(models[m]),
+			       (unsigned long long)cfg.epochs, ratio);
+	}
 	printf("\nran %llu blocks per model in %.2f s; wrote %s\n",
 	       (unsigned long long)(cfg.epochs * cfg.epoch_blocks),
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9,
 	       path);
-	switch (plot(out, names)) {
+	switch (plot(out, names, curve, &cfg, rows, nmodels)) {
 	case 0:
 		printf("wrote %s/sim.svg\n", out);
 		break;

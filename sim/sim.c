@@ -116,11 +116,12 @@ void sim_cfg_default(struct sim_cfg *c)
 	c->block_time_ms = 6000;
 	c->demand_uusd = 40000ULL * SIM_PPM;
 	c->price_uusd = SIM_PPM / 2;
-	c->emission = 100000ULL * EMBER_COIN;
-	c->decay_bps = p.emission_decay_bps;
+	c->emission = 80000ULL * EMBER_COIN;
+	c->decay_bps = 0;
 	c->protocol_fee_bps = p.protocol_fee_bps;
 	c->hybrid_work_share_bps = p.hybrid_work_share_bps;
-	c->curve.kind = SIM_CURVE_CONSTANT;
+	c->curve.kind = SIM_CURVE_RAMP;
+	c->curve.ramp_epochs = 10;
 	c->providers = 50;
 }
 
@@ -214,9 +215,19 @@ int sim_curve_parse(struct sim_curve *c, const char *s, char *err, size_t errlen
 		c->factor_ppm = v;
 		return 0;
 	}
+	if (strcmp(buf, "ramp") == 0) {
+		if (sim_decimal_parse(f2, 0, &v) != 0 || v == 0) {
+			ember_errf(err, errlen, "invalid ramp length '%s' in curve '%s' "
+			           "(epochs >= 1, e.g. ramp:10)", f2, s);
+			return EMBER_EPARSE;
+		}
+		c->kind = SIM_CURVE_RAMP;
+		c->ramp_epochs = v;
+		return 0;
+	}
 bad:
-	ember_errf(err, errlen, "invalid curve '%s' (constant, growing:PCT or "
-	           "shock:EPOCH:FACTOR)", s);
+	ember_errf(err, errlen, "invalid curve '%s' (constant, growing:PCT, "
+	           "shock:EPOCH:FACTOR or ramp:EPOCHS)", s);
 	return EMBER_EPARSE;
 }
 
@@ -246,6 +257,13 @@ static int sim_demand_next(const struct sim_cfg *c, uint64_t e, uint64_t prev,
 			return 0;
 		}
 		v = (unsigned __int128)c->demand_uusd * c->curve.factor_ppm / SIM_PPM;
+		break;
+	case SIM_CURVE_RAMP:
+		if (c->curve.ramp_epochs == 0 || e >= c->curve.ramp_epochs) {
+			*out = c->demand_uusd;
+			return 0;
+		}
+		v = (unsigned __int128)c->demand_uusd * e / c->curve.ramp_epochs;
 		break;
 	default:
 		*out = c->demand_uusd;
@@ -868,6 +886,38 @@ int sim_audit(struct sim *s, char *why, size_t whylen)
 	rc = tok_audit(t, why, whylen);
 	ember_txn_abort(t);
 	return rc;
+}
+
+int sim_steady(const struct sim_epoch *ep, size_t n, uint32_t tol_ppm,
+               size_t min_epochs, uint64_t *from, double *ratio)
+{
+	unsigned __int128 burn = 0, mint = 0;
+	size_t i = n;
+
+	if (!ep || !from || !ratio || n == 0)
+		return EMBER_EINVAL;
+	/* Walk back from the last epoch while |burn - mint| <= tol x mint,
+	 * in integers, so that the window is exactly the epochs that pass. */
+	while (i > 0) {
+		const struct sim_epoch *x = &ep[i - 1];
+		uint64_t diff = x->burned > x->minted ? x->burned - x->minted :
+		                                        x->minted - x->burned;
+		if (x->minted == 0 || (unsigned __int128)diff * SIM_PPM >
+		    (unsigned __int128)x->minted * tol_ppm)
+			break;
+		burn += x->burned;
+		mint += x->minted;
+		i--;
+	}
+	if (n - i == 0 || n - i < min_epochs) {
+		const struct sim_epoch *x = &ep[n - 1];
+		*from = 0;
+		*ratio = x->minted ? (double)x->burned / (double)x->minted : 0;
+		return 0;
+	}
+	*from = ep[i].epoch;
+	*ratio = (double)burn / (double)mint;
+	return 1;
 }
 
 /* ---- output -------------------------------------------------------------- */

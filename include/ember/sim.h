@@ -55,7 +55,9 @@
 enum sim_curve_kind {
 	SIM_CURVE_CONSTANT = 0,
 	SIM_CURVE_GROWING = 1,   /* D x (1 + pct/100)^(e-1), floored each epoch */
-	SIM_CURVE_SHOCK = 2      /* D before shock_epoch, D x factor from it on */
+	SIM_CURVE_SHOCK = 2,     /* D before shock_epoch, D x factor from it on */
+	SIM_CURVE_RAMP = 3       /* floor(D x e / ramp_epochs) up to ramp_epochs,
+	                          * D from it on */
 };
 
 struct sim_curve {
@@ -63,6 +65,7 @@ struct sim_curve {
 	uint64_t growth_ppm;     /* growing: per-epoch growth, parts per million */
 	uint64_t shock_epoch;    /* shock: first epoch at the new level */
 	uint64_t factor_ppm;     /* shock: multiplier, parts per million */
+	uint64_t ramp_epochs;    /* ramp: first epoch at D (>= 1) */
 };
 
 struct sim_cfg {
@@ -101,10 +104,14 @@ struct sim_epoch {
 struct sim;
 
 /*
- * Defaults: model bme, 50 epochs of 100 blocks of 6 s (10-minute epochs),
- * D = $40,000, P = $0.50, emission 100,000 EMB, constant demand, 50
- * providers; decay, protocol fee and hybrid work share from
- * ember_params_default() (the chain's own defaults).
+ * Defaults, the example ember-sim runs without options: model bme, 50
+ * epochs of 100 blocks of 6 s (10-minute epochs), demand ramping up to
+ * D = $40,000 by epoch 10 (ramp:10), P = $0.50, emission 80,000 EMB with
+ * decay 0, 50 providers; protocol fee and hybrid work share from
+ * ember_params_default() (the chain's own defaults).  D/P = E, so under
+ * bme and hybrid burn equals mint from epoch 10 on: the burn-mint
+ * equilibrium.  Decay is 0 because with any decay the mint falls for ever
+ * and meets a constant burn in one epoch only.
  */
 void sim_cfg_default(struct sim_cfg *c);
 
@@ -149,7 +156,8 @@ EMBER_WUR int sim_demand(const struct sim_cfg *cfg, uint64_t epoch,
 
 /*
  * Parse a curve: "constant", "growing:PCT" (PCT per epoch, e.g. 2.5),
- * "shock:EPOCH:FACTOR" (e.g. shock:20:0.5; EPOCH >= 1).  PCT has at most 4
+ * "shock:EPOCH:FACTOR" (e.g. shock:20:0.5; EPOCH >= 1), "ramp:EPOCHS"
+ * (D x e / EPOCHS until epoch EPOCHS, then D; EPOCHS >= 1).  PCT has at most 4
  * decimal places (it is stored in ppm), FACTOR at most 6.
  * Returns: 0, EMBER_EPARSE (err says why).
  */
@@ -159,6 +167,18 @@ EMBER_WUR int sim_curve_parse(struct sim_curve *c, const char *s, char *err,
 /* A decimal with at most `places` fractional digits, scaled by 10^places
  * ("0.5", 6 -> 500000).  Returns: 0, EMBER_EPARSE, EMBER_ERANGE. */
 EMBER_WUR int sim_decimal_parse(const char *s, unsigned places, uint64_t *out);
+
+/*
+ * The burn-mint steady state of a run: the first epoch *from such that
+ * every epoch from it to the last (n - 1) mints something and burns within
+ * tol_ppm of what it mints, and the window holds at least min_epochs
+ * epochs.  *ratio is the window's total burn over its total mint (or, when
+ * there is no steady state, the last epoch's burn over mint, 0 if it minted
+ * nothing).
+ * Returns: 1 (steady), 0 (not), EMBER_EINVAL (NULL, n == 0).
+ */
+EMBER_WUR int sim_steady(const struct sim_epoch *ep, size_t n, uint32_t tol_ppm,
+                         size_t min_epochs, uint64_t *from, double *ratio);
 
 /* "bme", "sfa", "hybrid" (NULL for anything else) and back
  * (EMBER_MODEL_NONE if unknown). */

@@ -47,6 +47,7 @@ static void base_cfg(struct sim_cfg *c, enum ember_token_model m, uint32_t n,
 	c->epoch_blocks = 10;
 	c->block_time_ms = 6000;
 	c->decay_bps = 0;
+	c->curve.kind = SIM_CURVE_CONSTANT;
 	c->providers = n;
 }
 
@@ -271,6 +272,7 @@ static void test_demand(void **state)
 
 	(void)state;
 	sim_cfg_default(&c);
+	c.curve.kind = SIM_CURVE_CONSTANT;
 	c.demand_uusd = 1000 * USD;
 	assert_int_equal(sim_demand(&c, 0, &v), 0);
 	assert_int_equal(v, 0);
@@ -297,6 +299,106 @@ static void test_demand(void **state)
 	assert_int_equal(v, 2500 * USD);
 	assert_int_equal(sim_demand(&c, 40, &v), 0);
 	assert_int_equal(v, 2500 * USD);
+
+	/* ramp:4 -> D/4, D/2, 3D/4, then D; D x e / 4 floored */
+	assert_int_equal(sim_curve_parse(&c.curve, "ramp:4", err, sizeof(err)), 0);
+	assert_int_equal(c.curve.ramp_epochs, 4);
+	for (uint64_t e = 1; e <= 6; e++) {
+		assert_int_equal(sim_demand(&c, e, &v), 0);
+		assert_int_equal(v, (e < 4 ? e : 4) * 250 * USD);
+	}
+	c.demand_uusd = 3;
+	assert_int_equal(sim_demand(&c, 1, &v), 0);
+	assert_int_equal(v, 0);
+}
+
+/*
+ * The default example (sim_cfg_default, what ember-sim runs without
+ * options) reaches the burn-mint equilibrium under bme and hybrid: the
+ * demand ramps up to D/P = E by epoch 10 and every later epoch burns what
+ * it mints, within the block rounding (2N + 1 units of ~10^14).  sfa burns
+ * only the fee share and never gets there.
+ */
+static void test_default_steady(void **state)
+{
+	static const enum ember_token_model models[] = {
+		EMBER_MODEL_BME, EMBER_MODEL_HYBRID, EMBER_MODEL_SFA,
+	};
+	struct sim_cfg c;
+	struct sim_epoch *ep;
+	struct sim *s = NULL;
+	char err[512];
+	uint64_t from;
+	double ratio;
+
+	(void)state;
+	sim_cfg_default(&c);
+	assert_true((unsigned __int128)c.demand_uusd * EMBER_COIN / c.price_uusd ==
+	            c.emission);   /* the premise: D/P = E */
+	assert_int_equal(c.decay_bps, 0);
+	assert_int_equal(c.curve.kind, SIM_CURVE_RAMP);
+	assert_true(c.curve.ramp_epochs + 10 < c.epochs);
+	ep = calloc(c.epochs, sizeof(*ep));
+	assert_non_null(ep);
+	for (size_t m = 0; m < sizeof(models) / sizeof(models[0]); m++) {
+		c.model = models[m];
+		if (sim_new(&s, &c, err, sizeof(err)) != 0)
+			fail_msg("sim_new: %s", err);
+		for (uint64_t e = 0; e < c.epochs; e++)
+			if (sim_step(s, &ep[e], err, sizeof(err)) != 0)
+				fail_msg("%s epoch %llu: %s", sim_model_name(c.model),
+				         (unsigned long long)e, err);
+		sim_free(s);
+		s = NULL;
+		if (c.model == EMBER_MODEL_SFA) {
+			assert_int_equal(sim_steady(ep, c.epochs, 10000, 5, &from, &ratio), 0);
+			assert_true(ratio < 0.5);
+			continue;
+		}
+		if (sim_steady(ep, c.epochs, 10000, c.epochs / 5, &from, &ratio) != 1)
+			fail_msg("%s: no steady state (last burn/mint %.4f)",
+			         sim_model_name(c.model), ratio);
+		/* the ramp ends at epoch 10: before it burn < 0.9 x mint */
+		if (from != c.curve.ramp_epochs)
+			fail_msg("%s: steady from epoch %llu, want %llu",
+			         sim_model_name(c.model), (unsigned long long)from,
+			         (unsigned long long)c.curve.ramp_epochs);
+		if (ratio < 0.999 || ratio > 1.001)
+			fail_msg("%s: burn/mint %.6f", sim_model_name(c.model), ratio);
+		for (uint64_t e = from; e < c.epochs; e++)
+			near("burn - mint", e, (int64_t)ep[e].burned,
+			     (int64_t)ep[e].minted, 2 * (int64_t)c.providers + 1);
+	}
+	free(ep);
+}
+
+/* sim_steady on hand-made epochs: the window, the minimum, misuse. */
+static void test_steady_window(void **state)
+{
+	struct sim_epoch ep[6];
+	uint64_t from = 99;
+	double ratio = -1;
+
+	(void)state;
+	memset(ep, 0, sizeof(ep));
+	for (size_t i = 0; i < 6; i++) {
+		ep[i].epoch = i;
+		ep[i].minted = 1000;
+		ep[i].burned = i < 2 ? 500 : 996 + i;   /* 998, 999, 1000, 1001 */
+	}
+	ep[0].minted = 0;
+	assert_int_equal(sim_steady(ep, 6, 10000, 4, &from, &ratio), 1);
+	assert_int_equal(from, 2);
+	assert_true(ratio > 0.999 && ratio < 1.0);
+	assert_int_equal(sim_steady(ep, 6, 10000, 5, &from, &ratio), 0);
+	assert_true(ratio > 1.0 && ratio < 1.002);   /* the last epoch's */
+	assert_int_equal(sim_steady(ep, 6, 1000, 1, &from, &ratio), 1);
+	assert_int_equal(from, 3);                   /* 0.1%: 999 .. 1001 */
+	ep[5].minted = 0;
+	assert_int_equal(sim_steady(ep, 6, 10000, 1, &from, &ratio), 0);
+	assert_true(ratio == 0);
+	assert_int_equal(sim_steady(NULL, 6, 10000, 1, &from, &ratio), EMBER_EINVAL);
+	assert_int_equal(sim_steady(ep, 0, 10000, 1, &from, &ratio), EMBER_EINVAL);
 }
 
 struct parse_case {
@@ -329,7 +431,7 @@ static void test_parse(void **state)
 	static const char *const bad_curves[] = {
 		"", "sideways", "growing", "growing:", "growing:x", "growing:1.00001",
 		"growing:-1", "shock", "shock:3", "shock:0:2", "shock:x:2",
-		"shock:3:-1", "constant:1",
+		"shock:3:-1", "constant:1", "ramp", "ramp:", "ramp:0", "ramp:1.5",
 	};
 	struct sim_curve cv;
 	char err[256];
@@ -420,6 +522,8 @@ int main(void)
 		cmocka_unit_test(test_sfa_fee_burn),
 		cmocka_unit_test(test_hybrid_closed_form),
 		cmocka_unit_test(test_curves_on_chain),
+		cmocka_unit_test(test_steady_window),
+		cmocka_unit_test(test_default_steady),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
