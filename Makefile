@@ -155,7 +155,14 @@ asan: deps
 	$(MAKE) O=build/asan BIN=build/asan/bin OPT="-O1 -g -fno-omit-frame-pointer" \
 	  EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" \
 	  EXTRA_LDFLAGS="-fsanitize=address,undefined" all
-	BIN=build/asan/bin ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 sh tests/run.sh
+	@# walkthrough.sh runs the README's CPU prover for the h100 class against
+	@# a 10 s challenge deadline; ASan makes its int8 GEMM ~40x slower (37 s
+	@# here), past any deadline the README uses.  Every code path it drives
+	@# runs under ASan in market.sh and proofs.sh.
+	BIN=build/asan/bin ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  NOT_RUN="walkthrough.sh" \
+	  NOT_RUN_WHY="the CPU prover under ASan is ~40x slower than the README's challenge deadline allows" \
+	  sh tests/run.sh
 
 fuzz: deps
 	sh tests/fuzz/run.sh
