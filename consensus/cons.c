@@ -777,15 +777,16 @@ static int select_cands(struct cons *c, size_t *ncand)
 
 int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 {
-	cons_release_pending(c);
 	const struct ember_genesis *g = c->cfg.g;
-	const uint8_t *proposer;
-	struct ember_txn *t = NULL;
+	const uint8_t *proposer, *blk;
+	struct ember_txn *t;
 	struct cons_guard_rec rec;
-	uint64_t time_ms, t0, t1;
-	size_t ncand = 0;
+	uint8_t hash[32];
+	uint64_t t1;
+	size_t len;
 	int rc;
 
+	cons_release_pending(c);
 	*committed = 0;
 	if (!c->cfg.key)
 		return EMBER_EINVAL;
@@ -799,25 +800,19 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 		*committed = 1;
 		return 0;
 	}
-	time_ms = now_ms > c->tip.time_ms ? now_ms : c->tip.time_ms + 1;
-
-	t0 = now_us();
-	if ((rc = select_cands(c, &ncand)))
+	/* The executor's build; its execution is taken over here. */
+	if ((rc = cons_build(c, now_ms, &blk, &len, hash)))
 		return rc;
-	while ((rc = exec_propose(c, ncand, time_ms, &t)) == EMBER_STORE_MAP_FULL)
-		if ((rc = grow_map(c)))
-			return rc;
-	if (rc)
-		return rc;
+	t = c->pending;
+	c->pending = NULL;
 	t1 = now_us();
-
 	if ((rc = vote_own(c))) {
 		ember_txn_abort(t);
 		return rc;
 	}
 	if ((rc = commit_own(c, t)))
 		return rc;
-	after_commit(c, t1 - t0, now_us() - t1);
+	after_commit(c, c->pending_exec_us, now_us() - t1);
 	*committed = 1;
 	return 0;
 }

@@ -917,13 +917,13 @@ static void msg_id(const uint8_t *m, size_t len, uint8_t id[32])
 	ember_sha256(m, len, id);
 }
 
-/* Send msg to every ready peer but from that is not known to have it. */
-static void gossip(struct p2p *p, struct peer *from, const uint8_t *m, size_t len)
+/* Send msg (named id, msg_id) to every ready peer but from that is not
+ * known to have it. */
+static void gossip(struct p2p *p, struct peer *from, const uint8_t *m, size_t len,
+                   const uint8_t id[32])
 {
 	struct peer *pe, *next;
-	uint8_t id[32];
 
-	msg_id(m, len, id);
 	for (pe = p->peers; pe; pe = next) {
 		next = pe->next;
 		if (pe == from || pe->state != PS_READY || pe->closing || known_has(pe, id, 0))
@@ -934,12 +934,12 @@ static void gossip(struct p2p *p, struct peer *from, const uint8_t *m, size_t le
 	}
 }
 
-/* What the node said about a peer's consensus message. */
+/* What the node said about a peer's consensus message (id: msg_id). */
 static int bft_verdict(struct peer *pe, int rc, const char *what, const uint8_t *m,
-                       size_t len)
+                       size_t len, const uint8_t id[32])
 {
 	if (rc == 0) {
-		gossip(pe->p, pe, m, len);
+		gossip(pe->p, pe, m, len, id);
 		return 0;
 	}
 	if (rc == EMBER_BFT_OLD || rc == EMBER_BFT_FUTURE || rc == EMBER_BFT_CONFLICT)
@@ -963,7 +963,7 @@ static int h_proposal(struct peer *pe, const uint8_t *m, size_t len)
 	if (!p->cfg.on_proposal)
 		return 0;
 	return bft_verdict(pe, p->cfg.on_proposal(p->cfg.bft_ctx, &pr.p, pr.blk, pr.blklen),
-	                   "proposal", m, len);
+	                   "proposal", m, len, id);
 }
 
 static int h_vote(struct peer *pe, const uint8_t *m, size_t len)
@@ -980,7 +980,7 @@ static int h_vote(struct peer *pe, const uint8_t *m, size_t len)
 	known_has(pe, id, 1);
 	if (!p->cfg.on_vote)
 		return 0;
-	return bft_verdict(pe, p->cfg.on_vote(p->cfg.bft_ctx, &v), "vote", m, len);
+	return bft_verdict(pe, p->cfg.on_vote(p->cfg.bft_ctx, &v), "vote", m, len, id);
 }
 
 void p2p_send_proposal(struct p2p *p, const struct bft_proposal *pr,
@@ -992,8 +992,11 @@ void p2p_send_proposal(struct p2p *p, const struct bft_proposal *pr,
 
 	if (!p || !(cap = p2p_proposal_encoded_size(&m)) || !(buf = malloc(cap)))
 		return;
-	if (p2p_proposal_encode(&m, buf, cap, &n) == 0)
-		gossip(p, NULL, buf, n);
+	if (p2p_proposal_encode(&m, buf, cap, &n) == 0) {
+		uint8_t id[32];
+		msg_id(buf, n, id);
+		gossip(p, NULL, buf, n, id);
+	}
 	free(buf);
 }
 
@@ -1001,8 +1004,12 @@ void p2p_send_vote(struct p2p *p, const struct bft_vote *v)
 {
 	uint8_t buf[P2P_VOTE_LEN];
 
-	if (p && p2p_vote_encode(v, buf) == 0)
-		gossip(p, NULL, buf, sizeof(buf));
+	uint8_t id[32];
+
+	if (p && p2p_vote_encode(v, buf) == 0) {
+		msg_id(buf, sizeof(buf), id);
+		gossip(p, NULL, buf, sizeof(buf), id);
+	}
 }
 
 /*

@@ -1854,13 +1854,13 @@ static void test_wrong_proposer(void **state)
  * effects those answers produce, until none is left. */
 static void h_auto(struct h *h)
 {
-	struct bft_effect todo[256];
+	struct bft_effect pending[256];
 	size_t n = 0, i = 0;
 
 	for (size_t k = 0; k < h->out.n && n < 256; k++)
-		todo[n++] = h->out.e[k];
+		pending[n++] = h->out.e[k];
 	while (i < n) {
-		struct bft_effect e = todo[i++];
+		struct bft_effect e = pending[i++];
 		int rc;
 
 		switch (e.kind) {
@@ -1887,7 +1887,7 @@ static void h_auto(struct h *h)
 		}
 		(void)rc;
 		for (size_t k = 0; k < h->out.n && n < 256; k++)
-			todo[n++] = h->out.e[k];
+			pending[n++] = h->out.e[k];
 	}
 }
 
