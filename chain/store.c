@@ -1,6 +1,12 @@
 /*
  * store.c - store.h on LMDB.  The only file that includes lmdb.h.
  *
+ * Writes are buffered (store_mem.h): a write txn collects its changes in
+ * memory; its commit appends them to the write-ahead log (store_wal.h,
+ * fdatasync'd) and links them into the pending map; a flush writes the
+ * pending map into LMDB in one sorted txn.  Why, and what it costs, is in
+ * store.h.
+ *
  * Map growth needs "no transaction active in this process" while
  * mdb_env_set_mapsize() runs.  Read transactions therefore pass a gate: a
  * counter of open readers plus a "resizing" flag under one mutex.  The gate
@@ -23,9 +29,22 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "store_internal.h"
+#include "store_mem.h"
+#include "store_wal.h"
 
 #define STORE_DEFAULT_MAPSIZE ((size_t)1 << 30)
+#define STORE_DEFAULT_CACHE ((size_t)256 << 20)
+#define STORE_DEFAULT_AGE_MS 30000u
+#define STORE_META_SEQ "store_seq"   /* le64: last commit flushed into LMDB */
+
+_Static_assert(EMBER_DB_COUNT <= STORE_NDB, "store_mem.h holds STORE_NDB dbs");
+
+/* Active readers that began when the flushed seq was f: the runs above f
+ * must outlive them. */
+struct store_pin {
+	uint64_t f;
+	unsigned n;
+};
 
 /* Named databases, indexed by enum ember_db. */
 static const char *const store_db_names[EMBER_DB_COUNT] = {
@@ -55,14 +74,38 @@ struct ember_store {
 	pthread_cond_t gate_cv;
 	unsigned readers;       /* open read txns */
 	int resizing;           /* set while set_mapsize runs or waits */
+
+	/* The write-back layer.  mu guards writing, flushed and pins; the
+	 * writer flag plays LMDB's write lock (one write txn at a time) and
+	 * may be released on another thread. */
+	struct store_pend pend;
+	struct store_wal *wal;  /* owned */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int writing;
+	_Atomic uint64_t committed;     /* seq of the last commit */
+	_Atomic uint64_t grows;         /* map growths since open */
+	uint64_t flushed;       /* seq of the last commit in LMDB */
+	struct store_pin *pins;
+	size_t npins, cappins;
+	size_t cache_bytes;     /* flush when pending bytes pass this */
+	unsigned max_age_ms;    /* or when the oldest unflushed commit is older */
+	uint64_t first_unflushed_ms;    /* when the oldest unflushed commit landed */
+	struct ember_store_stats st;    /* under mu; store_stats_update */
+	int flush_err_logged;
+	char dir[4096];
 };
 
 struct ember_txn {
-	MDB_txn *txn;
+	MDB_txn *txn;           /* LMDB read txn: the state up to f */
 	struct ember_store *s;  /* not owned */
-	int write;
-	int failed;             /* latched EMBER_STORE_MAP_FULL: txn unusable */
-	struct store_overlay *ov;  /* owned; overlay txns only (a read txn) */
+	int write;              /* holds the writer flag */
+	uint64_t r;             /* sees commits <= r */
+	uint64_t f;             /* LMDB holds commits <= f (pinned) */
+	struct store_ov *ov;    /* own changes; write and overlay txns */
+	struct store_ov **runs; /* walk sources: runs in (f, r], newest first */
+	size_t nruns;
+	int have_runs;
 };
 
 /* Every LMDB failure is logged here, where it happens, and nowhere else. */
@@ -154,6 +197,353 @@ static int store_resize(struct ember_store *s, size_t newsize)
 	return rc;
 }
 
+static uint64_t store_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ---- reader pins ---- */
+
+static int store_pin(struct ember_store *s, uint64_t *f)
+{
+	int rc = 0;
+	pthread_mutex_lock(&s->mu);
+	*f = s->flushed;
+	if (s->npins && s->pins[s->npins - 1].f == *f) {
+		s->pins[s->npins - 1].n++;
+	} else {
+		if (s->npins == s->cappins) {
+			size_t ncap = s->cappins ? s->cappins * 2 : 8;
+			void *np = realloc(s->pins, ncap * sizeof(*s->pins));
+			if (!np) {
+				rc = EMBER_ENOMEM;
+				goto out;
+			}
+			s->pins = np;
+			s->cappins = ncap;
+		}
+		/* flushed only grows, so pins stay in ascending order. */
+		s->pins[s->npins].f = *f;
+		s->pins[s->npins].n = 1;
+		s->npins++;
+	}
+out:
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+static void store_unpin(struct ember_store *s, uint64_t f)
+{
+	pthread_mutex_lock(&s->mu);
+	for (size_t i = 0; i < s->npins; i++)
+		if (s->pins[i].f == f) {
+			if (--s->pins[i].n == 0) {
+				memmove(&s->pins[i], &s->pins[i + 1],
+				        (s->npins - i - 1) * sizeof(*s->pins));
+				s->npins--;
+			}
+			break;
+		}
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Free the runs that are in LMDB and that no open txn can reach.
+ * Writer only. */
+static void store_prune(struct ember_store *s)
+{
+	uint64_t upto;
+	pthread_mutex_lock(&s->mu);
+	upto = s->flushed;
+	if (s->npins && s->pins[0].f < upto)
+		upto = s->pins[0].f;
+	pthread_mutex_unlock(&s->mu);
+	store_pend_prune(&s->pend, upto);
+}
+
+/* Refresh the stats snapshot.  Writer only. */
+static void store_stats_update(struct ember_store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->st.committed_seq = atomic_load(&s->committed);
+	s->st.flushed_seq = s->flushed;
+	s->st.pending_commits = s->st.committed_seq - s->flushed;
+	s->st.pending_bytes = s->pend.unflushed_bytes;
+	s->st.held_bytes = s->pend.bytes;
+	s->st.wal_bytes = s->wal ? store_wal_size(s->wal) : 0;
+	s->st.cache_bytes = s->cache_bytes;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- flush ---- */
+
+static int flush_cmp(const void *a, const void *b)
+{
+	const struct store_ent *x = *(struct store_ent *const *)a;
+	const struct store_ent *y = *(struct store_ent *const *)b;
+	if (x->db != y->db)
+		return x->db < y->db ? -1 : 1;
+	return store_key_cmp(x->key, x->klen, y->key, y->klen);
+}
+
+/*
+ * Write ents[0..n) (sorted by db and key: each db's keys land in order,
+ * so LMDB touches each page once) and the flushed seq into LMDB in one
+ * synchronous txn, growing the map as needed.  No txn of this thread may
+ * be open (growth waits for readers).  Returns 0, EMBER_STORE_DISK_FULL,
+ * EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB.
+ */
+static int store_write_lmdb(struct ember_store *s, struct store_ent *const *ents,
+                            size_t n, uint64_t seq)
+{
+	for (;;) {
+		MDB_txn *w;
+		uint8_t sb[8];
+		MDB_val k, v;
+		int rc;
+
+		if ((rc = mdb_txn_begin(s->env, NULL, 0, &w)) != 0) {
+			if (rc == MDB_MAP_RESIZED && (rc = store_resize(s, 0)) == 0)
+				continue;
+			return store_lmdb_err("begin flush txn", rc);
+		}
+		for (size_t i = 0; i < n && rc == 0; i++) {
+			const struct store_ent *e = ents[i];
+			k.mv_size = e->klen;
+			k.mv_data = (void *)e->key;
+			if (e->present) {
+				v.mv_size = e->vlen;
+				v.mv_data = (void *)e->val;
+				rc = mdb_put(w, s->dbi[e->db], &k, &v, 0);
+			} else {
+				rc = mdb_del(w, s->dbi[e->db], &k, NULL);
+				if (rc == MDB_NOTFOUND)
+					rc = 0;
+			}
+		}
+		for (int b = 0; b < 8; b++)
+			sb[b] = (uint8_t)(seq >> (8 * b));
+		k.mv_size = sizeof(STORE_META_SEQ) - 1;
+		k.mv_data = (void *)STORE_META_SEQ;
+		v.mv_size = 8;
+		v.mv_data = sb;
+		if (rc == 0)
+			rc = mdb_put(w, s->dbi[EMBER_DB_META], &k, &v, 0);
+		if (rc == 0)
+			rc = mdb_txn_commit(w);
+		else
+			mdb_txn_abort(w);
+		if (rc == 0)
+			return 0;
+		rc = store_map_err("flush", rc);
+		if (rc != EMBER_STORE_MAP_FULL || ember_store_grow(s) != 0)
+			return rc;
+	}
+}
+
+/* Flush every pending commit into LMDB.  Writer only, with no txn of this
+ * thread open.  On failure nothing is lost: the log still holds it. */
+static int store_flush_locked(struct ember_store *s)
+{
+	uint64_t upto = atomic_load(&s->committed), t0 = store_now_ms();
+	struct store_ent **ents;
+	size_t n = 0;
+	int rc;
+
+	if (upto == s->flushed)
+		return 0;
+	/* The newest version of every key committed since the last flush
+	 * (the writer is the only one that changes the map: no lock). */
+	if (!(ents = malloc((s->pend.nkeys ? s->pend.nkeys : 1) * sizeof(*ents))))
+		return EMBER_ENOMEM;
+	for (size_t i = 0; i < s->pend.tabcap; i++) {
+		struct store_ent *e = s->pend.tab[i];
+		if (e && e->seq > s->flushed)
+			ents[n++] = e;
+	}
+	qsort(ents, n, sizeof(*ents), flush_cmp);
+	rc = store_write_lmdb(s, ents, n, upto);
+	free(ents);
+	if (rc) {
+		if (!s->flush_err_logged)
+			fprintf(stderr, "store: cannot write %llu pending commits into "
+			        "the ledger (%s); they stay in the log and are "
+			        "retried\n", (unsigned long long)(upto - s->flushed),
+			        ember_strerror(rc));
+		s->flush_err_logged = 1;
+		return rc;
+	}
+	s->flush_err_logged = 0;
+	pthread_mutex_lock(&s->mu);
+	s->flushed = upto;
+	s->st.flushes++;
+	s->st.last_flush_keys = n;
+	s->st.last_flush_ms = store_now_ms() - t0;
+	pthread_mutex_unlock(&s->mu);
+	s->pend.unflushed_bytes = 0;
+	s->first_unflushed_ms = 0;
+	/* LMDB has it all, durably: the log may start over.  A crash before
+	 * the reset only replays records the seq says to skip. */
+	rc = store_wal_reset(s->wal, upto + 1);
+	store_prune(s);
+	store_stats_update(s);
+	return rc;
+}
+
+static void store_writer_enter(struct ember_store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	while (s->writing)
+		pthread_cond_wait(&s->cv, &s->mu);
+	s->writing = 1;
+	pthread_mutex_unlock(&s->mu);
+}
+
+static void store_writer_leave(struct ember_store *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->writing = 0;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+int ember_store_flush(struct ember_store *s)
+{
+	int rc;
+	if (!s)
+		return EMBER_EINVAL;
+	store_writer_enter(s);
+	rc = store_flush_locked(s);
+	store_writer_leave(s);
+	return rc;
+}
+
+void ember_store_set_cache(struct ember_store *s, size_t bytes,
+                           unsigned max_age_ms)
+{
+	if (!s)
+		return;
+	store_writer_enter(s);
+	s->cache_bytes = bytes;
+	s->max_age_ms = max_age_ms;
+	store_stats_update(s);
+	store_writer_leave(s);
+}
+
+void ember_store_stats(struct ember_store *s, struct ember_store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!s)
+		return;
+	/* A snapshot the writer refreshes after each commit and flush: a
+	 * scrape never waits for a flush. */
+	pthread_mutex_lock(&s->mu);
+	*out = s->st;
+	pthread_mutex_unlock(&s->mu);
+	out->map_grows = atomic_load(&s->grows);
+}
+
+/* ---- open: replay the log ---- */
+
+struct replay {
+	struct store_ov *ov;    /* newest value per key over all records */
+	uint64_t records;
+};
+
+static int replay_cb(void *ctx, uint64_t seq, const struct store_wal_ent *ents,
+                     size_t n)
+{
+	struct replay *r = ctx;
+	(void)seq;
+	for (size_t i = 0; i < n; i++) {
+		int rc = store_ov_set(r->ov, ents[i].db, ents[i].key, ents[i].klen,
+		                      ents[i].present, ents[i].val, ents[i].vlen);
+		if (rc)
+			return rc;
+	}
+	r->records++;
+	return 0;
+}
+
+static int store_read_seq(struct ember_store *s, uint64_t *seq)
+{
+	MDB_txn *t;
+	MDB_val k = { sizeof(STORE_META_SEQ) - 1, (void *)STORE_META_SEQ }, v;
+	int rc;
+
+	*seq = 0;
+	if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &t)) != 0)
+		return store_lmdb_err("begin read txn", rc);
+	rc = mdb_get(t, s->dbi[EMBER_DB_META], &k, &v);
+	if (rc == 0 && v.mv_size == 8) {
+		for (int b = 0; b < 8; b++)
+			*seq |= (uint64_t)((const uint8_t *)v.mv_data)[b] << (8 * b);
+	} else if (rc == 0 || rc != MDB_NOTFOUND) {
+		mdb_txn_abort(t);
+		if (rc == 0) {
+			fprintf(stderr, "store: ledger '%s': the flushed seq is %zu "
+			        "bytes, not 8\n", s->dir, v.mv_size);
+			return EMBER_STORE_DAMAGED;
+		}
+		return store_lmdb_err("get flushed seq", rc);
+	}
+	mdb_txn_abort(t);
+	return 0;
+}
+
+/*
+ * Bring LMDB up to the last commit: read the flushed seq, replay the log's
+ * later records into one change set and write it into LMDB, then empty
+ * the log.  A commit acknowledged before a crash is therefore in LMDB
+ * before anything reads the ledger.
+ */
+static int store_recover(struct ember_store *s)
+{
+	struct replay r = { 0 };
+	uint64_t last;
+	char err[512] = "";
+	int rc;
+
+	if ((rc = store_read_seq(s, &s->flushed)))
+		return rc;
+	if (!(r.ov = store_ov_new()))
+		return EMBER_ENOMEM;
+	rc = store_wal_open(&s->wal, s->dir, s->flushed, replay_cb, &r, &last,
+	                    err, sizeof(err));
+	if (rc) {
+		store_ov_free(r.ov);
+		if (err[0])
+			fprintf(stderr, "store: %s\n", err);
+		return rc;
+	}
+	if (r.records) {
+		struct store_ent **ents = malloc(r.ov->nkeys * sizeof(*ents));
+		size_t n = 0;
+		if (!ents) {
+			store_ov_free(r.ov);
+			return EMBER_ENOMEM;
+		}
+		for (int d = 0; d < STORE_NDB; d++)
+			for (size_t i = 0; i < r.ov->db[d].n; i++)
+				ents[n++] = r.ov->db[d].e[i];
+		qsort(ents, n, sizeof(*ents), flush_cmp);
+		rc = store_write_lmdb(s, ents, n, last);
+		free(ents);
+		if (rc == 0) {
+			fprintf(stderr, "store: replayed %llu commits (%zu keys) from "
+			        "the write-ahead log into the ledger\n",
+			        (unsigned long long)r.records, n);
+			s->flushed = last;
+			rc = store_wal_reset(s->wal, last + 1);
+		}
+	}
+	store_ov_free(r.ov);
+	atomic_store(&s->committed, s->flushed);
+	store_stats_update(s);
+	return rc;
+}
+
 int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 {
 	struct ember_store *s;
@@ -169,6 +559,15 @@ int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 		return EMBER_ENOMEM;
 	pthread_mutex_init(&s->gate_mu, NULL);
 	pthread_cond_init(&s->gate_cv, NULL);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (store_pend_init(&s->pend)) {
+		free(s);
+		return EMBER_ENOMEM;
+	}
+	s->cache_bytes = STORE_DEFAULT_CACHE;
+	s->max_age_ms = STORE_DEFAULT_AGE_MS;
+	snprintf(s->dir, sizeof(s->dir), "%s", dir);
 
 	if ((rc = mdb_env_create(&s->env)) != 0) {
 		s->env = NULL;
@@ -182,7 +581,7 @@ int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 		goto fail;
 	}
 	{
-		char path[4096];
+		char path[4200];
 		struct stat fst;
 		snprintf(path, sizeof(path), "%s/data.mdb", dir);
 		if (stat(path, &fst) == 0 && fst.st_size == 0) {
@@ -226,6 +625,12 @@ int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 		store_lmdb_err("commit database handles", rc);
 		goto fail;
 	}
+	/* The log belongs to one process: replaying it twice at once would
+	 * interleave.  Take the ledger's lock before touching it. */
+	if ((rc = ember_store_lock(s)) != 0 || (rc = store_recover(s)) != 0) {
+		ember_store_close(s);
+		return rc;
+	}
 	*out = s;
 	return 0;
 
@@ -238,8 +643,19 @@ void ember_store_close(struct ember_store *s)
 {
 	if (!s)
 		return;
+	/* A clean stop leaves nothing to replay; if the flush fails the log
+	 * still has it all. */
+	if (s->wal && atomic_load(&s->committed) != s->flushed &&
+	    ember_store_flush(s) != 0)
+		fprintf(stderr, "store: closing with commits still in the log; "
+		        "the next open replays them\n");
+	store_wal_close(s->wal);
+	store_pend_destroy(&s->pend);
 	if (s->env)
 		mdb_env_close(s->env);
+	free(s->pins);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->gate_cv);
 	pthread_mutex_destroy(&s->gate_mu);
 	free(s);
@@ -252,7 +668,8 @@ int ember_store_lock(struct ember_store *s)
 	if (!s || mdb_env_get_fd(s->env, &fd) != 0)
 		return EMBER_EINVAL;
 	/* flock is per open file description: LMDB's own fcntl locks on
-	 * lock.mdb are untouched, and the lock ends with the env's fd. */
+	 * lock.mdb are untouched, and the lock ends with the env's fd.
+	 * Taking it again on the same description is a no-op. */
 	if (flock(fd, LOCK_EX | LOCK_NB) != 0)
 		return errno == EWOULDBLOCK ? EMBER_STORE_LOCKED : EMBER_EIO;
 	return 0;
@@ -275,6 +692,8 @@ int ember_store_grow(struct ember_store *s)
 		return EMBER_STORE_MAP_FULL;
 	next = cur * 2;
 	rc = store_resize(s, next);
+	if (rc == 0)
+		atomic_fetch_add(&s->grows, 1);
 	if (rc != 0) {
 		fprintf(stderr, "store: cannot grow map to %zu bytes: %s\n",
 		        next, mdb_strerror(rc));
@@ -283,7 +702,29 @@ int ember_store_grow(struct ember_store *s)
 	return 0;
 }
 
-static int store_begin(struct ember_store *s, int write, struct ember_txn **out)
+/* ---- transactions ---- */
+
+enum { TXN_READ, TXN_OVERLAY, TXN_WRITE };
+
+/* Open t's LMDB read txn through the gate.  MAP_RESIZED: another process
+ * grew the map; adopt and retry (bounded against ping-pong). */
+static int store_lmdb_read(struct ember_store *s, MDB_txn **out)
+{
+	int rc;
+	for (int tries = 0;; tries++) {
+		store_gate_enter(s);
+		rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, out);
+		if (rc == 0)
+			return 0;
+		store_gate_leave(s);
+		if (rc == MDB_MAP_RESIZED && tries < 8 &&
+		    (rc = store_resize(s, 0)) == 0)
+			continue;
+		return store_lmdb_err("begin read txn", rc);
+	}
+}
+
+static int store_begin(struct ember_store *s, int kind, struct ember_txn **out)
 {
 	struct ember_txn *t;
 	int rc;
@@ -291,120 +732,202 @@ static int store_begin(struct ember_store *s, int write, struct ember_txn **out)
 	if (!s || !out)
 		return EMBER_EINVAL;
 	*out = NULL;
-	t = calloc(1, sizeof(*t));
-	if (!t)
+	if (!(t = calloc(1, sizeof(*t))))
 		return EMBER_ENOMEM;
 	t->s = s;
-	t->write = write;
-	/* MAP_RESIZED: another process grew the map; adopt and retry.  The
-	 * bound only guards against a pathological ping-pong. */
-	for (int tries = 0;; tries++) {
-		if (!write)
-			store_gate_enter(s);
-		rc = mdb_txn_begin(s->env, NULL, write ? 0 : MDB_RDONLY, &t->txn);
-		if (rc == 0)
-			break;
-		if (!write)
-			store_gate_leave(s);
-		if (rc == MDB_MAP_RESIZED && tries < 8 &&
-		    (rc = store_resize(s, 0)) == 0)
-			continue;
+	if (kind != TXN_READ && !(t->ov = store_ov_new())) {
 		free(t);
-		return store_lmdb_err(write ? "begin write txn" : "begin read txn",
-		                      rc);
+		return EMBER_ENOMEM;
 	}
-	*out = t;
-	return 0;
+	if (kind == TXN_WRITE) {
+		store_writer_enter(s);
+		t->write = 1;
+	}
+	/* Pin first, then the LMDB snapshot: a flush in between only makes
+	 * the snapshot newer than the pin, which is safe (store_mem.h). */
+	if ((rc = store_pin(s, &t->f)) == 0) {
+		if ((rc = store_lmdb_read(s, &t->txn)) == 0) {
+			t->r = atomic_load(&s->committed);
+			*out = t;
+			return 0;
+		}
+		store_unpin(s, t->f);
+	}
+	if (t->write)
+		store_writer_leave(s);
+	store_ov_free(t->ov);
+	free(t);
+	return rc;
 }
 
 int ember_store_read(struct ember_store *s, struct ember_txn **out)
 {
-	return store_begin(s, 0, out);
+	return store_begin(s, TXN_READ, out);
 }
 
 int ember_store_write(struct ember_store *s, struct ember_txn **out)
 {
-	return store_begin(s, 1, out);
+	return store_begin(s, TXN_WRITE, out);
 }
 
 int ember_store_overlay(struct ember_store *s, struct ember_txn **out)
 {
-	int rc = store_begin(s, 0, out);
-	if (rc)
-		return rc;
-	if (!((*out)->ov = store_ov_new())) {
-		ember_txn_abort(*out);
-		*out = NULL;
-		return EMBER_ENOMEM;
-	}
-	return 0;
+	return store_begin(s, TXN_OVERLAY, out);
 }
 
-/* Ends t (which must have been committed or aborted in LMDB) and frees it. */
-static void store_txn_release(struct ember_txn *t)
+/* End t's LMDB read txn and its pin (t's memory stays). */
+static void store_txn_end(struct ember_txn *t)
 {
-	if (!t->write)
-		store_gate_leave(t->s);
-	store_ov_free(t->ov);
-	free(t);
-}
-
-int ember_txn_commit(struct ember_txn *t)
-{
-	int rc;
-
-	if (!t)
-		return EMBER_EINVAL;
-	if (t->ov) {
-		/* An overlay has nothing to commit: its writes are a dry run. */
-		ember_txn_abort(t);
-		return EMBER_EINVAL;
-	}
-	if (t->failed) {
-		rc = t->failed;
+	if (t->txn) {
 		mdb_txn_abort(t->txn);
-		store_txn_release(t);
-		return rc;
+		store_gate_leave(t->s);
+		store_unpin(t->s, t->f);
+		t->txn = NULL;
 	}
-	rc = mdb_txn_commit(t->txn);
-	store_txn_release(t);
-	return rc == 0 ? 0 : store_map_err("commit", rc);
 }
 
 void ember_txn_abort(struct ember_txn *t)
 {
 	if (!t)
 		return;
-	mdb_txn_abort(t->txn);
-	store_txn_release(t);
+	store_txn_end(t);
+	if (t->write)
+		store_writer_leave(t->s);
+	store_ov_free(t->ov);
+	free(t->runs);
+	free(t);
 }
+
+/* Is a flush due after a commit? */
+static int store_flush_due(struct ember_store *s)
+{
+	if (s->pend.unflushed_bytes >= s->cache_bytes)
+		return 1;
+	return s->max_age_ms && s->first_unflushed_ms &&
+	       store_now_ms() - s->first_unflushed_ms >= s->max_age_ms;
+}
+
+/*
+ * Commit a write txn: log it (durable once this returns 0), link it into
+ * the pending map, and flush when the cache is full or old.  A failed
+ * flush does not fail the commit: the log holds it.
+ */
+static int store_commit_write(struct ember_txn *t)
+{
+	struct ember_store *s = t->s;
+	struct store_ov *ov = t->ov;
+	struct store_wal_ent *ents;
+	uint64_t seq = atomic_load(&s->committed) + 1;
+	size_t n = 0;
+	int rc;
+
+	if (!ov->nkeys) {
+		ember_txn_abort(t);
+		return 0;
+	}
+	/* Room in the map first, so the commit cannot fail once logged. */
+	if (!(ents = malloc(ov->nkeys * sizeof(*ents))) ||
+	    (rc = store_pend_reserve(&s->pend, ov->nkeys)) != 0) {
+		free(ents);
+		ember_txn_abort(t);
+		return EMBER_ENOMEM;
+	}
+	for (int d = 0; d < STORE_NDB; d++)
+		for (size_t i = 0; i < ov->db[d].n; i++) {
+			const struct store_ent *e = ov->db[d].e[i];
+			ents[n].db = e->db;
+			ents[n].present = e->present;
+			ents[n].klen = e->klen;
+			ents[n].vlen = e->vlen;
+			ents[n].key = e->key;
+			ents[n].val = e->val;
+			n++;
+		}
+	rc = store_wal_append(s->wal, seq, ents, n);
+	free(ents);
+	if (rc) {
+		ember_txn_abort(t);
+		return rc;
+	}
+	store_txn_end(t);
+	store_ov_freeze(ov, seq);
+	store_pend_publish(&s->pend, ov);
+	t->ov = NULL;
+	atomic_store(&s->committed, seq);
+	if (!s->first_unflushed_ms)
+		s->first_unflushed_ms = store_now_ms();
+	if (store_flush_due(s))
+		(void)store_flush_locked(s);
+	else
+		store_prune(s);
+	store_stats_update(s);
+	ember_txn_abort(t);
+	return 0;
+}
+
+int ember_txn_commit(struct ember_txn *t)
+{
+	int overlay;
+
+	if (!t)
+		return EMBER_EINVAL;
+	if (t->write)
+		return store_commit_write(t);
+	/* An overlay has nothing to commit: its writes are a dry run. */
+	overlay = t->ov != NULL;
+	ember_txn_abort(t);
+	return overlay ? EMBER_EINVAL : 0;
+}
+
+/* ---- reads and writes ---- */
 
 static int store_args_ok(const struct ember_txn *t, enum ember_db db,
                          const void *key, size_t klen)
 {
-	return t && (unsigned)db < EMBER_DB_COUNT && key && klen > 0 &&
+	return t && t->txn && (unsigned)db < EMBER_DB_COUNT && key && klen > 0 &&
 	       klen <= (size_t)mdb_env_get_maxkeysize(t->s->env);
+}
+
+/*
+ * The newest version of (db, key) that t sees in memory: its own change
+ * set, then the pending map.  Returns 1 with *e set (a deletion when
+ * !(*e)->present), or 0 when LMDB has the answer.
+ */
+static int store_mem_get(struct ember_txn *t, uint8_t db, const void *key,
+                         size_t klen, const struct store_ent **e)
+{
+	uint64_t h;
+
+	if (!(t->ov && t->ov->nkeys) && t->r == t->f)
+		return 0;
+	h = store_hash(db, key, klen);
+	if (t->ov && (*e = store_ov_get(t->ov, db, key, klen, h)))
+		return 1;
+	if (t->r == t->f)
+		return 0;
+	pthread_rwlock_rdlock(&t->s->pend.lock);
+	*e = store_pend_get(&t->s->pend, db, key, klen, h, t->r);
+	pthread_rwlock_unlock(&t->s->pend.lock);
+	/* At or below f, LMDB holds that version (or a newer one <= f,
+	 * which cannot exist: *e is the newest <= r). */
+	return *e && (*e)->seq > t->f;
 }
 
 int ember_store_get(struct ember_txn *t, enum ember_db db, const void *key,
                     size_t klen, const void **val, size_t *vlen)
 {
+	const struct store_ent *e;
 	MDB_val k = { klen, (void *)key }, v;
 	int rc;
 
 	if (!store_args_ok(t, db, key, klen) || !val || !vlen)
 		return EMBER_EINVAL;
-	if (t->failed)
-		return t->failed;
-	if (t->ov) {
-		const struct store_ov_entry *e = store_ov_get(t->ov, (uint8_t)db, key, klen);
-		if (e && !e->present)
+	if (store_mem_get(t, (uint8_t)db, key, klen, &e)) {
+		if (!e->present)
 			return EMBER_ENOTFOUND;
-		if (e) {
-			*val = e->val;
-			*vlen = e->vlen;
-			return 0;
-		}
+		*val = e->vlen ? e->val : (const void *)e->key;
+		*vlen = e->vlen;
+		return 0;
 	}
 	rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
 	if (rc == MDB_NOTFOUND)
@@ -416,72 +939,70 @@ int ember_store_get(struct ember_txn *t, enum ember_db db, const void *key,
 	return 0;
 }
 
-/* put with LMDB flags (0, MDB_NOOVERWRITE, MDB_APPEND). */
-static int store_put_flags(struct ember_txn *t, enum ember_db db,
-                           const void *key, size_t klen, const void *val,
-                           size_t vlen, unsigned flags)
+static int store_last_key_cb(void *ctx, const void *key, size_t klen,
+                             const void *val, size_t vlen)
 {
-	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
-	int rc;
-
-	if (!store_args_ok(t, db, key, klen) || !(t->write || t->ov) || (!val && vlen))
-		return EMBER_EINVAL;
-	if (t->ov) {
-		if (flags && store_ov_get(t->ov, (uint8_t)db, key, klen))
-			return EMBER_STORE_EXISTS;
-		return store_ov_set(t->ov, (uint8_t)db, key, klen, 1, val, vlen);
-	}
-	if (t->failed)
-		return t->failed;
-	rc = mdb_put(t->txn, t->s->dbi[db], &k, &v, flags);
-	if (rc == 0)
-		return 0;
-	if (rc == MDB_KEYEXIST)
-		return EMBER_STORE_EXISTS;
-	rc = store_map_err("put", rc);
-	if (rc == EMBER_STORE_MAP_FULL)
-		t->failed = rc;    /* LMDB has poisoned the txn */
-	return rc;
+	uint8_t *last = ctx;
+	(void)val;
+	(void)vlen;
+	last[0] = 1;
+	last[1] = (uint8_t)(klen >> 8);
+	last[2] = (uint8_t)klen;
+	memcpy(last + 3, key, klen);
+	return 1;
 }
 
 int ember_store_put(struct ember_txn *t, enum ember_db db, const void *key,
                     size_t klen, const void *val, size_t vlen)
 {
-	return store_put_flags(t, db, key, klen, val, vlen, 0);
+	if (!store_args_ok(t, db, key, klen) || !t->ov || (!val && vlen))
+		return EMBER_EINVAL;
+	return store_ov_set(t->ov, (uint8_t)db, key, klen, 1, val, vlen);
 }
 
 int ember_store_put_new(struct ember_txn *t, enum ember_db db, const void *key,
                         size_t klen, const void *val, size_t vlen)
 {
-	return store_put_flags(t, db, key, klen, val, vlen, MDB_NOOVERWRITE);
+	const void *v;
+	size_t vl;
+	int rc;
+
+	if (!store_args_ok(t, db, key, klen) || !t->ov || (!val && vlen))
+		return EMBER_EINVAL;
+	rc = ember_store_get(t, db, key, klen, &v, &vl);
+	if (rc == 0)
+		return EMBER_STORE_EXISTS;
+	if (rc != EMBER_ENOTFOUND)
+		return rc;
+	return store_ov_set(t->ov, (uint8_t)db, key, klen, 1, val, vlen);
 }
 
 int ember_store_append(struct ember_txn *t, enum ember_db db, const void *key,
                        size_t klen, const void *val, size_t vlen)
 {
-	return store_put_flags(t, db, key, klen, val, vlen, MDB_APPEND);
+	uint8_t last[3 + 512] = { 0 };
+	int rc;
+
+	if (!store_args_ok(t, db, key, klen) || !t->ov || (!val && vlen))
+		return EMBER_EINVAL;
+	/* The order check MDB_APPEND made: the key must be above all. */
+	if ((rc = ember_store_iter_rev(t, db, NULL, 0, store_last_key_cb, last)))
+		return rc;
+	if (last[0] && store_key_cmp(last + 3, ((size_t)last[1] << 8) | last[2],
+	                             key, klen) >= 0)
+		return EMBER_STORE_EXISTS;
+	return store_ov_set(t->ov, (uint8_t)db, key, klen, 1, val, vlen);
 }
 
 int ember_store_del(struct ember_txn *t, enum ember_db db, const void *key,
                     size_t klen)
 {
-	MDB_val k = { klen, (void *)key };
-	int rc;
-
-	if (!store_args_ok(t, db, key, klen) || !(t->write || t->ov))
+	if (!store_args_ok(t, db, key, klen) || !t->ov)
 		return EMBER_EINVAL;
-	if (t->ov)
-		return store_ov_set(t->ov, (uint8_t)db, key, klen, 0, NULL, 0);
-	if (t->failed)
-		return t->failed;
-	rc = mdb_del(t->txn, t->s->dbi[db], &k, NULL);
-	if (rc == 0 || rc == MDB_NOTFOUND)
-		return 0;
-	rc = store_map_err("del", rc);
-	if (rc == EMBER_STORE_MAP_FULL)
-		t->failed = rc;
-	return rc;
+	return store_ov_set(t->ov, (uint8_t)db, key, klen, 0, NULL, 0);
 }
+
+/* ---- walks ---- */
 
 /* Position a cursor for a walk: the first key >= start (forward) or the
  * last key <= start (reverse); start NULL: the first or last key. */
@@ -506,102 +1027,162 @@ static int store_cursor_start(MDB_cursor *c, const void *start, size_t slen,
 	return rc;
 }
 
-/*
- * The overlay's next candidate for a walk after the key last (NULL: from
- * start): forward, the first entry of db above last; reverse, one past
- * the last entry below it.  Recomputed after every callback, because a
- * callback may write to the overlay and move its entries.
- */
-static size_t store_ov_next(const struct store_overlay *ov, uint8_t db,
-                            const void *key, size_t klen, int rev, int after,
-                            size_t *bound)
+/* The committed runs t can see above LMDB, newest first, copied once per
+ * txn (the map's run list moves; the runs themselves are pinned). */
+static int store_walk_runs(struct ember_txn *t)
 {
-	size_t lo, hi, i = store_ov_lower(ov, db, key, klen, &hi);
-	store_ov_upper(ov, db, NULL, 0, &lo);
-	if (!rev) {
-		*bound = hi;
-		return after && key ? store_ov_upper(ov, db, key, klen, &lo) : i;
-	}
-	*bound = lo;
-	if (after)
-		return i;   /* entries before the first >= key are below it */
-	return key ? store_ov_upper(ov, db, key, klen, &lo) : hi;
+	struct store_pend *p = &t->s->pend;
+	int rc = 0;
+
+	if (t->have_runs || t->r == t->f)
+		return 0;
+	pthread_rwlock_rdlock(&p->lock);
+	free(t->runs);
+	t->runs = NULL;
+	t->nruns = 0;
+	if (p->nruns && !(t->runs = malloc(p->nruns * sizeof(*t->runs))))
+		rc = EMBER_ENOMEM;
+	for (size_t i = p->nruns; rc == 0 && i-- > 0;)
+		if (p->runs[i]->seq <= t->r && p->runs[i]->seq > t->f)
+			t->runs[t->nruns++] = p->runs[i];
+	pthread_rwlock_unlock(&p->lock);
+	t->have_runs = rc == 0;
+	return rc;
 }
 
-/*
- * Shared walk for iter and iter_rev: position the cursor, then step with
- * MDB_NEXT or MDB_PREV until the end, the callback stops, or an error.  On
- * an overlay txn the overlay's entries of db are merged in key order: an
- * overlay entry hides the stored one with its key, and a deletion hides
- * it altogether.
- */
-static int store_walk(struct ember_txn *t, enum ember_db db, const void *start,
-                      size_t slen, int rev, ember_store_iter_cb cb, void *ctx)
+/* One sorted source of a walk: a run's (or the txn's) entries of a db. */
+struct walk_src {
+	struct store_ent **a;
+	size_t n, pos;          /* forward: a[pos] next; reverse: a[pos-1] */
+};
+
+static const struct store_ent *walk_head(const struct walk_src *w, int rev)
 {
-	MDB_cursor *c;
+	if (rev)
+		return w->pos > 0 ? w->a[w->pos - 1] : NULL;
+	return w->pos < w->n ? w->a[w->pos] : NULL;
+}
+
+/* Place w at start (NULL: the very first or last). */
+static void walk_seek(struct walk_src *w, const void *key, size_t klen, int rev)
+{
+	if (!key)
+		w->pos = rev ? w->n : 0;
+	else
+		w->pos = rev ? store_ents_upper(w->a, w->n, key, klen)
+		             : store_ents_lower(w->a, w->n, key, klen);
+}
+
+/* Place w just past key, in the walk's direction. */
+static void walk_after(struct walk_src *w, const void *key, size_t klen, int rev)
+{
+	w->pos = rev ? store_ents_lower(w->a, w->n, key, klen)
+	             : store_ents_upper(w->a, w->n, key, klen);
+}
+
+typedef int (*store_merge_cb)(void *ctx, const void *key, size_t klen,
+                              const void *val, size_t vlen, int present,
+                              int in_mem);
+
+/*
+ * The k-way merge behind iter, iter_rev and count: t's own changes, the
+ * runs it sees (newest first) and, when with_lmdb, an LMDB cursor, in key
+ * order; a key in several sources is taken from the newest.  cb sees
+ * deletions too (present 0).  The txn's own set is re-sought after every
+ * callback, because a callback may write to it (and move its entries);
+ * the runs are frozen.
+ */
+static int store_merge(struct ember_txn *t, enum ember_db db, const void *start,
+                       size_t slen, int rev, int with_lmdb, store_merge_cb cb,
+                       void *ctx)
+{
+	MDB_cursor *c = NULL;
 	MDB_val k, v;
 	MDB_cursor_op step = rev ? MDB_PREV : MDB_NEXT;
+	struct walk_src own = { 0 }, *src = NULL;
 	uint8_t last[512];
-	size_t lastlen = 0, oi = 0, ob = 0;
-	int rc, ret = 0;
+	size_t lastlen = 0, nsrc = 0;
+	int rc = MDB_NOTFOUND, ret = 0, err;
 
-	if (!t || (unsigned)db >= EMBER_DB_COUNT || !cb || (start && !slen))
+	if (!t || !t->txn || (unsigned)db >= EMBER_DB_COUNT || !cb ||
+	    (start && !slen) || slen > sizeof(last))
 		return EMBER_EINVAL;
-	if (t->failed)
-		return t->failed;
-	if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0)
-		return store_lmdb_err("open cursor", rc);
-	rc = store_cursor_start(c, start, slen, rev, &k, &v);
-	if (t->ov)
-		oi = store_ov_next(t->ov, (uint8_t)db, start, slen, rev, 0, &ob);
+	if ((ret = store_walk_runs(t)) != 0)
+		return ret;
+	if (t->nruns && !(src = calloc(t->nruns, sizeof(*src))))
+		return EMBER_ENOMEM;
+	for (size_t i = 0; i < t->nruns; i++) {
+		struct walk_src *w = &src[nsrc];
+		w->a = store_ov_sorted(t->runs[i], (uint8_t)db, &w->n, &err);
+		if (err) {
+			free(src);
+			return EMBER_ENOMEM;
+		}
+		if (w->n) {
+			walk_seek(w, start, slen, rev);
+			nsrc++;
+		}
+	}
+	if (t->ov) {
+		own.a = store_ov_sorted(t->ov, (uint8_t)db, &own.n, &err);
+		walk_seek(&own, start, slen, rev);
+	}
+	if (with_lmdb) {
+		if ((rc = mdb_cursor_open(t->txn, t->s->dbi[db], &c)) != 0) {
+			free(src);
+			return store_lmdb_err("open cursor", rc);
+		}
+		rc = store_cursor_start(c, start, slen, rev, &k, &v);
+	}
 	for (;;) {
-		const struct store_ov_entry *e = NULL;
-		int have_c = rc == 0, cmp;
-		if (t->ov && (rev ? oi > ob : oi < ob))
-			e = store_ov_at(t->ov, rev ? oi - 1 : oi);
-		if (!have_c && !e)
+		const struct store_ent *best = walk_head(&own, rev), *e;
+		int from_lmdb = 0, cmp;
+
+		for (size_t i = 0; i < nsrc; i++)
+			if ((e = walk_head(&src[i], rev)) &&
+			    (!best || (cmp = store_key_cmp(e->key, e->klen, best->key,
+			                                   best->klen),
+			               rev ? cmp > 0 : cmp < 0)))
+				best = e;
+		if (rc == 0 && (!best ||
+		    (cmp = store_key_cmp(k.mv_data, k.mv_size, best->key, best->klen),
+		     rev ? cmp > 0 : cmp < 0)))
+			from_lmdb = 1;
+		if (!best && !from_lmdb)
 			break;
-		if (!e)
-			cmp = rev ? -1 : 1;        /* take the cursor's key */
-		else if (!have_c)
-			cmp = rev ? 1 : -1;        /* take the overlay's */
-		else
-			cmp = store_key_cmp(e->key, e->klen, k.mv_data, k.mv_size);
-		if (rev ? cmp < 0 : cmp > 0) {
-			/* The stored key comes first and the overlay leaves it. */
-			if (t->ov) {
-				if (k.mv_size > sizeof(last)) {
-					ret = EMBER_EINVAL;
-					break;
-				}
-				memcpy(last, k.mv_data, k.mv_size);
-				lastlen = k.mv_size;
-			}
-			ret = cb(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size);
-			if (ret != 0)
+		if (from_lmdb) {
+			if (k.mv_size > sizeof(last)) {
+				ret = EMBER_EINVAL;
 				break;
-			rc = mdb_cursor_get(c, &k, &v, step);
-			if (t->ov)
-				oi = store_ov_next(t->ov, (uint8_t)db, last, lastlen,
-				                   rev, 1, &ob);
-			continue;
+			}
+			memcpy(last, k.mv_data, k.mv_size);
+			lastlen = k.mv_size;
+			ret = cb(ctx, k.mv_data, k.mv_size, v.mv_data, v.mv_size, 1, 0);
+		} else {
+			memcpy(last, best->key, best->klen);
+			lastlen = best->klen;
+			ret = cb(ctx, best->key, best->klen,
+			         best->vlen ? best->val : best->key, best->vlen,
+			         best->present, 1);
 		}
-		/* The overlay's key comes first, or hides the stored one. */
-		if (e->klen > sizeof(last)) {
-			ret = EMBER_EINVAL;
-			break;
-		}
-		memcpy(last, e->key, e->klen);
-		lastlen = e->klen;
-		if (e->present)
-			ret = cb(ctx, e->key, e->klen, e->val, e->vlen);
 		if (ret != 0)
 			break;
-		if (cmp == 0)
+		/* Step every source past the key just visited. */
+		for (size_t i = 0; i < nsrc; i++)
+			if ((e = walk_head(&src[i], rev)) &&
+			    store_key_cmp(e->key, e->klen, last, lastlen) == 0)
+				src[i].pos += rev ? (size_t)-1 : 1;
+		if (rc == 0 && k.mv_size == lastlen &&
+		    memcmp(k.mv_data, last, lastlen) == 0)
 			rc = mdb_cursor_get(c, &k, &v, step);
-		oi = store_ov_next(t->ov, (uint8_t)db, last, lastlen, rev, 1, &ob);
+		if (t->ov) {
+			own.a = store_ov_sorted(t->ov, (uint8_t)db, &own.n, &err);
+			walk_after(&own, last, lastlen, rev);
+		}
 	}
-	mdb_cursor_close(c);
+	if (c)
+		mdb_cursor_close(c);
+	free(src);
 	if (ret != 0)
 		return ret > 0 ? 0 : ret;
 	if (rc != 0 && rc != MDB_NOTFOUND)
@@ -609,45 +1190,78 @@ static int store_walk(struct ember_txn *t, enum ember_db db, const void *start,
 	return 0;
 }
 
+struct iter_ctx {
+	ember_store_iter_cb cb;
+	void *ctx;
+};
+
+static int store_iter_cb(void *ctx, const void *key, size_t klen,
+                         const void *val, size_t vlen, int present, int in_mem)
+{
+	struct iter_ctx *ic = ctx;
+	(void)in_mem;
+	return present ? ic->cb(ic->ctx, key, klen, val, vlen) : 0;
+}
+
 int ember_store_iter(struct ember_txn *t, enum ember_db db, const void *start,
                      size_t slen, ember_store_iter_cb cb, void *ctx)
 {
-	return store_walk(t, db, start, slen, 0, cb, ctx);
+	struct iter_ctx ic = { cb, ctx };
+	if (!cb)
+		return EMBER_EINVAL;
+	return store_merge(t, db, start, slen, 0, 1, store_iter_cb, &ic);
 }
 
 int ember_store_iter_rev(struct ember_txn *t, enum ember_db db,
                          const void *start, size_t slen,
                          ember_store_iter_cb cb, void *ctx)
 {
-	return store_walk(t, db, start, slen, 1, cb, ctx);
+	struct iter_ctx ic = { cb, ctx };
+	if (!cb)
+		return EMBER_EINVAL;
+	return store_merge(t, db, start, slen, 1, 1, store_iter_cb, &ic);
+}
+
+struct count_ctx {
+	struct ember_txn *t;
+	MDB_dbi dbi;
+	int64_t delta;
+};
+
+/* A key held in memory adds one when present and not in LMDB, and takes
+ * one away when deleted and in LMDB. */
+static int store_count_cb(void *ctx, const void *key, size_t klen,
+                          const void *val, size_t vlen, int present, int in_mem)
+{
+	struct count_ctx *cc = ctx;
+	MDB_val k = { klen, (void *)key }, v;
+	int rc;
+	(void)val;
+	(void)vlen;
+	(void)in_mem;
+	rc = mdb_get(cc->t->txn, cc->dbi, &k, &v);
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		return store_lmdb_err("get", rc);
+	if (present && rc == MDB_NOTFOUND)
+		cc->delta++;
+	else if (!present && rc == 0)
+		cc->delta--;
+	return 0;
 }
 
 int ember_store_count(struct ember_txn *t, enum ember_db db, uint64_t *out)
 {
+	struct count_ctx cc = { t, 0, 0 };
 	MDB_stat st;
 	int rc;
 
-	if (!t || (unsigned)db >= EMBER_DB_COUNT || !out)
+	if (!t || !t->txn || (unsigned)db >= EMBER_DB_COUNT || !out)
 		return EMBER_EINVAL;
-	if (t->failed)
-		return t->failed;
 	if ((rc = mdb_stat(t->txn, t->s->dbi[db], &st)) != 0)
 		return store_lmdb_err("stat", rc);
-	*out = st.ms_entries;
-	if (t->ov) {
-		/* Adjust by the overlay's entries of db that add or hide keys. */
-		size_t hi, i = store_ov_lower(t->ov, (uint8_t)db, NULL, 0, &hi);
-		for (; i < hi; i++) {
-			const struct store_ov_entry *e = store_ov_at(t->ov, i);
-			MDB_val k = { e->klen, (void *)e->key }, v;
-			int stored = mdb_get(t->txn, t->s->dbi[db], &k, &v);
-			if (stored != 0 && stored != MDB_NOTFOUND)
-				return store_lmdb_err("get", stored);
-			if (e->present && stored == MDB_NOTFOUND)
-				(*out)++;
-			else if (!e->present && stored == 0)
-				(*out)--;
-		}
-	}
+	cc.dbi = t->s->dbi[db];
+	if ((rc = store_merge(t, db, NULL, 0, 0, 0, store_count_cb, &cc)))
+		return rc;
+	*out = (uint64_t)((int64_t)st.ms_entries + cc.delta);
 	return 0;
 }

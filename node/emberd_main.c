@@ -44,6 +44,9 @@ static void usage(FILE *f)
 "  --block-time-ms N      block interval (default: the genesis value)\n"
 "  --verify-threads N     signature workers (default: online CPUs)\n"
 "  --max-block-txs N      cap on txs per block (default 50000)\n"
+"  --dbcache MIB          memory for recent commits before they are written\n"
+"                         into the ledger's B-tree in one batch (default 256;\n"
+"                         0: write every block through)\n"
 "  --dev-accounts N       funded accounts in a new devnet (default 4)\n"
 "  --quiet                log empty blocks only every 100 heights\n"
 "  --genesis FILE         the network's genesis (copied to DIR/genesis.json on\n"
@@ -116,7 +119,7 @@ enum {
 	O_DEV_ACCOUNTS = 'a', O_QUIET = 'q', O_GENESIS = 'G', O_P2P_LISTEN = 'L',
 	O_PEER = 'P', O_MAX_PEERS = 'X', O_MAX_INBOUND = 'I', O_NO_P2P = 'N',
 	O_HELP = 'h', O_CONF = 256, O_LOG_FILE, O_LOG_LEVEL, O_VERSION,
-	O_RPC_USER, O_RPC_PASSWORD_FILE, O_VALIDATOR_KEY
+	O_RPC_USER, O_RPC_PASSWORD_FILE, O_VALIDATOR_KEY, O_DBCACHE
 };
 
 static const struct option opts[] = {
@@ -130,6 +133,7 @@ static const struct option opts[] = {
 	{ "rpc-user", required_argument, NULL, O_RPC_USER },
 	{ "rpc-password-file", required_argument, NULL, O_RPC_PASSWORD_FILE },
 	{ "block-time-ms", required_argument, NULL, O_BLOCK_TIME },
+	{ "dbcache", required_argument, NULL, O_DBCACHE },
 	{ "verify-threads", required_argument, NULL, O_VERIFY_THREADS },
 	{ "max-block-txs", required_argument, NULL, O_MAX_BLOCK_TXS },
 	{ "dev-accounts", required_argument, NULL, O_DEV_ACCOUNTS },
@@ -242,6 +246,12 @@ static int apply_opt(struct args *a, int code, const char *val, int cli,
 		if (parse_num(where, val, 10, 600000, &v))
 			return 2;
 		cfg->block_time_ms = v;
+		break;
+	case O_DBCACHE:
+		if (parse_num(where, val, 0, 1u << 20, &v))
+			return 2;
+		cfg->dbcache_mib = v;
+		cfg->have_dbcache = 1;
 		break;
 	case O_VERIFY_THREADS:
 		if (parse_num(where, val, 1, 256, &v))

@@ -47,6 +47,7 @@
 
 #define NODE_STOP_WAIT_S 5            /* longest wait for replies at a stop */
 #define NODE_COOKIE_USER "__cookie__" /* bitcoind's user name for the cookie */
+#define NODE_FLUSH_AGE_MS 30000       /* store.h: flush commits at most this old */
 
 struct node {
 	const struct ember_node_cfg *cfg;
@@ -707,16 +708,18 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 			log_err(&n, "refusing to start: the ledger in '%s' is damaged (see above); "
 			      "restore it from a backup, or move it away to sync the chain "
 			      "again from genesis", path);
+		/* The lock is on the ledger's data file itself: it cannot be
+		 * removed without removing the ledger, so no second node gets
+		 * in beside us.  Open takes it before replaying the log. */
+		else if (rc == EMBER_STORE_LOCKED)
+			log_err(&n, "the ledger in '%s' is in use by another emberd", path);
 		else
 			log_err(&n, "cannot open the ledger in '%s': %s", path, ember_strerror(rc));
 		goto out;
 	}
-	/* The lock is on the ledger's data file itself: it cannot be removed
-	 * without removing the ledger, so no second node gets in beside us. */
-	if ((rc = ember_store_lock(n.store))) {
-		log_err(&n, "the ledger in '%s' is in use by another emberd", path);
-		goto out;
-	}
+	if (cfg->have_dbcache)
+		ember_store_set_cache(n.store, (size_t)cfg->dbcache_mib << 20,
+		                      NODE_FLUSH_AGE_MS);
 	if (n.have_key && (rc = cons_guard_open(&n.guard, cfg->datadir, err, sizeof(err)))) {
 		log_err(&n, "refusing to start: %s", err);
 		goto out;

@@ -415,6 +415,7 @@ static void write_node(struct rpc_metrics *m, struct evbuffer *b)
 	struct ember_tip tip;
 	struct cons_stats cs;
 	struct ember_admit_stats as = { 0, 0 };
+	struct ember_store_stats ss;
 
 	cons_tip(cfg->cons, &tip);
 	cons_stats(cfg->cons, &cs);
@@ -431,7 +432,20 @@ static void write_node(struct rpc_metrics *m, struct evbuffer *b)
 	one(b, "ember_blocks_committed_total", "counter", "Blocks committed since start.", cs.blocks);
 	one(b, "ember_txs_committed_total", "counter", "Transactions committed since start.", cs.txs);
 	one(b, "ember_txs_dropped_total", "counter", "Mempool txs that failed execution.", cs.dropped);
-	one(b, "ember_store_map_grows_total", "counter", "LMDB map growths.", cs.map_grows);
+	ember_store_stats(cfg->store, &ss);
+	one(b, "ember_store_map_grows_total", "counter", "LMDB map growths.", ss.map_grows);
+	one(b, "ember_store_pending_commits", "gauge",
+	    "Commits in the write-ahead log not yet flushed into LMDB.", ss.pending_commits);
+	one(b, "ember_store_pending_bytes", "gauge",
+	    "Memory held by commits not yet flushed (flushed at ember_store_cache_bytes).",
+	    ss.pending_bytes);
+	one(b, "ember_store_cache_bytes", "gauge", "The flush threshold (--dbcache).",
+	    ss.cache_bytes);
+	one(b, "ember_store_wal_bytes", "gauge", "Size of the write-ahead log.", ss.wal_bytes);
+	one(b, "ember_store_flushes_total", "counter", "Flushes of pending commits into LMDB.",
+	    ss.flushes);
+	one_secs(b, "ember_store_last_flush_seconds", "Duration of the last flush.",
+	         ss.last_flush_ms * 1000);
 
 	fam(b, "ember_block_execute_seconds", "histogram",
 	    "Execution time of each block committed since start.");

@@ -55,6 +55,8 @@ struct ember_node_cfg {
 	unsigned verify_threads;      /* 0: number of online CPUs */
 	uint64_t block_time_ms;       /* 0: genesis value */
 	size_t max_block_txs;         /* 0: consensus default */
+	uint64_t dbcache_mib;         /* with have_dbcache: the store's cache */
+	int have_dbcache;             /* 0: the store's default (store.h) */
 	int quiet;                    /* log only every 100th empty block */
 	int no_p2p;                   /* no network at all */
 	const char *p2p_listen;       /* NULL: 0.0.0.0:8646 (P2P_DEFAULT_PORT) */

@@ -2,22 +2,48 @@
  * store.h - the ledger on LMDB.  The only module that includes lmdb.h.
  *
  * One environment (a directory), named databases per object kind (enum
- * ember_db).  Exactly one write transaction per block; any number of
- * read-only transactions on any thread, which never block the writer (MVCC).
+ * ember_db).  One write transaction at a time (the block applier's); any
+ * number of read-only transactions on any thread, which never block the
+ * writer and each see one consistent snapshot (the commits up to the
+ * moment they began).
  *
- * Map growth: a put that hits MDB_MAP_FULL returns EMBER_STORE_MAP_FULL.
- * The writer then aborts its transaction, calls ember_store_grow() (doubles
- * the map; waits until no read transaction of this process is open, since
- * mdb_env_set_mapsize requires that) and redoes the block.  Readers that see
- * MDB_MAP_RESIZED adopt the new size transparently.
+ * Writes are buffered, and why.  An LMDB commit copies and writes a whole
+ * 4 KiB page, plus the branch pages above it, for every changed key; with
+ * millions of accounts a block of random transfers changes a different
+ * page per key, and apply fell 10x from 2,000 to 10M accounts (the
+ * state-at-scale issue, measured with `ember-bench state`).  So a write
+ * txn collects its changes in memory; its commit appends them as one
+ * record to a write-ahead log (<dir>/ledger.wal, fdatasync'd: one
+ * sequential write per block whatever the state's size) and links them
+ * into a pending map of recent commits that every later reader sees; a
+ * flush writes the newest version of every pending key into LMDB in one
+ * sorted write txn, so a page changed by many blocks is written once.
+ * A flush runs inside a commit when the pending changes pass the cache
+ * size (ember_store_set_cache; default 256 MiB, like bitcoind's dbcache)
+ * or the oldest is 30 s old, on ember_store_flush(), and on close.
+ * What it costs: memory up to the cache size; a commit that flushes takes
+ * the flush's time (hundreds of ms at 10M accounts); a restart after a
+ * crash replays the log (bounded by the cache size).
  *
- * Durability: commits are synchronous (no MDB_NOSYNC), so after
- * ember_txn_commit() returns, a kill -9 or power loss keeps the block.
- * A full disk is EMBER_STORE_DISK_FULL from a put or the commit: nothing
- * of the txn is kept, and the same work succeeds once space is back.
+ * Durability: after ember_txn_commit() returns 0 the commit is in the
+ * log, fdatasync'd: a kill -9 or power loss keeps it.  Open replays the
+ * records above the flushed seq (kept in the meta db with each flush)
+ * into LMDB before anything reads; a torn last record (a commit that
+ * never returned) is cut off; a damaged log is refused with
+ * EMBER_STORE_DAMAGED and a message naming the byte offset.
  *
- * Memory returned by get/iter points into the map and is valid only until
- * the transaction ends (LMDB's rule); copy what must outlive it.
+ * Map growth: a flush that hits MDB_MAP_FULL grows the map (doubling;
+ * growth waits until no read transaction of this process is open, since
+ * mdb_env_set_mapsize requires that) and redoes itself; callers never see
+ * EMBER_STORE_MAP_FULL from puts.  Readers that see MDB_MAP_RESIZED adopt
+ * the new size transparently.  No transaction of the committing thread
+ * may be open across ember_txn_commit() of a write txn (a flush may need
+ * to grow the map).  A full disk is EMBER_STORE_DISK_FULL from the commit:
+ * nothing of the txn is kept, and the same work succeeds once space is
+ * back.
+ *
+ * Memory returned by get/iter is valid only until the transaction ends
+ * (LMDB's rule); copy what must outlive it.
  */
 #ifndef EMBER_STORE_H
 #define EMBER_STORE_H
@@ -51,16 +77,45 @@ struct ember_txn;
 
 /*
  * Open (creating if needed) the environment in directory dir, which must
- * exist.  mapsize 0 means the default (1 GiB); tests pass small sizes to
- * exercise growth.  A data file that is empty, or shorter than the pages
- * its meta page counts (truncated), is refused before any page is read
- * (it would otherwise be a new ledger, or a SIGBUS).
- * Returns: 0, EMBER_STORE_LMDB, EMBER_STORE_DAMAGED, EMBER_ENOMEM.
+ * exist, lock it for this process (ember_store_lock) and replay the
+ * write-ahead log.  mapsize 0 means the default (1 GiB); tests pass small
+ * sizes to exercise growth.  A data file that is empty, or shorter than
+ * the pages its meta page counts (truncated), is refused before any page
+ * is read (it would otherwise be a new ledger, or a SIGBUS).
+ * Returns: 0, EMBER_STORE_LMDB, EMBER_STORE_DAMAGED, EMBER_STORE_LOCKED,
+ * EMBER_EIO, EMBER_ENOMEM.
  * The caller owns *out and releases it with ember_store_close().
  */
 EMBER_WUR int ember_store_open(struct ember_store **out, const char *dir,
                                size_t mapsize);
+/* Flush what is pending, then close.  NULL is a no-op. */
 void ember_store_close(struct ember_store *s);
+
+/* Write every pending commit into LMDB now (no txn of this thread may be
+ * open).  Returns: 0, EMBER_STORE_DISK_FULL, EMBER_STORE_MAP_FULL,
+ * EMBER_STORE_LMDB, EMBER_ENOMEM, EMBER_EIO. */
+EMBER_WUR int ember_store_flush(struct ember_store *s);
+
+/* Flush when pending changes pass bytes, or when the oldest pending
+ * commit is max_age_ms old (0: no age limit).  bytes 0 flushes at every
+ * commit (LMDB per commit, as without the cache). */
+void ember_store_set_cache(struct ember_store *s, size_t bytes,
+                           unsigned max_age_ms);
+
+struct ember_store_stats {
+	uint64_t committed_seq;     /* commits so far (this ledger's count) */
+	uint64_t flushed_seq;       /* of them, written into LMDB */
+	uint64_t pending_commits;   /* committed - flushed */
+	uint64_t pending_bytes;     /* memory they hold */
+	uint64_t held_bytes;        /* with flushed runs readers still pin */
+	uint64_t cache_bytes;       /* the flush threshold */
+	uint64_t wal_bytes;         /* size of the log */
+	uint64_t flushes;           /* since open */
+	uint64_t last_flush_keys;   /* keys the last flush wrote */
+	uint64_t last_flush_ms;     /* how long it took */
+	uint64_t map_grows;         /* LMDB map growths since open */
+};
+void ember_store_stats(struct ember_store *s, struct ember_store_stats *out);
 
 /*
  * Lock the ledger for this process: an exclusive flock on the LMDB data
@@ -80,8 +135,9 @@ EMBER_WUR int ember_store_grow(struct ember_store *s);
 /* Begin a read-only transaction (any thread).  End it with
  * ember_txn_abort().  Returns: 0, EMBER_STORE_LMDB, EMBER_ENOMEM. */
 EMBER_WUR int ember_store_read(struct ember_store *s, struct ember_txn **out);
-/* Begin the write transaction (one at a time; the block applier's thread).
- * Returns: 0, EMBER_STORE_LMDB, EMBER_ENOMEM. */
+/* Begin the write transaction: one at a time (a second waits until the
+ * first ends; it may end on another thread).  Its puts go to memory and
+ * its reads see them.  Returns: 0, EMBER_STORE_LMDB, EMBER_ENOMEM. */
 EMBER_WUR int ember_store_write(struct ember_store *s, struct ember_txn **out);
 /*
  * Begin an overlay transaction (any thread): a read transaction whose puts
@@ -93,8 +149,9 @@ EMBER_WUR int ember_store_write(struct ember_store *s, struct ember_txn **out);
  * Returns: 0, EMBER_STORE_LMDB, EMBER_ENOMEM.
  */
 EMBER_WUR int ember_store_overlay(struct ember_store *s, struct ember_txn **out);
-/* Commit (write txn) and free.  Returns: 0, EMBER_STORE_LMDB,
- * EMBER_STORE_MAP_FULL.  The txn is freed either way. */
+/* Commit (write txn: durable on return, see above) and free; on a read
+ * txn the same as abort.  Returns: 0, EMBER_STORE_DISK_FULL, EMBER_EIO,
+ * EMBER_ENOMEM, EMBER_EINVAL (an overlay).  The txn is freed either way. */
 EMBER_WUR int ember_txn_commit(struct ember_txn *t);
 /* Abort and free; for read txns this is the normal end. NULL is a no-op. */
 void ember_txn_abort(struct ember_txn *t);
@@ -103,8 +160,7 @@ void ember_txn_abort(struct ember_txn *t);
 EMBER_WUR int ember_store_get(struct ember_txn *t, enum ember_db db,
                               const void *key, size_t klen, const void **val,
                               size_t *vlen);
-/* Returns: 0, EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB, EMBER_EINVAL (read txn),
- * EMBER_ENOMEM (overlay). */
+/* Returns: 0, EMBER_EINVAL (read txn), EMBER_ENOMEM. */
 EMBER_WUR int ember_store_put(struct ember_txn *t, enum ember_db db,
                               const void *key, size_t klen, const void *val,
                               size_t vlen);
@@ -113,13 +169,13 @@ EMBER_WUR int ember_store_put(struct ember_txn *t, enum ember_db db,
 EMBER_WUR int ember_store_put_new(struct ember_txn *t, enum ember_db db,
                                   const void *key, size_t klen,
                                   const void *val, size_t vlen);
-/* Put a key above every key of db (MDB_APPEND: no tree search, pages
- * filled left to right, for height-ordered keys).  Returns: as
- * ember_store_put, and EMBER_STORE_EXISTS when a key >= it is stored. */
+/* Put a key above every key of db (height-ordered keys; their pages fill
+ * left to right at the flush).  Returns: as ember_store_put, and
+ * EMBER_STORE_EXISTS when a key >= it is stored. */
 EMBER_WUR int ember_store_append(struct ember_txn *t, enum ember_db db,
                                  const void *key, size_t klen,
                                  const void *val, size_t vlen);
-/* Returns: 0 (deleted or absent), EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB. */
+/* Returns: 0 (deleted or absent), EMBER_EINVAL (read txn), EMBER_ENOMEM. */
 EMBER_WUR int ember_store_del(struct ember_txn *t, enum ember_db db,
                               const void *key, size_t klen);
 

@@ -662,7 +662,8 @@ static void test_guard_recommits_signed_block(void **state)
 	ember_genesis_release(&gen);
 }
 
-/* A small map fills up; blocks keep committing because the map grows. */
+/* A small map fills up; blocks keep committing because the store's
+ * flushes (one per commit here) grow the map. */
 static void test_map_growth(void **state)
 {
 	struct node a;
@@ -671,6 +672,7 @@ static void test_map_growth(void **state)
 	(void)state;
 	make_genesis(START);
 	node_open(&a, 128 * 1024, 1);
+	ember_store_set_cache(a.store, 0, 0);
 	for (uint64_t h = 0; h < 60; h++) {
 		for (int s = 0; s < NACC - 1; s++)
 			submit(&a, s, (s + 1) % NACC, h, 1);
@@ -679,7 +681,6 @@ static void test_map_growth(void **state)
 	cons_stats(a.cons, &cs);
 	cons_tip(a.cons, &tip);
 	assert_true(tip.height == 60);
-	assert_true(cs.map_grows > 0);
 	assert_true(ember_store_mapsize(a.store) > 128 * 1024);
 	assert_true(cs.txs == 60 * (NACC - 1));
 	node_close(&a);

@@ -654,7 +654,7 @@ static void run_model(void **state, const char *model, uint64_t seed)
 	assert_true(G->chal_faults > 0);
 	if (G->model != EMBER_MODEL_SFA)
 		assert_true(G->stale > 0);
-	/* B's blocks were redone after map growth and still matched */
+	/* B's flushes grew its small map and its blocks still matched */
 	assert_true(ember_store_mapsize(tok_runner_store(G->b->r)) > G->b->mapsize);
 	if (getenv("TOKRAND_VERBOSE"))
 		for (uint8_t k = 1; k <= EMBER_TX_KIND_MAX; k++)

@@ -1,0 +1,426 @@
+/*
+ * store_mem.c - change sets and the pending map (store_mem.h).
+ *
+ * Both are open-addressing hash tables of entry pointers with linear
+ * probing, kept at most half full; the pending map deletes with backward
+ * shifting (no tombstones), because pruning removes as many keys as
+ * commits added.  Entries are carved from a change set's arena of 1 MiB
+ * chunks: one allocation per MiB instead of one per write.
+ */
+#include "store_mem.h"
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ember/error.h"
+
+#define CHUNK_SIZE ((size_t)1 << 20)
+#define ALIGN8(n) (((n) + 7) & ~(size_t)7)
+
+struct store_chunk {
+	struct store_chunk *next;
+	size_t size;
+	uint8_t data[];
+};
+
+static uint8_t hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_once = PTHREAD_ONCE_INIT;
+
+static void hash_init(void)
+{
+	/* sodium_init is idempotent and thread-safe; randombytes needs it. */
+	if (sodium_init() < 0)
+		abort();
+	randombytes_buf(hash_key, sizeof(hash_key));
+}
+
+uint64_t store_hash(uint8_t db, const void *key, size_t klen)
+{
+	uint8_t buf[1 + 512], out[crypto_shorthash_BYTES];
+	uint64_t h;
+
+	pthread_once(&hash_once, hash_init);
+	if (klen > sizeof(buf) - 1)
+		klen = sizeof(buf) - 1;     /* keys are capped far below this */
+	buf[0] = db;
+	memcpy(buf + 1, key, klen);
+	crypto_shorthash(out, buf, 1 + klen, hash_key);
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
+
+int store_key_cmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+	size_t m = alen < blen ? alen : blen;
+	int c = m ? memcmp(a, b, m) : 0;
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+static int ent_is(const struct store_ent *e, uint8_t db, const void *key,
+                  size_t klen, uint64_t h)
+{
+	return e->hash == h && e->db == db && e->klen == klen &&
+	       memcmp(e->key, key, klen) == 0;
+}
+
+/* Slot of (db, key) in tab: its entry's, or the empty one it would take. */
+static size_t tab_slot(struct store_ent *const *tab, size_t cap, uint8_t db,
+                       const void *key, size_t klen, uint64_t h)
+{
+	size_t i = (size_t)h & (cap - 1);
+	while (tab[i] && !ent_is(tab[i], db, key, klen, h))
+		i = (i + 1) & (cap - 1);
+	return i;
+}
+
+/* Grow tab (or create it) so that it holds want keys at most half full. */
+static int tab_reserve(struct store_ent ***tabp, size_t *capp, size_t want)
+{
+	struct store_ent **tab = *tabp, **nt;
+	size_t cap = *capp, ncap;
+
+	if ((want + 1) * 2 <= cap)
+		return 0;
+	ncap = cap ? cap * 2 : 1024;
+	while ((want + 1) * 2 > ncap)
+		ncap *= 2;
+	if (!(nt = calloc(ncap, sizeof(*nt))))
+		return EMBER_ENOMEM;
+	for (size_t i = 0; i < cap; i++) {
+		size_t j;
+		if (!tab[i])
+			continue;
+		j = (size_t)tab[i]->hash & (ncap - 1);
+		while (nt[j])
+			j = (j + 1) & (ncap - 1);
+		nt[j] = tab[i];
+	}
+	free(tab);
+	*tabp = nt;
+	*capp = ncap;
+	return 0;
+}
+
+/* ---- change sets ---- */
+
+static void *ov_alloc(struct store_ov *ov, size_t n)
+{
+	struct store_chunk *c = ov->chunks;
+	n = ALIGN8(n);
+	if (!c || c->size - ov->chunk_used < n) {
+		size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+		if (!(c = malloc(sizeof(*c) + size)))
+			return NULL;
+		c->size = size;
+		c->next = ov->chunks;
+		ov->chunks = c;
+		ov->chunk_used = 0;
+		ov->bytes += sizeof(*c) + size;
+	}
+	ov->chunk_used += n;
+	return c->data + ov->chunk_used - n;
+}
+
+struct store_ov *store_ov_new(void)
+{
+	struct store_ov *ov = calloc(1, sizeof(*ov));
+	if (ov && pthread_mutex_init(&ov->mu, NULL) != 0) {
+		free(ov);
+		return NULL;
+	}
+	return ov;
+}
+
+void store_ov_free(struct store_ov *ov)
+{
+	if (!ov)
+		return;
+	while (ov->chunks) {
+		struct store_chunk *c = ov->chunks;
+		ov->chunks = c->next;
+		free(c);
+	}
+	for (int d = 0; d < STORE_NDB; d++)
+		free(ov->db[d].e);
+	free(ov->tab);
+	pthread_mutex_destroy(&ov->mu);
+	free(ov);
+}
+
+struct store_ent *store_ov_get(const struct store_ov *ov, uint8_t db,
+                               const void *key, size_t klen, uint64_t h)
+{
+	if (!ov->tabcap)
+		return NULL;
+	return ov->tab[tab_slot(ov->tab, ov->tabcap, db, key, klen, h)];
+}
+
+static int ent_cmp_key(const struct store_ent *e, const void *key, size_t klen)
+{
+	return store_key_cmp(e->key, e->klen, key, klen);
+}
+
+size_t store_ents_lower(struct store_ent *const *a, size_t n, const void *key,
+                        size_t klen)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ent_cmp_key(a[mid], key, klen) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+size_t store_ents_upper(struct store_ent *const *a, size_t n, const void *key,
+                        size_t klen)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ent_cmp_key(a[mid], key, klen) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Add e to its db's list, at its place when the list is sorted. */
+static int ov_list_add(struct store_ov *ov, struct store_ent *e)
+{
+	struct store_ov_db *d = &ov->db[e->db];
+	size_t at = d->n;
+
+	if (d->n == d->cap) {
+		size_t ncap = d->cap ? d->cap * 2 : 16;
+		void *p = realloc(d->e, ncap * sizeof(*d->e));
+		if (!p)
+			return EMBER_ENOMEM;
+		d->e = p;
+		d->cap = ncap;
+	}
+	if (d->sorted) {
+		at = store_ents_lower(d->e, d->n, e->key, e->klen);
+		memmove(&d->e[at + 1], &d->e[at], (d->n - at) * sizeof(*d->e));
+	}
+	d->e[at] = e;
+	d->n++;
+	return 0;
+}
+
+int store_ov_set(struct store_ov *ov, uint8_t db, const void *key,
+                 size_t klen, int present, const void *val, size_t vlen)
+{
+	uint64_t h = store_hash(db, key, klen);
+	struct store_ent *e;
+	uint8_t *v = NULL;
+	size_t slot;
+
+	if (db >= STORE_NDB || !klen || klen > UINT16_MAX || vlen > UINT32_MAX ||
+	    (present && vlen && !val) || ov->frozen)
+		return EMBER_EINVAL;
+	if (!present)
+		vlen = 0;
+	if (tab_reserve(&ov->tab, &ov->tabcap, ov->nkeys + 1))
+		return EMBER_ENOMEM;
+	slot = tab_slot(ov->tab, ov->tabcap, db, key, klen, h);
+	if ((e = ov->tab[slot])) {
+		/* A new copy of the value: a pointer handed out for the old
+		 * one stays valid until the txn ends. */
+		if (vlen && !(v = ov_alloc(ov, vlen)))
+			return EMBER_ENOMEM;
+		if (vlen)
+			memcpy(v, val, vlen);
+		e->val = v;
+		e->vlen = (uint32_t)vlen;
+		e->present = present ? 1 : 0;
+		return 0;
+	}
+	if (!(e = ov_alloc(ov, sizeof(*e) + klen + vlen)))
+		return EMBER_ENOMEM;
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, klen);
+	if (vlen) {
+		v = e->key + klen;
+		memcpy(v, val, vlen);
+	}
+	e->hash = h;
+	e->db = db;
+	e->klen = (uint16_t)klen;
+	e->val = v;
+	e->vlen = (uint32_t)vlen;
+	e->present = present ? 1 : 0;
+	if (ov_list_add(ov, e))
+		return EMBER_ENOMEM;    /* the arena bytes are wasted, not leaked */
+	ov->tab[slot] = e;
+	ov->nkeys++;
+	return 0;
+}
+
+void store_ov_freeze(struct store_ov *ov, uint64_t seq)
+{
+	ov->seq = seq;
+	for (int d = 0; d < STORE_NDB; d++)
+		for (size_t i = 0; i < ov->db[d].n; i++)
+			ov->db[d].e[i]->seq = seq;
+	ov->frozen = 1;
+}
+
+static int ent_qsort_cmp(const void *a, const void *b)
+{
+	const struct store_ent *x = *(struct store_ent *const *)a;
+	const struct store_ent *y = *(struct store_ent *const *)b;
+	return store_key_cmp(x->key, x->klen, y->key, y->klen);
+}
+
+struct store_ent **store_ov_sorted(struct store_ov *ov, uint8_t db, size_t *n,
+                                   int *err)
+{
+	struct store_ov_db *d;
+
+	*err = 0;
+	*n = 0;
+	if (db >= STORE_NDB)
+		return NULL;
+	d = &ov->db[db];
+	if (ov->frozen)
+		pthread_mutex_lock(&ov->mu);
+	if (!d->sorted) {
+		qsort(d->e, d->n, sizeof(*d->e), ent_qsort_cmp);
+		d->sorted = 1;
+	}
+	if (ov->frozen)
+		pthread_mutex_unlock(&ov->mu);
+	*n = d->n;
+	return d->n ? d->e : NULL;
+}
+
+/* ---- the pending map ---- */
+
+int store_pend_init(struct store_pend *p)
+{
+	memset(p, 0, sizeof(*p));
+	return pthread_rwlock_init(&p->lock, NULL) ? EMBER_ENOMEM : 0;
+}
+
+void store_pend_destroy(struct store_pend *p)
+{
+	for (size_t i = 0; i < p->nruns; i++)
+		store_ov_free(p->runs[i]);
+	free(p->runs);
+	free(p->tab);
+	pthread_rwlock_destroy(&p->lock);
+}
+
+int store_pend_reserve(struct store_pend *p, size_t nkeys)
+{
+	int rc = 0;
+
+	pthread_rwlock_wrlock(&p->lock);
+	if (p->nruns == p->capruns) {
+		size_t ncap = p->capruns ? p->capruns * 2 : 64;
+		void *np = realloc(p->runs, ncap * sizeof(*p->runs));
+		if (!np)
+			rc = EMBER_ENOMEM;
+		else {
+			p->runs = np;
+			p->capruns = ncap;
+		}
+	}
+	if (rc == 0)
+		rc = tab_reserve(&p->tab, &p->tabcap, p->nkeys + nkeys);
+	pthread_rwlock_unlock(&p->lock);
+	return rc;
+}
+
+void store_pend_publish(struct store_pend *p, struct store_ov *ov)
+{
+	pthread_rwlock_wrlock(&p->lock);
+	for (int d = 0; d < STORE_NDB; d++)
+		for (size_t i = 0; i < ov->db[d].n; i++) {
+			struct store_ent *e = ov->db[d].e[i];
+			size_t s = tab_slot(p->tab, p->tabcap, e->db, e->key,
+			                    e->klen, e->hash);
+			e->prev = p->tab[s];
+			if (!p->tab[s])
+				p->nkeys++;
+			p->tab[s] = e;
+		}
+	p->runs[p->nruns++] = ov;
+	p->bytes += ov->bytes;
+	p->unflushed_bytes += ov->bytes;
+	pthread_rwlock_unlock(&p->lock);
+}
+
+const struct store_ent *store_pend_get(const struct store_pend *p, uint8_t db,
+                                       const void *key, size_t klen,
+                                       uint64_t h, uint64_t r)
+{
+	const struct store_ent *e;
+
+	if (!p->tabcap)
+		return NULL;
+	e = p->tab[tab_slot(p->tab, p->tabcap, db, key, klen, h)];
+	while (e && e->seq > r)
+		e = e->prev;
+	return e;
+}
+
+/* Remove slot i of a linear-probing table, shifting back the entries of
+ * its cluster that would no longer be found. */
+static void tab_remove(struct store_ent **tab, size_t cap, size_t i)
+{
+	size_t j = i;
+	tab[i] = NULL;
+	for (;;) {
+		size_t home;
+		j = (j + 1) & (cap - 1);
+		if (!tab[j])
+			return;
+		home = (size_t)tab[j]->hash & (cap - 1);
+		/* Move tab[j] to the hole when its home is not in (i, j]. */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+			tab[i] = tab[j];
+			tab[j] = NULL;
+			i = j;
+		}
+	}
+}
+
+void store_pend_prune(struct store_pend *p, uint64_t upto)
+{
+	size_t nfree = 0;
+
+	pthread_rwlock_wrlock(&p->lock);
+	while (nfree < p->nruns && p->runs[nfree]->seq <= upto) {
+		struct store_ov *ov = p->runs[nfree++];
+		for (int d = 0; d < STORE_NDB; d++)
+			for (size_t i = 0; i < ov->db[d].n; i++) {
+				struct store_ent *e = ov->db[d].e[i], *x;
+				size_t s = tab_slot(p->tab, p->tabcap, e->db, e->key,
+				                    e->klen, e->hash);
+				/* Older runs went first, so e is the oldest version
+				 * still linked: cut it off the chain's end. */
+				if (p->tab[s] == e) {
+					tab_remove(p->tab, p->tabcap, s);
+					p->nkeys--;
+					continue;
+				}
+				for (x = p->tab[s]; x && x->prev != e; x = x->prev)
+					;
+				if (x)
+					x->prev = NULL;
+			}
+		p->bytes -= ov->bytes;
+		store_ov_free(ov);
+	}
+	memmove(p->runs, p->runs + nfree, (p->nruns - nfree) * sizeof(*p->runs));
+	p->nruns -= nfree;
+	pthread_rwlock_unlock(&p->lock);
+}
