@@ -278,18 +278,9 @@ static void store_stats_update(struct ember_store *s)
 
 /* ---- flush ---- */
 
-static int flush_cmp(const void *a, const void *b)
-{
-	const struct store_ent *x = *(struct store_ent *const *)a;
-	const struct store_ent *y = *(struct store_ent *const *)b;
-	if (x->db != y->db)
-		return x->db < y->db ? -1 : 1;
-	return store_key_cmp(x->key, x->klen, y->key, y->klen);
-}
-
 /*
  * Write ents[0..n) (sorted by db and key: each db's keys land in order,
- * so LMDB touches each page once) and the flushed seq into LMDB in one
+ * so LMDB touches each page once, store_ents_sort) and the flushed seq into LMDB in one
  * synchronous txn, growing the map as needed.  No txn of this thread may
  * be open (growth waits for readers).  Returns 0, EMBER_STORE_DISK_FULL,
  * EMBER_STORE_MAP_FULL, EMBER_STORE_LMDB.
@@ -299,6 +290,8 @@ static int store_write_lmdb(struct ember_store *s, struct store_ent *const *ents
 {
 	for (;;) {
 		MDB_txn *w;
+		MDB_cursor *cur = NULL;
+		int cur_db = -1;
 		uint8_t sb[8];
 		MDB_val k, v;
 		int rc;
@@ -308,20 +301,34 @@ static int store_write_lmdb(struct ember_store *s, struct store_ent *const *ents
 				continue;
 			return store_lmdb_err("begin flush txn", rc);
 		}
+		/* One cursor per db: a put next to the previous one finds its
+		 * page without a walk from the root (LMDB checks the cursor's
+		 * page first), and the keys come sorted. */
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			const struct store_ent *e = ents[i];
+			if (!cur || cur_db != e->db) {
+				if (cur)
+					mdb_cursor_close(cur);
+				cur = NULL;
+				cur_db = e->db;
+				if ((rc = mdb_cursor_open(w, s->dbi[e->db], &cur)) != 0)
+					break;
+			}
 			k.mv_size = e->klen;
 			k.mv_data = (void *)e->key;
 			if (e->present) {
 				v.mv_size = e->vlen;
 				v.mv_data = (void *)e->val;
-				rc = mdb_put(w, s->dbi[e->db], &k, &v, 0);
-			} else {
-				rc = mdb_del(w, s->dbi[e->db], &k, NULL);
-				if (rc == MDB_NOTFOUND)
-					rc = 0;
+				rc = mdb_cursor_put(cur, &k, &v, 0);
+			} else if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET)) == 0) {
+				rc = mdb_cursor_del(cur, 0);
+			} else if (rc == MDB_NOTFOUND) {
+				rc = 0;
 			}
 		}
+		if (cur)
+			mdb_cursor_close(cur);
+		cur = NULL;
 		for (int b = 0; b < 8; b++)
 			sb[b] = (uint8_t)(seq >> (8 * b));
 		k.mv_size = sizeof(STORE_META_SEQ) - 1;
@@ -358,12 +365,12 @@ static int store_flush_locked(struct ember_store *s)
 	if (!(ents = malloc((s->pend.nkeys ? s->pend.nkeys : 1) * sizeof(*ents))))
 		return EMBER_ENOMEM;
 	for (size_t i = 0; i < s->pend.tabcap; i++) {
-		struct store_ent *e = s->pend.tab[i];
+		struct store_ent *e = s->pend.tab[i].e;
 		if (e && e->seq > s->flushed)
 			ents[n++] = e;
 	}
-	qsort(ents, n, sizeof(*ents), flush_cmp);
-	rc = store_write_lmdb(s, ents, n, upto);
+	if ((rc = store_ents_sort(ents, n)) == 0)
+		rc = store_write_lmdb(s, ents, n, upto);
 	free(ents);
 	if (rc) {
 		if (!s->flush_err_logged)
@@ -527,8 +534,8 @@ static int store_recover(struct ember_store *s)
 		for (int d = 0; d < STORE_NDB; d++)
 			for (size_t i = 0; i < r.ov->db[d].n; i++)
 				ents[n++] = r.ov->db[d].e[i];
-		qsort(ents, n, sizeof(*ents), flush_cmp);
-		rc = store_write_lmdb(s, ents, n, last);
+		if ((rc = store_ents_sort(ents, n)) == 0)
+			rc = store_write_lmdb(s, ents, n, last);
 		free(ents);
 		if (rc == 0) {
 			fprintf(stderr, "store: replayed %llu commits (%zu keys) from "

@@ -67,19 +67,19 @@ static int ent_is(const struct store_ent *e, uint8_t db, const void *key,
 }
 
 /* Slot of (db, key) in tab: its entry's, or the empty one it would take. */
-static size_t tab_slot(struct store_ent *const *tab, size_t cap, uint8_t db,
+static size_t tab_slot(const struct store_slot *tab, size_t cap, uint8_t db,
                        const void *key, size_t klen, uint64_t h)
 {
 	size_t i = (size_t)h & (cap - 1);
-	while (tab[i] && !ent_is(tab[i], db, key, klen, h))
+	while (tab[i].e && (tab[i].h != h || !ent_is(tab[i].e, db, key, klen, h)))
 		i = (i + 1) & (cap - 1);
 	return i;
 }
 
 /* Grow tab (or create it) so that it holds want keys at most half full. */
-static int tab_reserve(struct store_ent ***tabp, size_t *capp, size_t want)
+static int tab_reserve(struct store_slot **tabp, size_t *capp, size_t want)
 {
-	struct store_ent **tab = *tabp, **nt;
+	struct store_slot *tab = *tabp, *nt;
 	size_t cap = *capp, ncap;
 
 	if ((want + 1) * 2 <= cap)
@@ -91,10 +91,10 @@ static int tab_reserve(struct store_ent ***tabp, size_t *capp, size_t want)
 		return EMBER_ENOMEM;
 	for (size_t i = 0; i < cap; i++) {
 		size_t j;
-		if (!tab[i])
+		if (!tab[i].e)
 			continue;
-		j = (size_t)tab[i]->hash & (ncap - 1);
-		while (nt[j])
+		j = (size_t)tab[i].h & (ncap - 1);
+		while (nt[j].e)
 			j = (j + 1) & (ncap - 1);
 		nt[j] = tab[i];
 	}
@@ -155,7 +155,7 @@ struct store_ent *store_ov_get(const struct store_ov *ov, uint8_t db,
 {
 	if (!ov->tabcap)
 		return NULL;
-	return ov->tab[tab_slot(ov->tab, ov->tabcap, db, key, klen, h)];
+	return ov->tab[tab_slot(ov->tab, ov->tabcap, db, key, klen, h)].e;
 }
 
 static int ent_cmp_key(const struct store_ent *e, const void *key, size_t klen)
@@ -189,6 +189,75 @@ size_t store_ents_upper(struct store_ent *const *a, size_t n, const void *key,
 			hi = mid;
 	}
 	return lo;
+}
+
+/* An entry's radix key: db, then the key's first 7 bytes (zero-padded). */
+struct sort_rec {
+	uint64_t k;
+	struct store_ent *e;
+};
+
+static uint64_t sort_prefix(const struct store_ent *e)
+{
+	uint64_t k = (uint64_t)e->db << 56;
+	for (size_t i = 0; i < 7 && i < e->klen; i++)
+		k |= (uint64_t)e->key[i] << (48 - 8 * i);
+	return k;
+}
+
+static int sort_rec_cmp(const void *a, const void *b)
+{
+	const struct store_ent *x = ((const struct sort_rec *)a)->e;
+	const struct store_ent *y = ((const struct sort_rec *)b)->e;
+	return store_key_cmp(x->key, x->klen, y->key, y->klen);
+}
+
+int store_ents_sort(struct store_ent **a, size_t n)
+{
+	struct sort_rec *r, *t;
+	size_t i, j;
+
+	if (n < 2)
+		return 0;
+	if (n > SIZE_MAX / (2 * sizeof(*r)) || !(r = malloc(2 * n * sizeof(*r))))
+		return EMBER_ENOMEM;
+	t = r + n;
+	for (i = 0; i < n; i++) {
+		r[i].k = sort_prefix(a[i]);
+		r[i].e = a[i];
+	}
+	/* LSD radix, a byte a pass; a pass where every key has the same
+	 * byte (the db byte, mostly) moves nothing and is skipped. */
+	for (int shift = 0; shift < 64; shift += 8) {
+		size_t count[256] = { 0 }, pos = 0;
+		struct sort_rec *sw;
+		for (i = 0; i < n; i++)
+			count[(r[i].k >> shift) & 0xff]++;
+		if (count[(r[0].k >> shift) & 0xff] == n)
+			continue;
+		for (int b = 0; b < 256; b++) {
+			size_t c = count[b];
+			count[b] = pos;
+			pos += c;
+		}
+		for (i = 0; i < n; i++)
+			t[count[(r[i].k >> shift) & 0xff]++] = r[i];
+		sw = r;
+		r = t;
+		t = sw;
+	}
+	/* Keys alike in their first bytes (one account's history, say):
+	 * order each such run by the whole key. */
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && r[j].k == r[i].k; j++)
+			;
+		if (j - i > 1)
+			qsort(r + i, j - i, sizeof(*r), sort_rec_cmp);
+	}
+	for (i = 0; i < n; i++)
+		a[i] = r[i].e;
+	free(r < t ? r : t);
+	return 0;
 }
 
 /* Add e to its db's list, at its place when the list is sorted. */
@@ -230,7 +299,7 @@ int store_ov_set(struct store_ov *ov, uint8_t db, const void *key,
 	if (tab_reserve(&ov->tab, &ov->tabcap, ov->nkeys + 1))
 		return EMBER_ENOMEM;
 	slot = tab_slot(ov->tab, ov->tabcap, db, key, klen, h);
-	if ((e = ov->tab[slot])) {
+	if ((e = ov->tab[slot].e)) {
 		/* A new copy of the value: a pointer handed out for the old
 		 * one stays valid until the txn ends. */
 		if (vlen && !(v = ov_alloc(ov, vlen)))
@@ -258,7 +327,8 @@ int store_ov_set(struct store_ov *ov, uint8_t db, const void *key,
 	e->present = present ? 1 : 0;
 	if (ov_list_add(ov, e))
 		return EMBER_ENOMEM;    /* the arena bytes are wasted, not leaked */
-	ov->tab[slot] = e;
+	ov->tab[slot].h = h;
+	ov->tab[slot].e = e;
 	ov->nkeys++;
 	return 0;
 }
@@ -347,10 +417,11 @@ void store_pend_publish(struct store_pend *p, struct store_ov *ov)
 			struct store_ent *e = ov->db[d].e[i];
 			size_t s = tab_slot(p->tab, p->tabcap, e->db, e->key,
 			                    e->klen, e->hash);
-			e->prev = p->tab[s];
-			if (!p->tab[s])
+			e->prev = p->tab[s].e;
+			if (!p->tab[s].e)
 				p->nkeys++;
-			p->tab[s] = e;
+			p->tab[s].h = e->hash;
+			p->tab[s].e = e;
 		}
 	p->runs[p->nruns++] = ov;
 	p->bytes += ov->bytes;
@@ -366,7 +437,7 @@ const struct store_ent *store_pend_get(const struct store_pend *p, uint8_t db,
 
 	if (!p->tabcap)
 		return NULL;
-	e = p->tab[tab_slot(p->tab, p->tabcap, db, key, klen, h)];
+	e = p->tab[tab_slot(p->tab, p->tabcap, db, key, klen, h)].e;
 	while (e && e->seq > r)
 		e = e->prev;
 	return e;
@@ -374,20 +445,20 @@ const struct store_ent *store_pend_get(const struct store_pend *p, uint8_t db,
 
 /* Remove slot i of a linear-probing table, shifting back the entries of
  * its cluster that would no longer be found. */
-static void tab_remove(struct store_ent **tab, size_t cap, size_t i)
+static void tab_remove(struct store_slot *tab, size_t cap, size_t i)
 {
 	size_t j = i;
-	tab[i] = NULL;
+	tab[i].e = NULL;
 	for (;;) {
 		size_t home;
 		j = (j + 1) & (cap - 1);
-		if (!tab[j])
+		if (!tab[j].e)
 			return;
-		home = (size_t)tab[j]->hash & (cap - 1);
+		home = (size_t)tab[j].h & (cap - 1);
 		/* Move tab[j] to the hole when its home is not in (i, j]. */
 		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
 			tab[i] = tab[j];
-			tab[j] = NULL;
+			tab[j].e = NULL;
 			i = j;
 		}
 	}
@@ -407,12 +478,12 @@ void store_pend_prune(struct store_pend *p, uint64_t upto)
 				                    e->klen, e->hash);
 				/* Older runs went first, so e is the oldest version
 				 * still linked: cut it off the chain's end. */
-				if (p->tab[s] == e) {
+				if (p->tab[s].e == e) {
 					tab_remove(p->tab, p->tabcap, s);
 					p->nkeys--;
 					continue;
 				}
-				for (x = p->tab[s]; x && x->prev != e; x = x->prev)
+				for (x = p->tab[s].e; x && x->prev != e; x = x->prev)
 					;
 				if (x)
 					x->prev = NULL;

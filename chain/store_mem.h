@@ -50,6 +50,13 @@ struct store_ent {
 
 struct store_chunk;
 
+/* A hash table slot: the hash beside the pointer, so a probe that misses
+ * never touches the entry's cache line. */
+struct store_slot {
+	uint64_t h;
+	struct store_ent *e;    /* NULL: empty */
+};
+
 /* One db's entries of a change set, in insertion order until sorted. */
 struct store_ov_db {
 	struct store_ent **e;
@@ -62,7 +69,7 @@ struct store_ov {
 	struct store_chunk *chunks;     /* arena: every entry and value */
 	size_t chunk_used;              /* bytes used of chunks (the newest) */
 	uint64_t bytes;                 /* arena bytes allocated, all chunks */
-	struct store_ent **tab;         /* open addressing, linear probing */
+	struct store_slot *tab;         /* open addressing, linear probing */
 	size_t tabcap, nkeys;
 	struct store_ov_db db[STORE_NDB];
 	uint64_t seq;                   /* once committed */
@@ -94,6 +101,11 @@ void store_ov_freeze(struct store_ov *ov, uint64_t seq);
 struct store_ent **store_ov_sorted(struct store_ov *ov, uint8_t db,
                                    size_t *n, int *err);
 
+/* Sort a[0..n) by (db, key): a radix sort on the first bytes, then a
+ * comparison sort of each run that shares them.  Returns 0 or
+ * EMBER_ENOMEM (a is then unchanged). */
+int store_ents_sort(struct store_ent **a, size_t n);
+
 /* Index of the first of a[0..n) with key >= key. */
 size_t store_ents_lower(struct store_ent *const *a, size_t n,
                         const void *key, size_t klen);
@@ -108,7 +120,7 @@ size_t store_ents_upper(struct store_ent *const *a, size_t n,
  */
 struct store_pend {
 	pthread_rwlock_t lock;
-	struct store_ent **tab;         /* newest version per key */
+	struct store_slot *tab;         /* newest version per key */
 	size_t tabcap, nkeys;
 	struct store_ov **runs;         /* committed runs, ascending seq */
 	size_t nruns, capruns;
