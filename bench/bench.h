@@ -29,9 +29,21 @@
 
 struct bench_opts {
 	int quick;                   /* shorter runs, smaller workloads */
+	int full;                    /* state: 10,000,000 accounts too */
 	size_t txs;                  /* 0: default per benchmark */
 	const char *argv0;
 	unsigned ncpu;               /* online CPUs */
+};
+
+/* state: one row of the apply rate against the ledger's size; index k of
+ * tps and mib is the block size (0: 1,000 txs, 1: 10,000). */
+#define BENCH_STATE_ROWS 6
+struct bench_state_row {
+	size_t accts;
+	uint64_t history;            /* txs applied before the timed part */
+	double setup_s;              /* accounts and history, not timed */
+	double tps[2];               /* median repetition */
+	double mib[2];               /* written per block; -1: unknown */
 };
 
 struct bench_results {
@@ -91,6 +103,10 @@ struct bench_results {
 	double proof_gops_1;         /* CPU prover gemm, one thread */
 	double proof_naive_gops;     /* plain i-j-k loop, one thread */
 	double proof_cuda_tops;      /* CUDA prover at proof_n; 0: none */
+	/* state: rows[0] is the base (2,000 accounts), the last the history row */
+	int have_state;
+	size_t state_nrows;
+	struct bench_state_row state_rows[BENCH_STATE_ROWS];
 };
 
 struct bench_ctx {
@@ -109,6 +125,7 @@ int bench_proof(struct bench_ctx *bc);
 int bench_sync(struct bench_ctx *bc);
 int bench_prop(struct bench_ctx *bc);
 int bench_bft(struct bench_ctx *bc);
+int bench_state(struct bench_ctx *bc);
 /* One-thread raw verify rate only, for a tps run without the verify
  * benchmark: the ratio is always against a bound measured in this run. */
 int bench_verify_bound(struct bench_ctx *bc, double secs);

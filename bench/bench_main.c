@@ -1,5 +1,5 @@
 /*
- * bench_main.c - ember-bench [NAME...] [--quick] [--txs N]
+ * bench_main.c - ember-bench [NAME...] [--quick] [--full] [--txs N]
  *
  * Measures, in one run, (a) raw BIP-340 verifications per second per core,
  * (b) signed transfers per second end to end through a real emberd over
@@ -7,9 +7,10 @@
  * and reports (b) as a ratio of (a) x online CPUs; then the market's two
  * cost promises (bench_market.c): a block's cost independent of the open
  * leases, and the epoch boundary's cost per provider; and the GPU proof's
- * verifier against its prover (bench_proof.c).  Benchmarks are a table;
- * NAME picks some (default: all), and they always run in table order so
- * the verify bound exists before tps needs it.
+ * verifier against its prover (bench_proof.c); and the apply rate as the
+ * ledger grows in accounts and history (bench_state.c).  Benchmarks are a
+ * table; NAME picks some (default: all), and they always run in table
+ * order so the verify bound exists before tps needs it.
  */
 #include <errno.h>
 #include <signal.h>
@@ -45,19 +46,23 @@ static const struct bench_def bench_table[] = {
 	  "1,000-tx block propagation to the 3rd hop over P2P (p50, p99)" },
 	{ "bft", bench_bft,
 	  "4 validators over P2P: proposal to commit (idle, 1,000 tx/s), tx/s" },
+	{ "state", bench_state,
+	  "apply rate with 2,000 to 1,000,000 accounts, and after 1,000,000 txs" },
 };
 #define BENCH_N (sizeof(bench_table) / sizeof(bench_table[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ember-bench [NAME...] [--quick] [--txs N]\n\n");
+	fprintf(f, "usage: ember-bench [NAME...] [--quick] [--full] [--txs N]\n\n");
 	for (size_t i = 0; i < BENCH_N; i++)
 		fprintf(f, "  %-8s %s\n", bench_table[i].name, bench_table[i].help);
 	fprintf(f,
 "\n"
 "  --quick    shorter measurements and smaller workloads (8,000 txs;\n"
 "             market 20,000 leases, epoch 2,000 providers; proof: 5\n"
-"             verify runs, an 8 s proving budget, N=512 baseline)\n"
+"             verify runs, an 8 s proving budget, N=512 baseline; state\n"
+"             up to 100,000 accounts, 200,000 txs of history, one repetition)\n"
+"  --full     state: 10,000,000 accounts too (several minutes more)\n"
 "  --txs N    transfers for apply and tps (default 40,000); for sync the\n"
 "             transfers committed before the full node starts (default\n"
 "             20,000, --quick 4,000), plus half as many again twice\n"
@@ -67,6 +72,27 @@ static void usage(FILE *f)
 "  one hop, 200 (60) to the 3rd hop; --txs does not apply\n"
 "With no NAME every benchmark runs.  tps and sync start bin/emberd found\n"
 "next to this program.  Exit status 0 unless something broke.\n");
+}
+
+/* The state rows as ratios of the base row, 10,000-tx blocks first. */
+static void summary_state(const struct bench_results *r)
+{
+	const struct bench_state_row *base = &r->state_rows[0];
+
+	printf("  state:        apply rate, of the %zu-account rate (10,000-tx / "
+	       "1,000-tx blocks):", base->accts);
+	for (size_t i = 1; i < r->state_nrows; i++) {
+		const struct bench_state_row *x = &r->state_rows[i];
+		const char *target = x->history ? " (target 0.8)"
+		                   : x->accts == 1000000 ? " (target 0.7)"
+		                   : x->accts == 10000000 ? " (target 0.5)" : "";
+		printf("%s%zu accounts", i == 1 ? " " : "; ", x->accts);
+		if (x->history)
+			printf(" after %llu txs", (unsigned long long)x->history);
+		printf(" %.2f / %.2f%s", x->tps[1] / base->tps[1],
+		       x->tps[0] / base->tps[0], target);
+	}
+	printf("; base %.0f / %.0f tx/s\n", base->tps[1], base->tps[0]);
 }
 
 static void summary(const struct bench_opts *o, const struct bench_results *r,
@@ -168,6 +194,10 @@ static void summary(const struct bench_opts *o, const struct bench_results *r,
 	} else {
 		printf("  bft:          %s\n", sel[8] ? "failed" : "not run");
 	}
+	if (r->have_state && !failed[9])
+		summary_state(r);
+	else
+		printf("  state:        %s\n", sel[9] ? "failed" : "not run");
 	for (size_t i = 0; i < BENCH_N; i++)
 		if (failed[i])
 			printf("  FAILED: %s (see the message above)\n", bench_table[i].name);
@@ -190,6 +220,8 @@ int main(int argc, char **argv)
 		size_t k;
 		if (strcmp(a, "--quick") == 0) {
 			opt.quick = 1;
+		} else if (strcmp(a, "--full") == 0) {
+			opt.full = 1;
 		} else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			return 0;
