@@ -9,6 +9,10 @@
 #  4. the ledger folder deleted while genesis and validator key stay: the
 #     signing guard refuses to start a chain its key already signed past;
 #  5. with the original ledger back, the node runs on from where it was;
+#  5b. the write-ahead log (ledger/ledger.wal, holding the commits since
+#     the last flush into LMDB) damaged in a record that is not its last:
+#     refused, naming the byte; with the log intact, the node replays it
+#     and runs on from the same tip;
 #  6. disk full (a small tmpfs, when this runs as root): said once in the
 #     log, txs refused with "disk full", and production resumes by itself
 #     once space is freed.
@@ -65,6 +69,31 @@ rm -rf "$D/data/ledger"
 cp -a "$D/ledger.orig" "$D/data/ledger"
 start_node --quiet
 wait_height $((H + 2))
+S=$(cli status); H=$(echo "$S" | field .height); TIP=$(echo "$S" | field .tip_hash)
+wait_height $((H + 2))
+stop_hard
+
+echo "-- the write-ahead log damaged"
+W="$D/data/ledger/ledger.wal"
+WSIZE=$(stat -c %s "$W")
+# The first record's length from its header (magic, le32 payload_len):
+# the damage must be in a record with another after it, or it would be
+# a torn tail, which a crash during an append leaves and open cuts off.
+PLEN=$(od -An -t u4 -j 4 -N 4 "$W" | tr -d ' ')
+[ "$WSIZE" -gt $((20 + PLEN + 32)) ] ||
+	fail "the log holds one record or none ($WSIZE bytes): the kill came right after a flush"
+cp -a "$D/data/ledger" "$D/ledger.wal-ok"
+printf '\377' | dd of="$W" bs=1 seek=24 count=1 conv=notrunc 2>/dev/null
+refused_start "hash mismatch in the record at byte 0"
+rm -rf "$D/data/ledger"
+cp -a "$D/ledger.wal-ok" "$D/data/ledger"
+L0=$(wc -l <"$D/node.log")
+start_node --quiet
+tail -n +$((L0 + 1)) "$D/node.log" | grep -q "replayed .* commits" ||
+	fail "no replay of the log in: $(tail -n +$((L0 + 1)) "$D/node.log" | head -5)"
+got=$(rpc "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"getblock\",\"params\":[$H]}" | field .result.hash)
+[ "$got" = "$TIP" ] || fail "block $H changed across the replay: $got, was $TIP"
+wait_height $((H + 3))
 stop_hard
 
 echo "-- disk full"
