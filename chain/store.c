@@ -1,5 +1,6 @@
 /*
- * store.c - store.h on LMDB.  The only file that includes lmdb.h.
+ * store.c - store.h on LMDB.  With store_runs.c the only files that
+ * include lmdb.h.
  *
  * Writes are buffered (store_mem.h): a write txn collects its changes in
  * memory; its commit appends them to the write-ahead log (store_wal.h,
@@ -30,11 +31,13 @@
 #include <sys/stat.h>
 
 #include "store_mem.h"
+#include "store_runs.h"
 #include "store_wal.h"
 
 #define STORE_DEFAULT_MAPSIZE ((size_t)1 << 30)
 #define STORE_DEFAULT_CACHE ((size_t)256 << 20)
 #define STORE_DEFAULT_AGE_MS 30000u
+#define STORE_POOL_CHUNKS 64        /* MiB of spare arena kept (store_mem.h) */
 #define STORE_META_SEQ "store_seq"   /* le64: last commit flushed into LMDB */
 
 _Static_assert(EMBER_DB_COUNT <= STORE_NDB, "store_mem.h holds STORE_NDB dbs");
@@ -52,7 +55,7 @@ static const char *const store_db_names[EMBER_DB_COUNT] = {
 	[EMBER_DB_BLOCKS] = "blocks",
 	[EMBER_DB_CERTS] = "certs",
 	[EMBER_DB_BLOCK_INDEX] = "block_index",
-	[EMBER_DB_TX_INDEX] = "tx_index",
+	[EMBER_DB_TX_INDEX] = "tx_runs",
 	[EMBER_DB_ACCOUNTS] = "accounts",
 	[EMBER_DB_PROVIDERS] = "providers",
 	[EMBER_DB_ORDERS] = "orders",
@@ -65,6 +68,13 @@ static const char *const store_db_names[EMBER_DB_COUNT] = {
 	[EMBER_DB_INDEX] = "index",
 	[EMBER_DB_HISTORY] = "history",
 };
+
+/* Write-once dbs kept as sorted runs (store_runs.h), by their run name. */
+static const char *const store_runs_name[EMBER_DB_COUNT] = {
+	[EMBER_DB_TX_INDEX] = "tx_index",
+};
+/* Where the txid index lived before runs: moved at open. */
+#define STORE_OLD_TX_INDEX "tx_index"
 
 struct ember_store {
 	MDB_env *env;
@@ -79,6 +89,7 @@ struct ember_store {
 	 * writer flag plays LMDB's write lock (one write txn at a time) and
 	 * may be released on another thread. */
 	struct store_pend pend;
+	struct store_pool pool; /* spare arena chunks (store_mem.h) */
 	struct store_wal *wal;  /* owned */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -306,6 +317,17 @@ static int store_write_lmdb(struct ember_store *s, struct store_ent *const *ents
 		 * page first), and the keys come sorted. */
 		for (size_t i = 0; i < n && rc == 0; i++) {
 			const struct store_ent *e = ents[i];
+			if (store_runs_name[e->db]) {
+				/* A write-once db: its keys, one sorted run. */
+				size_t j = i;
+				while (j < n && ents[j]->db == e->db)
+					j++;
+				rc = store_runs_write(w, s->dbi[EMBER_DB_META],
+				                      s->dbi[e->db], store_runs_name[e->db],
+				                      ents + i, j - i);
+				i = j - 1;
+				continue;
+			}
 			if (!cur || cur_db != e->db) {
 				if (cur)
 					mdb_cursor_close(cur);
@@ -514,7 +536,7 @@ static int store_recover(struct ember_store *s)
 
 	if ((rc = store_read_seq(s, &s->flushed)))
 		return rc;
-	if (!(r.ov = store_ov_new()))
+	if (!(r.ov = store_ov_new(&s->pool)))
 		return EMBER_ENOMEM;
 	rc = store_wal_open(&s->wal, s->dir, s->flushed, replay_cb, &r, &last,
 	                    err, sizeof(err));
@@ -551,6 +573,28 @@ static int store_recover(struct ember_store *s)
 	return rc;
 }
 
+/* A ledger from before the txid index was kept as runs: move its index
+ * into one run (in the txn that opens the databases). */
+static int store_import_old(struct ember_store *s, MDB_txn *txn)
+{
+	MDB_dbi old;
+	uint64_t moved;
+	int rc = mdb_dbi_open(txn, STORE_OLD_TX_INDEX, 0, &old);
+
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return store_lmdb_err("open the old txid index", rc);
+	rc = store_runs_import(txn, s->dbi[EMBER_DB_META], s->dbi[EMBER_DB_TX_INDEX],
+	                       store_runs_name[EMBER_DB_TX_INDEX], old, &moved);
+	if (rc)
+		return store_lmdb_err("move the old txid index into runs", rc);
+	if (moved)
+		fprintf(stderr, "store: moved %llu txid index entries into the run "
+		        "layout\n", (unsigned long long)moved);
+	return 0;
+}
+
 int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 {
 	struct ember_store *s;
@@ -572,6 +616,11 @@ int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 		free(s);
 		return EMBER_ENOMEM;
 	}
+	if (store_pool_init(&s->pool, STORE_POOL_CHUNKS)) {
+		store_pend_destroy(&s->pend);
+		free(s);
+		return EMBER_ENOMEM;
+	}
 	s->cache_bytes = STORE_DEFAULT_CACHE;
 	s->max_age_ms = STORE_DEFAULT_AGE_MS;
 	snprintf(s->dir, sizeof(s->dir), "%s", dir);
@@ -581,7 +630,7 @@ int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 		store_lmdb_err("create environment", rc);
 		goto fail;
 	}
-	if ((rc = mdb_env_set_maxdbs(s->env, EMBER_DB_COUNT)) != 0 ||
+	if ((rc = mdb_env_set_maxdbs(s->env, EMBER_DB_COUNT + 1)) != 0 ||
 	    (rc = mdb_env_set_mapsize(s->env, mapsize ? mapsize
 	                                              : STORE_DEFAULT_MAPSIZE)) != 0) {
 		store_lmdb_err("configure environment", rc);
@@ -628,6 +677,10 @@ int ember_store_open(struct ember_store **out, const char *dir, size_t mapsize)
 			goto fail;
 		}
 	}
+	if ((rc = store_import_old(s, txn)) != 0) {
+		mdb_txn_abort(txn);
+		goto fail;
+	}
 	if ((rc = mdb_txn_commit(txn)) != 0) {
 		store_lmdb_err("commit database handles", rc);
 		goto fail;
@@ -658,6 +711,7 @@ void ember_store_close(struct ember_store *s)
 		        "the next open replays them\n");
 	store_wal_close(s->wal);
 	store_pend_destroy(&s->pend);
+	store_pool_destroy(&s->pool);
 	if (s->env)
 		mdb_env_close(s->env);
 	free(s->pins);
@@ -742,7 +796,7 @@ static int store_begin(struct ember_store *s, int kind, struct ember_txn **out)
 	if (!(t = calloc(1, sizeof(*t))))
 		return EMBER_ENOMEM;
 	t->s = s;
-	if (kind != TXN_READ && !(t->ov = store_ov_new())) {
+	if (kind != TXN_READ && !(t->ov = store_ov_new(&s->pool))) {
 		free(t);
 		return EMBER_ENOMEM;
 	}
@@ -936,7 +990,11 @@ int ember_store_get(struct ember_txn *t, enum ember_db db, const void *key,
 		*vlen = e->vlen;
 		return 0;
 	}
-	rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
+	if (store_runs_name[db])
+		rc = store_runs_get(t->txn, t->s->dbi[EMBER_DB_META], t->s->dbi[db],
+		                    store_runs_name[db], key, klen, &v);
+	else
+		rc = mdb_get(t->txn, t->s->dbi[db], &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return EMBER_ENOTFOUND;
 	if (rc != 0)
@@ -990,7 +1048,8 @@ int ember_store_append(struct ember_txn *t, enum ember_db db, const void *key,
 	uint8_t last[3 + 512] = { 0 };
 	int rc;
 
-	if (!store_args_ok(t, db, key, klen) || !t->ov || (!val && vlen))
+	if (!store_args_ok(t, db, key, klen) || !t->ov || (!val && vlen) ||
+	    store_runs_name[db])
 		return EMBER_EINVAL;
 	/* The order check MDB_APPEND made: the key must be above all. */
 	if ((rc = ember_store_iter_rev(t, db, NULL, 0, store_last_key_cb, last)))
@@ -1004,7 +1063,8 @@ int ember_store_append(struct ember_txn *t, enum ember_db db, const void *key,
 int ember_store_del(struct ember_txn *t, enum ember_db db, const void *key,
                     size_t klen)
 {
-	if (!store_args_ok(t, db, key, klen) || !t->ov)
+	/* A write-once db has no deletions (store_runs.h). */
+	if (!store_args_ok(t, db, key, klen) || !t->ov || store_runs_name[db])
 		return EMBER_EINVAL;
 	return store_ov_set(t->ov, (uint8_t)db, key, klen, 0, NULL, 0);
 }
@@ -1112,7 +1172,8 @@ static int store_merge(struct ember_txn *t, enum ember_db db, const void *start,
 	int rc = MDB_NOTFOUND, ret = 0, err;
 
 	if (!t || !t->txn || (unsigned)db >= EMBER_DB_COUNT || !cb ||
-	    (start && !slen) || slen > sizeof(last))
+	    (start && !slen) || slen > sizeof(last) ||
+	    (with_lmdb && store_runs_name[db]))
 		return EMBER_EINVAL;
 	if ((ret = store_walk_runs(t)) != 0)
 		return ret;
@@ -1231,6 +1292,7 @@ int ember_store_iter_rev(struct ember_txn *t, enum ember_db db,
 
 struct count_ctx {
 	struct ember_txn *t;
+	enum ember_db db;
 	MDB_dbi dbi;
 	int64_t delta;
 };
@@ -1246,7 +1308,11 @@ static int store_count_cb(void *ctx, const void *key, size_t klen,
 	(void)val;
 	(void)vlen;
 	(void)in_mem;
-	rc = mdb_get(cc->t->txn, cc->dbi, &k, &v);
+	if (store_runs_name[cc->db])
+		rc = store_runs_get(cc->t->txn, cc->t->s->dbi[EMBER_DB_META], cc->dbi,
+		                    store_runs_name[cc->db], key, klen, &v);
+	else
+		rc = mdb_get(cc->t->txn, cc->dbi, &k, &v);
 	if (rc != 0 && rc != MDB_NOTFOUND)
 		return store_lmdb_err("get", rc);
 	if (present && rc == MDB_NOTFOUND)
@@ -1258,7 +1324,7 @@ static int store_count_cb(void *ctx, const void *key, size_t klen,
 
 int ember_store_count(struct ember_txn *t, enum ember_db db, uint64_t *out)
 {
-	struct count_ctx cc = { t, 0, 0 };
+	struct count_ctx cc = { t, db, 0, 0 };
 	MDB_stat st;
 	int rc;
 
@@ -1266,6 +1332,16 @@ int ember_store_count(struct ember_txn *t, enum ember_db db, uint64_t *out)
 		return EMBER_EINVAL;
 	if ((rc = mdb_stat(t->txn, t->s->dbi[db], &st)) != 0)
 		return store_lmdb_err("stat", rc);
+	if (store_runs_name[db]) {
+		/* Runs hold each key once (write-once): their entries. */
+		struct store_runs m;
+		if ((rc = store_runs_load(t->txn, t->s->dbi[EMBER_DB_META],
+		                          store_runs_name[db], &m)) != 0)
+			return store_lmdb_err("load runs", rc);
+		st.ms_entries = 0;
+		for (size_t i = 0; i < m.n; i++)
+			st.ms_entries += m.r[i].count;
+	}
 	cc.dbi = t->s->dbi[db];
 	if ((rc = store_merge(t, db, NULL, 0, 0, 0, store_count_cb, &cc)))
 		return rc;

@@ -106,13 +106,63 @@ static int tab_reserve(struct store_slot **tabp, size_t *capp, size_t want)
 
 /* ---- change sets ---- */
 
+int store_pool_init(struct store_pool *pool, size_t max_chunks)
+{
+	memset(pool, 0, sizeof(*pool));
+	pool->max = max_chunks;
+	return pthread_mutex_init(&pool->mu, NULL) ? EMBER_ENOMEM : 0;
+}
+
+void store_pool_destroy(struct store_pool *pool)
+{
+	while (pool->free) {
+		struct store_chunk *c = pool->free;
+		pool->free = c->next;
+		free(c);
+	}
+	pthread_mutex_destroy(&pool->mu);
+}
+
+/* A standard chunk from the pool, or NULL. */
+static struct store_chunk *pool_take(struct store_pool *pool)
+{
+	struct store_chunk *c = NULL;
+	if (!pool)
+		return NULL;
+	pthread_mutex_lock(&pool->mu);
+	if ((c = pool->free)) {
+		pool->free = c->next;
+		pool->n--;
+	}
+	pthread_mutex_unlock(&pool->mu);
+	return c;
+}
+
+/* Give c back: to the pool when it is a standard chunk and there is
+ * room, else to the system. */
+static void pool_give(struct store_pool *pool, struct store_chunk *c)
+{
+	if (pool && c->size == CHUNK_SIZE) {
+		pthread_mutex_lock(&pool->mu);
+		if (pool->n < pool->max) {
+			c->next = pool->free;
+			pool->free = c;
+			pool->n++;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&pool->mu);
+	}
+	free(c);
+}
+
 static void *ov_alloc(struct store_ov *ov, size_t n)
 {
 	struct store_chunk *c = ov->chunks;
 	n = ALIGN8(n);
 	if (!c || c->size - ov->chunk_used < n) {
 		size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
-		if (!(c = malloc(sizeof(*c) + size)))
+		if (!(size == CHUNK_SIZE && (c = pool_take(ov->pool))) &&
+		    !(c = malloc(sizeof(*c) + size)))
 			return NULL;
 		c->size = size;
 		c->next = ov->chunks;
@@ -124,13 +174,15 @@ static void *ov_alloc(struct store_ov *ov, size_t n)
 	return c->data + ov->chunk_used - n;
 }
 
-struct store_ov *store_ov_new(void)
+struct store_ov *store_ov_new(struct store_pool *pool)
 {
 	struct store_ov *ov = calloc(1, sizeof(*ov));
 	if (ov && pthread_mutex_init(&ov->mu, NULL) != 0) {
 		free(ov);
 		return NULL;
 	}
+	if (ov)
+		ov->pool = pool;
 	return ov;
 }
 
@@ -141,7 +193,7 @@ void store_ov_free(struct store_ov *ov)
 	while (ov->chunks) {
 		struct store_chunk *c = ov->chunks;
 		ov->chunks = c->next;
-		free(c);
+		pool_give(ov->pool, c);
 	}
 	for (int d = 0; d < STORE_NDB; d++)
 		free(ov->db[d].e);

@@ -57,6 +57,21 @@ struct store_slot {
 	struct store_ent *e;    /* NULL: empty */
 };
 
+/*
+ * Spare arena chunks, kept for the next change sets instead of going back
+ * to the system: a fresh chunk costs a page fault per 4 KiB on first
+ * touch, and a node frees and takes a cache's worth per flush.  Shared by
+ * the writer and overlay txns on reader threads: under mu.
+ */
+struct store_pool {
+	pthread_mutex_t mu;
+	struct store_chunk *free;
+	size_t n, max;          /* chunks held, and the most it keeps */
+};
+
+int store_pool_init(struct store_pool *pool, size_t max_chunks);
+void store_pool_destroy(struct store_pool *pool);
+
 /* One db's entries of a change set, in insertion order until sorted. */
 struct store_ov_db {
 	struct store_ent **e;
@@ -67,6 +82,7 @@ struct store_ov_db {
 /* A change set: one txn's writes, then (frozen) one committed run. */
 struct store_ov {
 	struct store_chunk *chunks;     /* arena: every entry and value */
+	struct store_pool *pool;        /* not owned; NULL: malloc and free */
 	size_t chunk_used;              /* bytes used of chunks (the newest) */
 	uint64_t bytes;                 /* arena bytes allocated, all chunks */
 	struct store_slot *tab;         /* open addressing, linear probing */
@@ -82,8 +98,8 @@ uint64_t store_hash(uint8_t db, const void *key, size_t klen);
 /* LMDB's default order on keys: bytewise, a prefix first. */
 int store_key_cmp(const void *a, size_t alen, const void *b, size_t blen);
 
-/* Returns NULL when out of memory. */
-struct store_ov *store_ov_new(void);
+/* Returns NULL when out of memory.  pool (may be NULL) must outlive it. */
+struct store_ov *store_ov_new(struct store_pool *pool);
 void store_ov_free(struct store_ov *ov);
 /* Record a put (present 1) or delete (present 0).  Returns 0 or
  * EMBER_ENOMEM / EMBER_EINVAL (the set is then unchanged). */

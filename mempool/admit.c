@@ -184,6 +184,7 @@ int ember_admit_submit(struct ember_admit *a, struct ember_admit_item *in,
 	for (size_t i = 0; i < n; i++) {
 		struct admit_item *it = &b->items[k];
 		struct ember_vjob *job = &b->vb.jobs[k];
+		struct ember_account pre;
 		uint64_t height;
 		uint32_t index;
 		int rc;
@@ -209,7 +210,13 @@ int ember_admit_submit(struct ember_admit *a, struct ember_admit_item *in,
 			free(it->enc);
 			continue;
 		}
-		if (ember_chain_get_txloc(t, job->txid, &height, &index) == 0) {
+		/* A committed tx's nonce is below its sender's next nonce:
+		 * only then is the txid index asked (a read per run of it,
+		 * store_runs.h), so a replay is still refused before its
+		 * signature is checked and a new tx costs one account read. */
+		if (ember_account_get(t, it->tx.from, &pre) == 0 &&
+		    it->tx.nonce < pre.nonce &&
+		    ember_chain_get_txloc(t, job->txid, &height, &index) == 0) {
 			snprintf(msg, sizeof(msg), "tx already committed in block %" PRIu64, height);
 			admit_refuse(a, done, ctx, it->user, EMBER_MP_KNOWN, job->txid, msg);
 			free(it->enc);

@@ -586,6 +586,98 @@ static void test_overlay_value_lifetime(void **state)
 	ember_txn_abort(w);
 }
 
+/* --- the txid index as runs ------------------------------------------- */
+
+/* txid i of the test: a hash-like key (spread over the key space). */
+static void runs_key(uint32_t i, uint8_t k[32])
+{
+	uint64_t x = (uint64_t)i * 0x9e3779b97f4a7c15ull + 1;
+	for (int b = 0; b < 32; b++) {
+		x ^= x >> 29;
+		x *= 0xbf58476d1ce4e5b9ull;
+		k[b] = (uint8_t)(x >> 56);
+	}
+}
+
+static void runs_check(struct ember_store *s, uint32_t nkeys, uint32_t bumped)
+{
+	struct ember_txn *t;
+	uint64_t n;
+
+	assert_int_equal(ember_store_read(s, &t), 0);
+	for (uint32_t i = 0; i < nkeys; i++) {
+		uint8_t k[32];
+		const void *v;
+		size_t vlen;
+		uint32_t got;
+		runs_key(i, k);
+		assert_int_equal(ember_store_get(t, EMBER_DB_TX_INDEX, k, 32, &v, &vlen), 0);
+		assert_int_equal(vlen, 4);
+		memcpy(&got, v, 4);
+		/* The key put again later holds its newer value. */
+		assert_int_equal(got, i == bumped ? i + 1000000 : i);
+	}
+	{
+		uint8_t k[32];
+		const void *v;
+		size_t vlen;
+		runs_key(nkeys, k);
+		assert_int_equal(ember_store_get(t, EMBER_DB_TX_INDEX, k, 32, &v, &vlen),
+		                 EMBER_ENOTFOUND);
+	}
+	assert_int_equal(ember_store_count(t, EMBER_DB_TX_INDEX, &n), 0);
+	/* Counts runs' entries: the key put twice is there twice until a
+	 * merge meets both copies; never fewer than the keys. */
+	assert_true(n >= nkeys && n <= nkeys + 1);
+	ember_txn_abort(t);
+}
+
+/*
+ * The txid index is kept as sorted runs, one per flush, merged 8 at a
+ * time (store_runs.h).  With a flush at every commit, 80 commits make 80
+ * runs: merges at level 0 every 8 and one at level 1 after 64.  Every key
+ * is found before and after reopening, a key put twice gives the newer
+ * value through the merges, an absent key is absent, and deletions and
+ * walks of the index are refused.
+ */
+static void test_txid_runs(void **state)
+{
+	struct test_ledger *f = *state;
+	const uint32_t per = 40, commits = 80, bumped = 7;
+	struct ember_txn *t;
+	uint8_t k[32];
+
+	ember_store_set_cache(f->s, 0, 0);
+	for (uint32_t c = 0; c < commits; c++) {
+		assert_int_equal(ember_store_write(f->s, &t), 0);
+		for (uint32_t i = c * per; i < (c + 1) * per; i++) {
+			uint32_t v = i;
+			runs_key(i, k);
+			assert_int_equal(ember_store_put(t, EMBER_DB_TX_INDEX, k, 32, &v, 4), 0);
+		}
+		if (c == commits / 2) {
+			uint32_t v = bumped + 1000000;
+			runs_key(bumped, k);
+			assert_int_equal(ember_store_put(t, EMBER_DB_TX_INDEX, k, 32, &v, 4), 0);
+		}
+		assert_int_equal(ember_txn_commit(t), 0);
+		if (c == 9 || c == 45 || c == 63)
+			runs_check(f->s, (c + 1) * per, c >= commits / 2 ? bumped : UINT32_MAX);
+	}
+	runs_check(f->s, commits * per, bumped);
+	ember_store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(ember_store_open(&f->s, f->dir, 0), 0);
+	runs_check(f->s, commits * per, bumped);
+
+	assert_int_equal(ember_store_write(f->s, &t), 0);
+	runs_key(1, k);
+	assert_int_equal(ember_store_del(t, EMBER_DB_TX_INDEX, k, 32), EMBER_EINVAL);
+	assert_int_equal(ember_store_iter(t, EMBER_DB_TX_INDEX, NULL, 0, log_cb, NULL),
+	                 EMBER_EINVAL);
+	ember_txn_abort(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -599,6 +691,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reopen, setup, teardown),
 		cmocka_unit_test(test_open_missing_dir),
 		cmocka_unit_test_setup_teardown(test_grow, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_txid_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_grow_with_readers, setup,
 		                                teardown),
 	};
