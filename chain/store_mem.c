@@ -16,6 +16,7 @@
 #include "ember/error.h"
 
 #define CHUNK_SIZE ((size_t)1 << 20)
+#define CHUNK_FIRST ((size_t)16 << 10)
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
 struct store_chunk {
@@ -160,7 +161,12 @@ static void *ov_alloc(struct store_ov *ov, size_t n)
 	struct store_chunk *c = ov->chunks;
 	n = ALIGN8(n);
 	if (!c || c->size - ov->chunk_used < n) {
-		size_t size = n > CHUNK_SIZE ? n : CHUNK_SIZE;
+		/* Chunks double from 16 KiB to 1 MiB: an empty block's change
+		 * set (a few hundred bytes) must not hold a MiB until a flush. */
+		size_t size = c ? (c->size < CHUNK_SIZE ? c->size * 2 : CHUNK_SIZE)
+		                : CHUNK_FIRST;
+		if (size < n)
+			size = n;
 		if (!(size == CHUNK_SIZE && (c = pool_take(ov->pool))) &&
 		    !(c = malloc(sizeof(*c) + size)))
 			return NULL;
@@ -414,7 +420,8 @@ struct store_ent **store_ov_sorted(struct store_ov *ov, uint8_t db, size_t *n,
 	if (ov->frozen)
 		pthread_mutex_lock(&ov->mu);
 	if (!d->sorted) {
-		qsort(d->e, d->n, sizeof(*d->e), ent_qsort_cmp);
+		if (d->n > 1)
+			qsort(d->e, d->n, sizeof(*d->e), ent_qsort_cmp);
 		d->sorted = 1;
 	}
 	if (ov->frozen)

@@ -254,8 +254,48 @@ static int wal_zero_tail(struct store_wal *w, uint64_t off, uint64_t size)
 }
 
 /*
+ * Does a whole, verifying record start anywhere in (off, size)?  A record
+ * whose header claims more bytes than the file has is a torn append only
+ * if nothing acknowledged follows it; a length field damaged in the
+ * middle of the log claims too much too, and then whole records follow.
+ * Only this error path pays for the scan.  Returns 1, 0, or EMBER_EIO /
+ * EMBER_ENOMEM.
+ */
+static int wal_valid_after(struct store_wal *w, uint64_t off, uint64_t size)
+{
+	uint64_t n = size - off;
+	uint8_t *buf, md[WAL_HASH];
+	int found = 0;
+
+	if (n > SIZE_MAX || !(buf = malloc((size_t)n)))
+		return EMBER_ENOMEM;
+	for (uint64_t got = 0; got < n;) {
+		ssize_t k = pread(w->fd, buf + got, (size_t)(n - got), (off_t)(off + got));
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			free(buf);
+			return EMBER_EIO;
+		}
+		got += (uint64_t)k;
+	}
+	for (uint64_t p = 1; p + WAL_HDR + WAL_HASH <= n && !found; p++) {
+		uint64_t plen;
+		if (memcmp(buf + p, WAL_MAGIC, 4) != 0)
+			continue;
+		plen = get_le32(buf + p + 4);
+		if (plen > WAL_MAX_PAYLOAD || p + WAL_HDR + plen + WAL_HASH > n)
+			continue;
+		ember_sha256(buf + p, WAL_HDR + (size_t)plen, md);
+		found = memcmp(md, buf + p + WAL_HDR + plen, WAL_HASH) == 0;
+	}
+	free(buf);
+	return found;
+}
+
+/*
  * A bad record at off: a torn tail when it reaches the end of the file
- * (cut off, logged) and damage otherwise.
+ * and no whole record follows it (cut off, logged); damage otherwise.
  * Returns: 0 (cut); EMBER_STORE_DAMAGED; EMBER_EIO.
  */
 static int wal_bad_record(struct store_wal *w, uint64_t off, uint64_t size,
@@ -263,7 +303,14 @@ static int wal_bad_record(struct store_wal *w, uint64_t off, uint64_t size,
 {
 	int torn = r->len >= size - off;
 
-	if (!torn && (torn = wal_zero_tail(w, off, size)) < 0) {
+	if (torn && (torn = wal_valid_after(w, off, size)) >= 0)
+		torn = !torn;
+	if (torn < 0) {
+		ember_errf(err, errlen, "cannot read '%s': %s", w->path,
+		           strerror(errno));
+		return EMBER_EIO;
+	}
+	if (!torn && r->len < size - off && (torn = wal_zero_tail(w, off, size)) < 0) {
 		ember_errf(err, errlen, "cannot read '%s': %s", w->path,
 		           strerror(errno));
 		return EMBER_EIO;

@@ -150,15 +150,14 @@ echo "f1 back at $H, f2 too"
 
 echo "-- a node of another chain is refused"
 mkdir -p "$D/w"
-WPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-"$BIN/emberd" --dev --datadir "$D/w" --rpc-listen "127.0.0.1:$WPORT" --no-p2p \
+"$BIN/emberd" --dev --datadir "$D/w" --rpc-listen 127.0.0.1:0 --no-p2p \
 	--block-time-ms 200 >/dev/null 2>&1 &
 WPID=$!
 PIDS="$PIDS $WPID"
 for i in $(seq 1 100); do [ -f "$D/w/genesis.json" ] && break; sleep 0.1; done
 kill -9 "$WPID" 2>/dev/null || true
 wait "$WPID" 2>/dev/null || true
-"$BIN/emberd" --datadir "$D/w" --rpc-listen "127.0.0.1:$WPORT" --p2p-listen 127.0.0.1:0 \
+"$BIN/emberd" --datadir "$D/w" --rpc-listen 127.0.0.1:0 --p2p-listen 127.0.0.1:0 \
 	--peer "127.0.0.1:$VP" --quiet >>"$D/w.log" 2>&1 &
 PIDS="$PIDS $!"
 for i in $(seq 1 300); do
@@ -173,12 +172,11 @@ echo "refused both ways: $(grep -m1 'it runs chain' "$D/node.log" | cut -c1-160)
 echo "-- a node 2,000 blocks behind catches up"
 kill -9 $PIDS 2>/dev/null || true
 mkdir -p "$D/fast"
-FPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-"$BIN/emberd" --dev --datadir "$D/fast" --rpc-listen "127.0.0.1:$FPORT" \
+"$BIN/emberd" --dev --datadir "$D/fast" --rpc-listen 127.0.0.1:0 \
 	--p2p-listen 127.0.0.1:0 --block-time-ms 10 --quiet >>"$D/fast.log" 2>&1 &
 FASTPID=$!
 PIDS="$PIDS $FASTPID"
-echo "http://127.0.0.1:$FPORT/" >"$D/fast.rpc"
+echo "http://127.0.0.1:$(rpc_port "$D/fast.log")/" >"$D/fast.rpc"
 FASTP=$(p2p_port "$D/fast.log")
 for i in $(seq 1 1200); do
 	[ "$(num "$(hgt fast 2>/dev/null)")" -ge 2000 ] && break
@@ -186,14 +184,13 @@ for i in $(seq 1 1200); do
 done
 [ "$(num "$(hgt fast)")" -ge 2000 ] || fail "the fast validator did not reach 2000 blocks"
 cp "$D/fast/genesis.json" "$D/fast-genesis.json"
-LPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
 T0=$(date +%s%N)
 "$BIN/emberd" --genesis "$D/fast-genesis.json" --datadir "$D/late" \
-	--rpc-listen "127.0.0.1:$LPORT" --p2p-listen 127.0.0.1:0 \
+	--rpc-listen 127.0.0.1:0 --p2p-listen 127.0.0.1:0 \
 	--peer "127.0.0.1:$FASTP" --quiet >>"$D/late.log" 2>&1 &
 LATEPID=$!
 PIDS="$PIDS $LATEPID"
-echo "http://127.0.0.1:$LPORT/" >"$D/late.rpc"
+echo "http://127.0.0.1:$(rpc_port "$D/late.log")/" >"$D/late.rpc"
 for i in $(seq 1 1200); do
 	[ "$(num "$(hgt late 2>/dev/null)")" -ge 2000 ] && break
 	sleep 0.1
@@ -209,17 +206,16 @@ wait "$FASTPID" 2>/dev/null || true
 wait "$LATEPID" 2>/dev/null || true
 cp -a "$D/fast" "$D/twin"
 rm -f "$D/twin/.cookie" "$D/twin/node_key"   # same validator key, its own node id
-TWPORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ))
-"$BIN/emberd" --datadir "$D/fast" --rpc-listen "127.0.0.1:$FPORT" \
+"$BIN/emberd" --datadir "$D/fast" --rpc-listen 127.0.0.1:0 \
 	--p2p-listen 127.0.0.1:0 --block-time-ms 50 --quiet >>"$D/fast2.log" 2>&1 &
 APID=$!
 PIDS="$PIDS $APID"
-"$BIN/emberd" --datadir "$D/twin" --rpc-listen "127.0.0.1:$TWPORT" \
+"$BIN/emberd" --datadir "$D/twin" --rpc-listen 127.0.0.1:0 \
 	--p2p-listen 127.0.0.1:0 --block-time-ms 50 --quiet >>"$D/twin.log" 2>&1 &
 BPID=$!
 PIDS="$PIDS $BPID"
 AP=$(p2p_port "$D/fast2.log"); BP=$(p2p_port "$D/twin.log")
-"$BIN/emberd" --datadir "$D/late" --rpc-listen "127.0.0.1:$LPORT" \
+"$BIN/emberd" --datadir "$D/late" --rpc-listen 127.0.0.1:0 \
 	--p2p-listen 127.0.0.1:0 --peer "127.0.0.1:$AP" --peer "127.0.0.1:$BP" \
 	--quiet >>"$D/late2.log" 2>&1 &
 LPID=$!

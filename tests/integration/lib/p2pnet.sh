@@ -14,6 +14,16 @@
 #   wait_hgt NAME H [S]     wait (S seconds, default 60) until NAME is at H
 #   free_base N             an even port B with B .. B+N-1 all free now
 
+# rpc_port LOG: the RPC port an emberd started with --rpc-listen HOST:0
+# logged (the kernel picks a free one: no port is guessed and raced for).
+rpc_port() {
+	for i in $(seq 1 100); do
+		p=$(sed -n 's/.*JSON-RPC on .*(port \([0-9][0-9]*\)).*/\1/p' "$1" | tail -1)
+		[ -n "$p" ] && [ "$p" != 0 ] && { echo "$p"; return 0; }
+		sleep 0.1
+	done
+	fail "no RPC port in $1"
+}
 p2p_port() {
 	for i in $(seq 1 100); do
 		p=$(sed -n 's/.*p2p on port \([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
