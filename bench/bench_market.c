@@ -1,7 +1,7 @@
 /*
  * bench_market.c - the market's two cost promises (tok.h), measured on the
  * chain's own state-transition code through tok_runner (real LMDB ledger
- * in a temp dir, one write transaction and a synchronous commit per block,
+ * in a temp dir, one write transaction and a durable (logged) commit per block,
  * state root included; signatures are not part of it, as in (c)).
  *
  *   market: a block of 1,000 transfers costs the same with 10 or 100,000
@@ -475,7 +475,7 @@ int bench_market(struct bench_ctx *bc)
 	printf("== market: a 1,000-transfer block with %d vs %zu open leases (tok_runner; "
 	       "%d providers, %d tenants, %d senders in both ledgers)\n", MK_FEW, many,
 	       MK_PROVIDERS, MK_TENANTS, MK_SENDERS);
-	printf("  in the bench temp dir (synchronous LMDB commit, as a node):\n");
+	printf("  in the bench temp dir (durable commit to the write-ahead log, as a node):\n");
 	if (mk_compare(NULL, many, med))
 		return -1;
 	res->have_market = 1;

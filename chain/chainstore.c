@@ -57,7 +57,8 @@ int ember_chain_put_block(struct ember_txn *t, const struct ember_header *h,
 	/* A stored height is never overwritten: a second writer on the same
 	 * ledger, or a bug, gets EMBER_STORE_EXISTS instead of replacing a
 	 * committed block.  Heights only grow, so blocks and certificates are
-	 * appends (MDB_APPEND), which also keeps their pages sequential. */
+	 * appends (above every stored key), which the store's sorted flush
+	 * writes onto sequential pages. */
 	if ((rc = ember_store_append(t, EMBER_DB_BLOCKS, hkey, 8, enc, len)) != 0)
 		return rc;
 	if (certlen &&

@@ -11,13 +11,16 @@
  * P2P (timeouts, locking, evidence) plug into the same tally and execution
  * code in a later issue.
  *
- * Execution: one LMDB write transaction per block.  The proposer executes
+ * Execution: one store write transaction per block (its changes in
+ * memory until the commit logs them: store.h).  The proposer executes
  * its candidate txs once, skipping any that fail (tok.h's check-then-write
  * contract makes that safe), and keeps the transaction open until the
  * certificate is complete, so a block is executed exactly once.  A block
  * made elsewhere is executed strictly (any bad tx rejects the block; tx root
- * and state root must match the header).  When the LMDB map fills, the
- * transaction is aborted, the map grown and the block executed again.
+ * and state root must match the header).  The store grows LMDB's map in
+ * its own flushes; the redo-after-growth paths here answer a
+ * EMBER_STORE_MAP_FULL that today's store no longer returns to a write
+ * transaction.
  *
  * Owned by the event-loop thread.  Consensus reads no clock: the caller
  * passes the time to stamp on a proposal.
