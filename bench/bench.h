@@ -264,4 +264,7 @@ long bench_check_nonces(const struct ember_rpc_client *rpc,
 /* Prints "ember-bench: <message>" on stderr and returns -1. */
 int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* v with thousands separators ("1,000,000"), in buf; returns buf. */
+const char *bench_num(uint64_t v, char buf[32]);
+
 #endif

@@ -92,21 +92,6 @@ static int pf_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* v with thousands separators, in buf. */
-static const char *pf_num(uint64_t v, char buf[32])
-{
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v), o = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = tmp[i];
-	}
-	buf[o] = 0;
-	return buf;
-}
-
 static double pf_ops(uint32_t n)
 {
 	return 2.0 * (double)n * (double)n * (double)n;
@@ -827,11 +812,11 @@ int bench_proof(struct bench_ctx *bc)
 		printf("    as parts: ChaCha20 %.3f ms (%s bytes by libsodium; portable "
 		       "ek_gen %.3f ms), dot products %.3f ms (portable ek_dot), SHA-256 "
 		       "%.3f ms (%zu calls); sum %.3f ms\n", z->gen_ms,
-		       pf_num(2ULL * k * z->n, b1), z->gen_portable_ms, z->dot_ms,
+		       bench_num(2ULL * k * z->n, b1), z->gen_portable_ms, z->dot_ms,
 		       z->sha_ms, z->nsha, z->parts_ms);
 		printf("    body %s bytes%s = %.1f%% of %s (tx limit; body cap %d)\n",
-		       pf_num(z->body, b1), z->proven ? "" : " (the made-up body's)",
-		       100.0 * (double)z->body / PF_TX_MAX, pf_num(PF_TX_MAX, b2),
+		       bench_num(z->body, b1), z->proven ? "" : " (the made-up body's)",
+		       100.0 * (double)z->body / PF_TX_MAX, bench_num(PF_TX_MAX, b2),
 		       EMBER_PROOF_BODY_MAX);
 		if (z->body > EMBER_PROOF_BODY_MAX)
 			return bench_fail("the body at N=%u is over the cap", z->n);

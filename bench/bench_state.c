@@ -120,21 +120,6 @@ static void st_env_release(struct st_env *e)
 	memset(e, 0, sizeof(*e));
 }
 
-/* v with thousands separators, in buf. */
-static const char *st_num(uint64_t v, char buf[32])
-{
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v), o = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (i > 0 && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = tmp[i];
-	}
-	buf[o] = 0;
-	return buf;
-}
-
 /* Account i of n: a prefix increasing with i, then generator bytes. */
 static void st_key(uint8_t out[32], uint64_t i, uint64_t n)
 {
@@ -541,8 +526,8 @@ static int st_row(const struct st_mode *m, struct bench_state_row *r, int hist)
 			bytes[k] += p.bytes;
 			blocks[k] += p.blocks;
 			have_bytes &= p.have_bytes;
-			printf("  %s-tx blocks %s tx/s", st_num(m->size[k].txs, a),
-			       st_num((uint64_t)(rate[k][rep] + 0.5), b));
+			printf("  %s-tx blocks %s tx/s", bench_num(m->size[k].txs, a),
+			       bench_num((uint64_t)(rate[k][rep] + 0.5), b));
 			if (p.have_bytes)
 				printf(" %.2f MiB/block", (double)p.bytes / p.blocks / 1048576.0);
 			if (p.have_dev)
@@ -572,10 +557,10 @@ static void st_print_row(const struct bench_state_row *r,
 {
 	char a[32], b[32], c[32];
 
-	printf("  %-10s %10s %7.1f s", st_num(r->accts, a), st_num(r->history, b),
+	printf("  %-10s %10s %7.1f s", bench_num(r->accts, a), bench_num(r->history, b),
 	       r->setup_s);
 	for (int k = 0; k < 2; k++) {
-		printf("  %10s  %4.2f", st_num((uint64_t)(r->tps[k] + 0.5), c),
+		printf("  %10s  %4.2f", bench_num((uint64_t)(r->tps[k] + 0.5), c),
 		       r->tps[k] / base->tps[k]);
 		if (r->mib[k] >= 0)
 			printf("  %6.2f", r->mib[k]);
@@ -599,9 +584,9 @@ int bench_state(struct bench_ctx *bc)
 	       "signatures pre-verified, LMDB in a temp dir on disk)\n");
 	printf("  random transfers among N existing accounts; timed per repetition, "
 	       "each on a fresh ledger: %s blocks of %s txs, %s of %s; median of %zu "
-	       "repetition%s\n", st_num(m->size[0].blocks, a),
-	       st_num(m->size[0].txs, b), st_num(m->size[1].blocks, c),
-	       st_num(m->size[1].txs, d), m->reps, m->reps == 1 ? "" : "s");
+	       "repetition%s\n", bench_num(m->size[0].blocks, a),
+	       bench_num(m->size[0].txs, b), bench_num(m->size[1].blocks, c),
+	       bench_num(m->size[1].txs, d), m->reps, m->reps == 1 ? "" : "s");
 
 	/* A warm-up part, not counted: the first blocks of a process pay
 	 * for first-touch page faults in the allocator and a cold page cache,
@@ -619,7 +604,7 @@ int bench_state(struct bench_ctx *bc)
 		if (rc)
 			return -1;
 		printf("  warm-up: %s blocks of %s txs, not counted\n",
-		       st_num(m->size[1].blocks, a), st_num(m->size[1].txs, b));
+		       bench_num(m->size[1].blocks, a), bench_num(m->size[1].txs, b));
 	}
 
 	/* The account rows, then the history row: the base's N again with
@@ -633,10 +618,10 @@ int bench_state(struct bench_ctx *bc)
 		r->accts = hist ? m->accts[0] : m->accts[i];
 		r->history = hist ? m->history : 0;
 		if (hist)
-			printf("  %s accounts after %s txs:\n", st_num(r->accts, a),
-			       st_num(r->history, b));
+			printf("  %s accounts after %s txs:\n", bench_num(r->accts, a),
+			       bench_num(r->history, b));
 		else
-			printf("  %s accounts:\n", st_num(r->accts, a));
+			printf("  %s accounts:\n", bench_num(r->accts, a));
 		if (st_row(m, r, hist))
 			return -1;
 		nrows++;
@@ -656,7 +641,7 @@ int bench_state(struct bench_ctx *bc)
 		st_print_row(&rows[i], &rows[0], target);
 	}
 	printf("  (rat: of the %s-account rate of the same block size; MiB/bl: "
-	       "written to files per block by this process)\n", st_num(rows[0].accts, a));
+	       "written to files per block by this process)\n", bench_num(rows[0].accts, a));
 	memcpy(res->state_rows, rows, sizeof(rows));
 	res->state_nrows = nrows;
 	res->have_state = 1;

@@ -782,3 +782,17 @@ int bench_node_p2p_port(const struct bench_node *nd, unsigned *port)
 		usleep(20000);
 	}
 }
+
+const char *bench_num(uint64_t v, char buf[32])
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v), o = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = 0;
+	return buf;
+}
