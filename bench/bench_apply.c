@@ -116,7 +116,7 @@ static int apply_state_root_cost(struct apply_env *e, size_t ntransfers)
 	struct ember_state *st = NULL;
 	struct ember_txn *t;
 	uint8_t key[32], val[EMBER_ACCOUNT_ENC_LEN] = { 0 }, parent[32] = { 0 }, root[32];
-	double t0, raw, with;
+	double t0, raw = 0, with = 0;
 	size_t nput = 2 * ntransfers;
 	int rc;
 

@@ -96,7 +96,8 @@ static void run_key(uint8_t *out, uint32_t id, const void *key, size_t klen)
 	out[1] = (uint8_t)(id >> 16);
 	out[2] = (uint8_t)(id >> 8);
 	out[3] = (uint8_t)id;
-	memcpy(out + 4, key, klen);
+	if (klen)
+		memcpy(out + 4, key, klen);
 }
 
 static int in_run(const MDB_val *k, uint32_t id)
