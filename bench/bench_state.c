@@ -9,19 +9,24 @@
  * part on a fresh LMDB ledger in a temp directory on disk (the 100,000s
  * of txs one part applies would otherwise be history under the next);
  * the history row builds its history once per repetition, so its second
- * part starts with 100,000 txs more than the label, never fewer.  A rate
- * is the median repetition, and is reported as a ratio of the 2,000-
- * account rate of the same block size in the same run.
+ * part starts with the first part's txs more than the label, never fewer.
+ * A rate is the median repetition, and is reported as a ratio of the
+ * 2,000-account rate of the same block size in the same run.
  *
- * What is timed is what bench_apply times: cons_produce() (select,
- * execute, state root, vote, commit with fsync), with signatures already
- * in the sigcache; and, at the end of each timed part, ember_store_flush(),
- * so that work the store defers (its write-back cache) is paid for by the
- * blocks that caused it.  Before each block the mempool is topped up, untimed,
- * to two blocks' worth (a pool at steady state, not the whole workload:
- * selection walks every sender in the pool, which would otherwise grow
- * with N for reasons that are not the state's).  MiB per block is what
- * the process wrote to files over the timed blocks (wchar, st_wchar());
+ * What a part times is one cycle of the store's write-back cache at the
+ * node's default size (256 MiB; --quick 24 MiB), which is what a node
+ * pays per block at steady state: starting with nothing pending (a
+ * flush), the blocks until a commit's own flush has written them all
+ * into LMDB, that flush included.  Per block, cons_produce() is timed
+ * (select, execute, state root, vote, commit to the write-ahead log with
+ * fdatasync, and in the last block the flush), with signatures already in
+ * the sigcache, as in bench_apply.  Before each block the mempool is
+ * topped up, untimed, to two blocks' worth (a pool at steady state, not
+ * the whole workload: selection walks every sender in the pool, which
+ * would otherwise grow with N for reasons that are not the state's).  A
+ * warm-up part and a warm-up block per part, not counted, keep first-touch
+ * costs (page faults, buffers growing) out of the base row.  MiB per block
+ * is what the process wrote to files over the cycle (wchar, st_wchar());
  * the repetition lines add what reached the ledger's disk (everyone's).
  *
  * Accounts are written straight into the accounts table, 100,000 per
@@ -63,7 +68,7 @@
 
 struct st_size {
 	size_t txs;                    /* per block */
-	size_t blocks;                 /* timed per repetition */
+	size_t blocks;                 /* at most, if the cache never fills */
 };
 
 struct st_mode {
@@ -71,17 +76,21 @@ struct st_mode {
 	struct st_size size[2];
 	size_t reps;
 	uint64_t history;              /* txs before the history row's timing */
+	size_t cache_mib;              /* the store's cache: one timed cycle */
 };
 
+/* The normal modes time one whole cycle of the node's default cache
+ * (256 MiB, store.h); --quick a small one. */
 static const struct st_mode st_normal = {
-	{ 2000, 100000, 1000000, 0 }, { { 1000, 100 }, { 10000, 20 } }, 3, 1000000,
+	{ 2000, 100000, 1000000, 0 }, { { 1000, 3000 }, { 10000, 300 } }, 3, 1000000,
+	256,
 };
 static const struct st_mode st_full = {
-	{ 2000, 100000, 1000000, 10000000, 0 }, { { 1000, 100 }, { 10000, 20 } }, 3,
-	1000000,
+	{ 2000, 100000, 1000000, 10000000, 0 }, { { 1000, 3000 }, { 10000, 300 } }, 3,
+	1000000, 256,
 };
 static const struct st_mode st_quick = {
-	{ 2000, 100000, 0 }, { { 1000, 30 }, { 10000, 6 } }, 1, 200000,
+	{ 2000, 100000, 0 }, { { 1000, 400 }, { 10000, 40 } }, 1, 200000, 24,
 };
 
 struct st_env {
@@ -96,13 +105,14 @@ struct st_env {
 	struct cons *cons;
 	uint64_t now_ms;
 	uint64_t rng;
+	size_t cache_bytes;            /* the store's cache for a part */
 };
 
 /* One timed part: blocks of one size. */
 struct st_part {
 	double secs;
 	uint64_t txs, blocks;
-	double flush_secs;             /* of secs: the closing flush */
+	double flush_secs;             /* of secs: the cycle's flush */
 	uint64_t bytes, dev_bytes;     /* written by this process; to the disk */
 	int have_bytes, have_dev;
 };
@@ -394,18 +404,25 @@ static int st_admit(struct st_env *e, size_t n)
 }
 
 /*
- * nblocks blocks of exactly txs transfers each; cons_produce is timed,
- * and the flush at the end, and the bytes written are read around the
- * whole part (admission writes nothing).
+ * One cycle of the store's cache, timed: starting with nothing pending
+ * (a flush), blocks of exactly txs transfers until a commit's automatic
+ * flush has written them all into LMDB (or, if the cache never fills,
+ * nblocks blocks and a flush).  cons_produce is timed, with the flush
+ * inside it; the bytes written are read around the whole cycle
+ * (admission, between blocks, writes nothing).  A cycle is what a node
+ * pays per block at steady state: the blocks' own commits and their
+ * share of one flush, no more and no less.
  */
 static int st_part(struct st_env *e, size_t txs, size_t nblocks, struct st_part *p)
 {
+	struct ember_store_stats s0, s1;
 	uint64_t w0 = 0, w1 = 0, d0 = 0, d1 = 0;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
 	if ((rc = st_cons(e, txs)))
 		return rc;
+	ember_store_set_cache(e->store, e->cache_bytes, 0);
 	/* One block first, not timed: a fresh consensus context and mempool
 	 * grow their buffers to the block size on the first block, which is
 	 * not the state's cost (and the history row's second part would
@@ -418,17 +435,18 @@ static int st_part(struct st_env *e, size_t txs, size_t nblocks, struct st_part 
 		if ((rc = cons_produce(e->cons, e->now_ms, &committed)) || !committed)
 			return bench_fail("warm-up block failed: %s",
 			                  rc ? ember_strerror(rc) : "nothing committed");
+		if ((rc = st_flush(e)))
+			return rc;
 	}
+	ember_store_stats(e->store, &s0);
 	p->have_bytes = st_wchar(&w0);
 	p->have_dev = st_dev_written(e->dir, &d0);
 	for (size_t b = 0; b < nblocks; b++) {
 		struct cons_stats before, after;
-		size_t want = (nblocks - b) * txs, have = ember_mempool_count(e->mp);
+		size_t want = ST_POOL_BLOCKS * txs, have = ember_mempool_count(e->mp);
 		int committed = 0;
 		double t0, t1;
 
-		if (want > ST_POOL_BLOCKS * txs)
-			want = ST_POOL_BLOCKS * txs;
 		if (have < want && (rc = st_admit(e, want - have)))
 			return rc;
 		cons_stats(e->cons, &before);
@@ -447,8 +465,13 @@ static int st_part(struct st_env *e, size_t txs, size_t nblocks, struct st_part 
 		p->secs += t1 - t0;
 		p->txs += txs;
 		p->blocks++;
+		ember_store_stats(e->store, &s1);
+		if (s1.flushes > s0.flushes) {
+			p->flush_secs = (double)s1.last_flush_ms / 1e3;
+			break;
+		}
 	}
-	{
+	if (p->flush_secs == 0) {
 		double t0 = bench_now();
 		if ((rc = st_flush(e)))
 			return rc;
@@ -502,7 +525,7 @@ static int st_row(const struct st_mode *m, struct bench_state_row *r, int hist)
 	unsigned nsetup = 0;
 	int have_bytes = 1, rc = 0;
 	struct st_env e;
-	char a[32], b[32];
+	char a[32], b[32], c[32];
 
 	memset(&e, 0, sizeof(e));
 	for (size_t rep = 0; rep < m->reps && !rc; rep++) {
@@ -520,13 +543,15 @@ static int st_row(const struct st_mode *m, struct bench_state_row *r, int hist)
 				setup += bench_now() - t0;
 				nsetup++;
 			}
+			e.cache_bytes = m->cache_mib << 20;
 			if ((rc = st_part(&e, m->size[k].txs, m->size[k].blocks, &p)))
 				break;
 			rate[k][rep] = (double)p.txs / p.secs;
 			bytes[k] += p.bytes;
 			blocks[k] += p.blocks;
 			have_bytes &= p.have_bytes;
-			printf("  %s-tx blocks %s tx/s", bench_num(m->size[k].txs, a),
+			printf("  %s x %s-tx blocks %s tx/s", bench_num(p.blocks, c),
+			       bench_num(m->size[k].txs, a),
 			       bench_num((uint64_t)(rate[k][rep] + 0.5), b));
 			if (p.have_bytes)
 				printf(" %.2f MiB/block", (double)p.bytes / p.blocks / 1048576.0);
@@ -583,10 +608,12 @@ int bench_state(struct bench_ctx *bc)
 	printf("== state: apply rate against the number of accounts (in process, "
 	       "signatures pre-verified, LMDB in a temp dir on disk)\n");
 	printf("  random transfers among N existing accounts; timed per repetition, "
-	       "each on a fresh ledger: %s blocks of %s txs, %s of %s; median of %zu "
-	       "repetition%s\n", bench_num(m->size[0].blocks, a),
-	       bench_num(m->size[0].txs, b), bench_num(m->size[1].blocks, c),
-	       bench_num(m->size[1].txs, d), m->reps, m->reps == 1 ? "" : "s");
+	       "each on a fresh ledger: one cycle of a %zu MiB cache (blocks of %s, "
+	       "then of %s txs, from an empty cache until the store's own flush has "
+	       "written them, flush included); median of %zu repetition%s\n",
+	       m->cache_mib, bench_num(m->size[0].txs, b), bench_num(m->size[1].txs, d),
+	       m->reps, m->reps == 1 ? "" : "s");
+	(void)c;
 
 	/* A warm-up part, not counted: the first blocks of a process pay
 	 * for first-touch page faults in the allocator and a cold page cache,
@@ -598,13 +625,14 @@ int bench_state(struct bench_ctx *bc)
 		int rc;
 		memset(&e, 0, sizeof(e));
 		rc = st_env_open(&e, m->accts[0], ST_SEED - 1);
+		e.cache_bytes = m->cache_mib << 20;
 		if (!rc)
 			rc = st_part(&e, m->size[1].txs, m->size[1].blocks, &p);
 		st_env_release(&e);
 		if (rc)
 			return -1;
 		printf("  warm-up: %s blocks of %s txs, not counted\n",
-		       bench_num(m->size[1].blocks, a), bench_num(m->size[1].txs, b));
+		       bench_num(p.blocks, a), bench_num(m->size[1].txs, b));
 	}
 
 	/* The account rows, then the history row: the base's N again with

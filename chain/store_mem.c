@@ -535,17 +535,22 @@ void store_pend_prune(struct store_pend *p, uint64_t upto)
 				struct store_ent *e = ov->db[d].e[i], *x;
 				size_t s = tab_slot(p->tab, p->tabcap, e->db, e->key,
 				                    e->klen, e->hash);
-				/* Older runs went first, so e is the oldest version
-				 * still linked: cut it off the chain's end. */
-				if (p->tab[s].e == e) {
+				/* Every version at or below upto goes now (runs free in
+				 * seq order), so a key's chain is cut once, below its
+				 * last version above upto: a walk over the versions
+				 * that stay, none right after a flush, not over the
+				 * ones that go (a key written in every block has as
+				 * many as there were blocks). */
+				if (!(x = p->tab[s].e))
+					continue;       /* the whole chain went already */
+				if (x->seq <= upto) {
 					tab_remove(p->tab, p->tabcap, s);
 					p->nkeys--;
 					continue;
 				}
-				for (x = p->tab[s].e; x && x->prev != e; x = x->prev)
-					;
-				if (x)
-					x->prev = NULL;
+				while (x->prev && x->prev->seq > upto)
+					x = x->prev;
+				x->prev = NULL;
 			}
 		p->bytes -= ov->bytes;
 		store_ov_free(ov);
