@@ -2,6 +2,7 @@
 # sourced after node.sh (it uses $D, $BIN, $PIDS, fail, field, num):
 #
 #   p2p_port LOG            the port a node said it listens on for peers
+#   rpc_port LOG            the RPC port it said it serves on (--rpc-listen HOST:0)
 #   start_full NAME ARGS    a full node of the chain in $GENESIS (default
 #                           $D/data/genesis.json), data in $D/NAME, log in
 #                           $D/NAME.log, RPC URL in $D/NAME.rpc, pid in
@@ -14,24 +15,19 @@
 #   wait_hgt NAME H [S]     wait (S seconds, default 60) until NAME is at H
 #   free_base N             an even port B with B .. B+N-1 all free now
 
-# rpc_port LOG: the RPC port an emberd started with --rpc-listen HOST:0
-# logged (the kernel picks a free one: no port is guessed and raced for).
-rpc_port() {
+# logged_port LOG WHAT SED: the last port SED finds in LOG, waiting for
+# the node to log it (the kernel picks a free one when the node listens
+# on port 0: no port is guessed and raced for).
+logged_port() {
 	for i in $(seq 1 100); do
-		p=$(sed -n 's/.*JSON-RPC on .*(port \([0-9][0-9]*\)).*/\1/p' "$1" | tail -1)
+		p=$(sed -n "$3" "$1" | tail -1)
 		[ -n "$p" ] && [ "$p" != 0 ] && { echo "$p"; return 0; }
 		sleep 0.1
 	done
-	fail "no RPC port in $1"
+	fail "no $2 port in $1"
 }
-p2p_port() {
-	for i in $(seq 1 100); do
-		p=$(sed -n 's/.*p2p on port \([0-9][0-9]*\).*/\1/p' "$1" | tail -1)
-		[ -n "$p" ] && [ "$p" != 0 ] && { echo "$p"; return 0; }
-		sleep 0.1
-	done
-	fail "no p2p port in $1"
-}
+rpc_port() { logged_port "$1" RPC 's/.*JSON-RPC on .*(port \([0-9][0-9]*\)).*/\1/p'; }
+p2p_port() { logged_port "$1" p2p 's/.*p2p on port \([0-9][0-9]*\).*/\1/p'; }
 
 start_full() {
 	name=$1; shift
