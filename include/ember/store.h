@@ -39,7 +39,8 @@
  * 0.35 / 0.40 (85 MiB written per 10k-tx block at 1M accounts).  This
  * store, one whole 256 MiB cache cycle timed (the flush included):
  * 2,000 accounts 103,100 / 90,000 tx/s; 1M 0.61 / 0.68; 10M 0.44 / 0.45;
- * after 1M txs of history 0.94 / 1.31 (13 MiB per 10k-tx block at 1M).
+ * after 1M txs of history 0.65-0.94 / 0.87-1.31 over two runs (13 MiB
+ * per 10k-tx block at 1M).
  * What is left at 1M and 10M: reads of cold accounts walk the B-tree
  * (twice the 2,000-account block time at 1M), and at 10M each flush
  * still writes most of the accounts' leaf pages; a larger --dbcache
