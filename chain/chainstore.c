@@ -68,10 +68,7 @@ int ember_chain_put_block(struct ember_txn *t, const struct ember_header *h,
 		return rc;
 	memcpy(loc, hkey, 8);
 	for (size_t i = 0; i < ntx; i++) {
-		loc[8] = (uint8_t)i;
-		loc[9] = (uint8_t)(i >> 8);
-		loc[10] = (uint8_t)(i >> 16);
-		loc[11] = (uint8_t)(i >> 24);
+		ember_le32_put(loc + 8, (uint32_t)i);
 		rc = ember_store_put(t, EMBER_DB_TX_INDEX, txids[i], 32, loc,
 		                     sizeof(loc));
 		if (rc != 0)
@@ -152,8 +149,7 @@ int ember_chain_get_txloc(struct ember_txn *t, const uint8_t txid[32],
 	if (vlen != CHAIN_TXLOC_LEN)
 		return EMBER_STORE_CORRUPT;
 	*height = ember_be64_get(v);
-	*index = (uint32_t)v[8] | (uint32_t)v[9] << 8 | (uint32_t)v[10] << 16 |
-	         (uint32_t)v[11] << 24;
+	*index = ember_le32_get(v + 8);
 	return 0;
 }
 

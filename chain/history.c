@@ -45,26 +45,12 @@ const char *ember_hist_role_name(uint8_t role)
 	}
 }
 
-static void hist_be32_put(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint32_t hist_be32_get(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-	       (uint32_t)p[3];
-}
-
 void ember_hist_key(uint8_t out[EMBER_HIST_KEY_LEN], const uint8_t account[32],
                     uint64_t height, uint32_t index)
 {
 	memcpy(out, account, 32);
 	ember_be64_put(out + 32, height);
-	hist_be32_put(out + 40, index);
+	ember_be32_put(out + 40, index);
 }
 
 /* --- cursor --------------------------------------------------------------- */
@@ -456,7 +442,7 @@ static int hist_walk_cb(void *ctx, const void *key, size_t klen,
 	}
 	e = &w->out[w->n++];
 	e->height = ember_be64_get(k + 32);
-	e->index = hist_be32_get(k + 40);
+	e->index = ember_be32_get(k + 40);
 	e->role = v[0];
 	e->kind = v[1];
 	memcpy(e->txid, v + 2, 32);

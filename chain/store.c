@@ -30,6 +30,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "ember/codec.h"
 #include "store_mem.h"
 #include "store_runs.h"
 #include "store_txn.h"
@@ -300,8 +301,7 @@ static int store_write_lmdb(struct ember_store *s, struct store_ent *const *ents
 		if (cur)
 			mdb_cursor_close(cur);
 		cur = NULL;
-		for (int b = 0; b < 8; b++)
-			sb[b] = (uint8_t)(seq >> (8 * b));
+		ember_le64_put(sb, seq);
 		k.mv_size = sizeof(STORE_META_SEQ) - 1;
 		k.mv_data = (void *)STORE_META_SEQ;
 		v.mv_size = 8;
@@ -455,8 +455,7 @@ static int store_read_seq(struct ember_store *s, uint64_t *seq)
 		return store_lmdb_err("begin read txn", rc);
 	rc = mdb_get(t, s->dbi[EMBER_DB_META], &k, &v);
 	if (rc == 0 && v.mv_size == 8) {
-		for (int b = 0; b < 8; b++)
-			*seq |= (uint64_t)((const uint8_t *)v.mv_data)[b] << (8 * b);
+		*seq = ember_le64_get(v.mv_data);
 	} else if (rc == 0 || rc != MDB_NOTFOUND) {
 		mdb_txn_abort(t);
 		if (rc == 0) {

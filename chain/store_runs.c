@@ -7,6 +7,8 @@
  */
 #include "store_runs.h"
 
+#include "ember/codec.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,18 +22,6 @@ static void runs_meta_key(const char *name, char *buf, size_t cap, MDB_val *k)
 	int n = snprintf(buf, cap, "runs:%s", name);
 	k->mv_size = n > 0 && (size_t)n < cap ? (size_t)n : 0;
 	k->mv_data = buf;
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
 }
 
 int store_runs_load(MDB_txn *t, MDB_dbi meta, const char *name,
@@ -50,18 +40,16 @@ int store_runs_load(MDB_txn *t, MDB_dbi meta, const char *name,
 	if (rc)
 		return rc;
 	p = v.mv_data;
-	if (v.mv_size < 8 || get32(p + 4) > STORE_RUNS_MAX ||
-	    v.mv_size != 8 + (size_t)get32(p + 4) * RUN_REC)
+	if (v.mv_size < 8 || ember_le32_get(p + 4) > STORE_RUNS_MAX ||
+	    v.mv_size != 8 + (size_t)ember_le32_get(p + 4) * RUN_REC)
 		return MDB_CORRUPTED;
-	out->next_id = get32(p);
-	out->n = get32(p + 4);
+	out->next_id = ember_le32_get(p);
+	out->n = ember_le32_get(p + 4);
 	for (size_t i = 0; i < out->n; i++) {
 		const uint8_t *r = p + 8 + i * RUN_REC;
-		out->r[i].id = get32(r);
+		out->r[i].id = ember_le32_get(r);
 		out->r[i].level = r[4];
-		out->r[i].count = 0;
-		for (int b = 0; b < 8; b++)
-			out->r[i].count |= (uint64_t)r[5 + b] << (8 * b);
+		out->r[i].count = ember_le64_get(r + 5);
 		if (out->r[i].id >= out->next_id || (i && out->r[i].id <= out->r[i - 1].id))
 			return MDB_CORRUPTED;
 	}
@@ -75,14 +63,13 @@ static int runs_save(MDB_txn *w, MDB_dbi meta, const char *name,
 	char kb[64];
 	MDB_val k, v;
 
-	put32(buf, m->next_id);
-	put32(buf + 4, (uint32_t)m->n);
+	ember_le32_put(buf, m->next_id);
+	ember_le32_put(buf + 4, (uint32_t)m->n);
 	for (size_t i = 0; i < m->n; i++) {
 		uint8_t *r = buf + 8 + i * RUN_REC;
-		put32(r, m->r[i].id);
+		ember_le32_put(r, m->r[i].id);
 		r[4] = m->r[i].level;
-		for (int b = 0; b < 8; b++)
-			r[5 + b] = (uint8_t)(m->r[i].count >> (8 * b));
+		ember_le64_put(r + 5, m->r[i].count);
 	}
 	runs_meta_key(name, kb, sizeof(kb), &k);
 	v.mv_size = 8 + m->n * RUN_REC;
@@ -92,10 +79,7 @@ static int runs_save(MDB_txn *w, MDB_dbi meta, const char *name,
 
 static void run_key(uint8_t *out, uint32_t id, const void *key, size_t klen)
 {
-	out[0] = (uint8_t)(id >> 24);
-	out[1] = (uint8_t)(id >> 16);
-	out[2] = (uint8_t)(id >> 8);
-	out[3] = (uint8_t)id;
+	ember_be32_put(out, id);
 	if (klen)
 		memcpy(out + 4, key, klen);
 }
@@ -140,12 +124,11 @@ static void src_step(struct merge_src *s, MDB_cursor_op op)
 	s->live = mdb_cursor_get(s->c, &s->k, &s->v, op) == 0 && in_run(&s->k, s->id);
 }
 
+/* The keys as stored, without their run ids. */
 static int src_cmp(const struct merge_src *a, const struct merge_src *b)
 {
-	size_t la = a->k.mv_size - 4, lb = b->k.mv_size - 4, m = la < lb ? la : lb;
-	int c = memcmp((const uint8_t *)a->k.mv_data + 4,
-	               (const uint8_t *)b->k.mv_data + 4, m);
-	return c ? c : (la < lb ? -1 : la > lb);
+	return store_key_cmp((const uint8_t *)a->k.mv_data + 4, a->k.mv_size - 4,
+	                     (const uint8_t *)b->k.mv_data + 4, b->k.mv_size - 4);
 }
 
 /* Delete every key of run id. */

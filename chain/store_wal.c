@@ -55,17 +55,6 @@ struct wal_rec {
 	char why[96];           /* a bad record: what is wrong */
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	ember_le16_put(p, (uint16_t)v);
-	ember_le16_put(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return ember_le16_get(p) | (uint32_t)ember_le16_get(p + 2) << 16;
-}
-
 static int wal_reserve(struct store_wal *w, size_t n)
 {
 	uint8_t *p;
@@ -147,7 +136,7 @@ static int wal_bad(struct wal_rec *r, const char *fmt, ...)
 static int wal_parse(struct store_wal *w, struct wal_rec *r, uint32_t plen)
 {
 	const uint8_t *p = w->buf + WAL_HDR, *end = p + plen;
-	uint32_t count = get_le32(w->buf + 16);
+	uint32_t count = ember_le32_get(w->buf + 16);
 
 	/* Each entry takes at least its header: this bounds the array. */
 	if (count > plen / WAL_ENT_HDR)
@@ -162,7 +151,7 @@ static int wal_parse(struct store_wal *w, struct wal_rec *r, uint32_t plen)
 		e->db = p[0];
 		e->present = p[1];
 		e->klen = ember_le16_get(p + 2);
-		e->vlen = get_le32(p + 4);
+		e->vlen = ember_le32_get(p + 4);
 		p += WAL_ENT_HDR;
 		if (e->present > 1)
 			return wal_bad(r, "entry %" PRIu32 " has present flag %u", i,
@@ -203,7 +192,7 @@ static int wal_read_record(struct store_wal *w, FILE *f, uint64_t left,
 	if ((rc = wal_reserve(w, WAL_HDR)) != 0 ||
 	    (rc = wal_fread(w, f, w->buf, WAL_HDR, err, errlen)) != 0)
 		return rc;
-	plen = get_le32(w->buf + 4);
+	plen = ember_le32_get(w->buf + 4);
 	r->len = (uint64_t)WAL_HDR + plen + WAL_HASH;
 	r->seq = ember_le64_get(w->buf + 8);
 	if (memcmp(w->buf, WAL_MAGIC, 4) != 0)
@@ -283,7 +272,7 @@ static int wal_valid_after(struct store_wal *w, uint64_t off, uint64_t size)
 		uint64_t plen;
 		if (memcmp(buf + p, WAL_MAGIC, 4) != 0)
 			continue;
-		plen = get_le32(buf + p + 4);
+		plen = ember_le32_get(buf + p + 4);
 		if (plen > WAL_MAX_PAYLOAD || p + WAL_HDR + plen + WAL_HASH > n)
 			continue;
 		ember_sha256(buf + p, WAL_HDR + (size_t)plen, md);
@@ -515,9 +504,9 @@ static int wal_encode(struct store_wal *w, uint64_t seq,
 		return rc;
 	p = w->buf;
 	memcpy(p, WAL_MAGIC, 4);
-	put_le32(p + 4, (uint32_t)plen);
+	ember_le32_put(p + 4, (uint32_t)plen);
 	ember_le64_put(p + 8, seq);
-	put_le32(p + 16, (uint32_t)n);
+	ember_le32_put(p + 16, (uint32_t)n);
 	p += WAL_HDR;
 	for (size_t i = 0; i < n; i++) {
 		const struct store_wal_ent *e = &ents[i];
@@ -525,7 +514,7 @@ static int wal_encode(struct store_wal *w, uint64_t seq,
 		p[0] = e->db;
 		p[1] = e->present ? 1 : 0;
 		ember_le16_put(p + 2, e->klen);
-		put_le32(p + 4, e->vlen);
+		ember_le32_put(p + 4, e->vlen);
 		p += WAL_ENT_HDR;
 		if (e->klen)
 			memcpy(p, e->key, e->klen);

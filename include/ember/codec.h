@@ -65,6 +65,16 @@ static inline uint16_t ember_le16_get(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | p[1] << 8);
 }
+static inline void ember_le32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+static inline uint32_t ember_le32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
 static inline void ember_le64_put(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
@@ -78,6 +88,16 @@ static inline uint64_t ember_le64_get(const uint8_t *p)
 	return v;
 }
 /* Big-endian, for LMDB keys that must sort numerically (block heights). */
+static inline void ember_be32_put(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (24 - 8 * i));
+}
+static inline uint32_t ember_be32_get(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+	       (uint32_t)p[3];
+}
 static inline void ember_be64_put(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
