@@ -914,9 +914,15 @@ static int store_mem_get(struct ember_txn *t, uint8_t db, const void *key,
 		return 1;
 	if (t->r == t->f)
 		return 0;
-	pthread_rwlock_rdlock(&t->s->pend.lock);
-	*e = store_pend_get(&t->s->pend, db, key, klen, h, t->r);
-	pthread_rwlock_unlock(&t->s->pend.lock);
+	/* The writer is the only thread that changes the map: it reads it
+	 * without the lock; everyone else takes the read side. */
+	if (t->write) {
+		*e = store_pend_get(&t->s->pend, db, key, klen, h, t->r);
+	} else {
+		pthread_rwlock_rdlock(&t->s->pend.lock);
+		*e = store_pend_get(&t->s->pend, db, key, klen, h, t->r);
+		pthread_rwlock_unlock(&t->s->pend.lock);
+	}
 	/* At or below f, LMDB holds that version (or a newer one <= f,
 	 * which cannot exist: *e is the newest <= r). */
 	return *e && (*e)->seq > t->f;

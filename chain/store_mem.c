@@ -527,6 +527,10 @@ void store_pend_prune(struct store_pend *p, uint64_t upto)
 {
 	size_t nfree = 0;
 
+	/* Most commits have nothing to free: say so without the write lock,
+	 * which would stall every reader (the writer alone changes runs). */
+	if (!p->nruns || p->runs[0]->seq > upto)
+		return;
 	pthread_rwlock_wrlock(&p->lock);
 	while (nfree < p->nruns && p->runs[nfree]->seq <= upto) {
 		struct store_ov *ov = p->runs[nfree++];
