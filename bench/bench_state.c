@@ -113,6 +113,7 @@ struct st_part {
 	double secs;
 	uint64_t txs, blocks;
 	double flush_secs;             /* of secs: the cycle's flush */
+	double exec_secs;              /* of secs: execution (cons stats) */
 	uint64_t bytes, dev_bytes;     /* written by this process; to the disk */
 	int have_bytes, have_dev;
 };
@@ -463,6 +464,7 @@ static int st_part(struct st_env *e, size_t txs, size_t nblocks, struct st_part 
 			                  "dropped)", (unsigned long long)(after.txs - before.txs),
 			                  txs, (unsigned long long)(after.dropped - before.dropped));
 		p->secs += t1 - t0;
+		p->exec_secs += (double)after.last_exec_us / 1e6;
 		p->txs += txs;
 		p->blocks++;
 		ember_store_stats(e->store, &s1);
@@ -557,6 +559,7 @@ static int st_row(const struct st_mode *m, struct bench_state_row *r, int hist)
 				printf(" %.2f MiB/block", (double)p.bytes / p.blocks / 1048576.0);
 			if (p.have_dev)
 				printf(" (disk %.2f)", (double)p.dev_bytes / p.blocks / 1048576.0);
+			printf(" exec %.1f us/tx", p.exec_secs * 1e6 / (double)p.txs);
 			if (p.flush_secs >= 0.0005)
 				printf(" flush %.0f ms", p.flush_secs * 1e3);
 			printf(k == 0 ? ";" : "\n");
