@@ -500,14 +500,24 @@ prevote_rules:
 			(void)value_valid(b, p->value, out);
 		} else if (value_valid(b, p->value, out)) {
 			s->fired36 = 1;
+			/* The lock and the valid value only move up: in a live
+			 * run round >= both always holds (they are set at the
+			 * current round, and rounds only grow), but a lock
+			 * restored after a restart (bft_restore_lock) is from a
+			 * round the machine has yet to reach again, and must not
+			 * be traded for an older one while the log replays. */
 			if (b->step == BFT_PREVOTE) {
-				memcpy(b->locked_value, p->value, 32);
-				b->locked_round = (int32_t)b->round;
+				if ((int32_t)b->round >= b->locked_round) {
+					memcpy(b->locked_value, p->value, 32);
+					b->locked_round = (int32_t)b->round;
+				}
 				vote(b, BFT_VOTE_PRECOMMIT, p->value, out);
 				b->step = BFT_PRECOMMIT;
 			}
-			memcpy(b->valid_value, p->value, 32);
-			b->valid_round = (int32_t)b->round;
+			if ((int32_t)b->round >= b->valid_round) {
+				memcpy(b->valid_value, p->value, 32);
+				b->valid_round = (int32_t)b->round;
+			}
 			return 1;
 		}
 	}

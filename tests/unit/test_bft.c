@@ -2014,6 +2014,39 @@ static void test_restore_lock(void **state)
 	assert_int_equal(bft_restore_lock(h->b, 1, 0, v), EMBER_EINVAL);
 }
 
+/*
+ * A restored lock is not traded for an older one while the WAL replays:
+ * restarted with the lock (V, round 2), the machine re-enters round 0,
+ * where the log holds a proposal of W and three prevotes for W (line 36
+ * fires there).  It precommits W again (the signing guard, not the
+ * machine, refuses that signature, being below its last record), and
+ * W becomes its valid value of round 0 (none was restored), but its lock
+ * stays round 2's V.  Without the check on line 36 the lock would fall
+ * back to (W, 0), and a later round's proposal of W with pol_round 0
+ * would get its prevote.
+ */
+static void test_restore_lock_replay(void **state)
+{
+	struct h *h = *state;
+	struct bft_view vw;
+	uint8_t v[32];
+
+	h_open(h, 3, 4, NULL);
+	fill(v, V);
+	assert_int_equal(bft_restore_lock(h->b, 1, 2, v), 0);
+	h_start(h, 1);
+	assert_int_equal(h_prop(h, 0, -1, W, 0), 0);
+	assert_int_equal(h_validated(h, 1, W, 1), 0);
+	assert_non_null(find_vote(&h->out, BFT_VOTE_PREVOTE));
+	assert_int_equal(h_own_vote(h, BFT_VOTE_PREVOTE), 0);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_int_equal(h_prevote(h, 0, W, i), 0);
+	h_view(h, &vw);
+	EXPECT(vw.step == BFT_PRECOMMIT, h);
+	EXPECT(vw.locked_round == 2 && memcmp(vw.locked_value, v, 32) == 0, h);
+	EXPECT(vw.valid_round == 0 && vw.valid_value[0] == W, h);
+}
+
 static void test_determinism(void **state)
 {
 	struct h *a = *state, *b = NULL;
@@ -2086,6 +2119,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_skip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip_far, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_restore_lock_replay, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip_precommits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip_by_power, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum_by_power, setup, teardown),
