@@ -740,6 +740,41 @@ int bft_on_vote(struct bft *b, const struct bft_vote *v, struct bft_out *out)
 	return 0;
 }
 
+/* The slot of round r when it is held now, else NULL (no side effects). */
+static const struct slot *slot_held(const struct bft *b, uint64_t h, uint32_t r)
+{
+	const struct slot *s = &b->slots[r % BFT_SLOTS];
+
+	if (!b->started || h != b->height || !s->used || s->round != r)
+		return NULL;
+	return s;
+}
+
+int bft_holds_vote(const struct bft *b, const struct bft_vote *v)
+{
+	const struct slot *s;
+	const struct bft_vote *old;
+	int t;
+
+	if (!b || !v || (v->type != BFT_VOTE_PREVOTE && v->type != BFT_VOTE_PRECOMMIT) ||
+	    v->validator >= b->vs.n || !(s = slot_held(b, v->height, v->round)))
+		return 0;
+	t = v->type - 1;
+	old = &s->vote[t][v->validator];
+	return s->has[t][v->validator] && old->nil == v->nil &&
+	       (v->nil || memcmp(old->value, v->value, 32) == 0);
+}
+
+int bft_holds_proposal(const struct bft *b, const struct bft_proposal *p)
+{
+	const struct slot *s;
+
+	if (!b || !p || !(s = slot_held(b, p->height, p->round)))
+		return 0;
+	return s->has_prop && s->prop.pol_round == p->pol_round &&
+	       memcmp(s->prop.value, p->value, 32) == 0;
+}
+
 int bft_on_timeout(struct bft *b, enum bft_step step, uint64_t height,
                    uint32_t round, struct bft_out *out)
 {

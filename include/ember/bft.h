@@ -251,6 +251,17 @@ EMBER_WUR int bft_on_built(struct bft *b, uint64_t height, uint32_t round,
 EMBER_WUR int bft_restore_lock(struct bft *b, uint64_t height, uint32_t round,
                                const uint8_t value[32]);
 
+/*
+ * Whether the machine holds this very message already: the same vote
+ * (nil or value) of that validator for that (height, round, type), or
+ * that round's proposal of the same value and pol_round.  0 for a new
+ * message, and for one of another height or of a round it keeps no
+ * longer.  Lets the caller skip logging a repeat (peers send their
+ * messages again every so often).  No side effects.
+ */
+int bft_holds_vote(const struct bft *b, const struct bft_vote *v);
+int bft_holds_proposal(const struct bft *b, const struct bft_proposal *p);
+
 /* Where the machine stands (for logs, RPC and tests). */
 struct bft_view {
 	uint64_t height;

@@ -2047,6 +2047,43 @@ static void test_restore_lock_replay(void **state)
 	EXPECT(vw.valid_round == 0 && vw.valid_value[0] == W, h);
 }
 
+/* bft_holds_*: a message the machine counted is held; a different value,
+ * nil instead of a value, another validator, round or height is not. */
+static void test_holds(void **state)
+{
+	struct h *h = *state;
+	struct bft_vote v;
+	struct bft_proposal p;
+
+	h_open(h, 3, 4, NULL);
+	h_start(h, 1);
+	v = mkvote(BFT_VOTE_PREVOTE, 1, 0, W, 1);
+	assert_int_equal(bft_holds_vote(h->b, &v), 0);
+	assert_int_equal(h_prevote(h, 0, W, 1), 0);
+	assert_int_equal(bft_holds_vote(h->b, &v), 1);
+	v = mkvote(BFT_VOTE_PREVOTE, 1, 0, V, 1);
+	assert_int_equal(bft_holds_vote(h->b, &v), 0);
+	v = mkvote(BFT_VOTE_PREVOTE, 1, 0, W, 1);
+	v.nil = 1;
+	assert_int_equal(bft_holds_vote(h->b, &v), 0);
+	v = mkvote(BFT_VOTE_PRECOMMIT, 1, 0, W, 1);
+	assert_int_equal(bft_holds_vote(h->b, &v), 0);
+	v = mkvote(BFT_VOTE_PREVOTE, 1, 0, W, 2);
+	assert_int_equal(bft_holds_vote(h->b, &v), 0);
+	v = mkvote(BFT_VOTE_PREVOTE, 1, 1, W, 1);
+	assert_int_equal(bft_holds_vote(h->b, &v), 0);
+	v = mkvote(BFT_VOTE_PREVOTE, 2, 0, W, 1);
+	assert_int_equal(bft_holds_vote(h->b, &v), 0);
+	p = mkprop(1, 0, -1, W, 0);
+	assert_int_equal(bft_holds_proposal(h->b, &p), 0);
+	assert_int_equal(h_prop(h, 0, -1, W, 0), 0);
+	assert_int_equal(bft_holds_proposal(h->b, &p), 1);
+	p = mkprop(1, 0, -1, V, 0);
+	assert_int_equal(bft_holds_proposal(h->b, &p), 0);
+	p = mkprop(2, 0, -1, W, 0);
+	assert_int_equal(bft_holds_proposal(h->b, &p), 0);
+}
+
 static void test_determinism(void **state)
 {
 	struct h *a = *state, *b = NULL;
@@ -2120,6 +2157,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_skip_far, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_restore_lock_replay, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_holds, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip_precommits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_round_skip_by_power, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quorum_by_power, setup, teardown),
