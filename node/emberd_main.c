@@ -16,6 +16,7 @@
 
 #include "ember/node.h"
 #include "ember/version.h"
+#include "cwal_dump_internal.h"
 #include "node_conf_internal.h"
 
 /* File descriptors kept for the node's own files beside RPC connections. */
@@ -26,6 +27,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: emberd [options]\n"
 "       emberd testnet --validators N --out DIR   (a ready-to-run N-validator network)\n"
+"       emberd inspect-wal FILE   (a consensus WAL, DIR/cons.wal, as JSON lines)\n"
 "\n"
 "  --dev                  run a single-validator devnet (created on first start)\n"
 "  --datadir DIR          data directory (default ./data)\n"
@@ -383,10 +385,36 @@ static int testnet_main(int argc, char **argv)
 	                            (unsigned)base) ? 1 : 0;
 }
 
+/* emberd inspect-wal FILE: every record of a consensus WAL, one JSON
+ * object a line (node/cwal_dump.c), for people and for the tests that
+ * check no validator ever signed two different votes. */
+static int inspect_wal_main(int argc, char **argv)
+{
+	char err[512] = "";
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '-') {
+		fprintf(stderr, "usage: emberd inspect-wal FILE   (e.g. DATADIR/cons.wal)\n");
+		return 2;
+	}
+	rc = node_cwal_dump(argv[1], stdout, err, sizeof(err));
+	if (err[0])
+		fprintf(stderr, "emberd inspect-wal: %s\n", err);
+	if (rc) {
+		if (!err[0])
+			fprintf(stderr, "emberd inspect-wal: '%s': %s\n", argv[1],
+			        ember_strerror(rc));
+		return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "testnet") == 0)
 		return testnet_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "inspect-wal") == 0)
+		return inspect_wal_main(argc - 1, argv + 1);
 	static struct args a;
 	struct ember_node_cfg *cfg = &a.cfg;
 	struct node_conf conf;

@@ -32,6 +32,7 @@
 #include "ember/codec.h"
 #include "ember/cons.h"
 #include "ember/genesis.h"
+#include "ember/cwal.h"
 #include "ember/guard.h"
 #include "ember/keystore.h"
 #include "ember/mempool.h"
@@ -62,6 +63,7 @@ struct node {
 	struct ember_admit *admit;   /* every tx's way into mp */
 	struct cons *cons;
 	struct cons_guard *guard;    /* validators only */
+	struct cons_wal *cwal;       /* validators of a multi-validator chain */
 	struct node_bft *bft;        /* validators of this chain only */
 	struct ember_keypair node_key;
 	struct p2p *p2p;             /* NULL with --no-p2p */
@@ -587,6 +589,7 @@ static void node_release(struct node *n)
 		event_free(n->drain_ev);
 	cons_free(n->cons);
 	cons_guard_free(n->guard);
+	cons_wal_free(n->cwal);
 	ember_mempool_free(n->mp);
 	ember_sigcache_free(n->cache);
 	ember_store_close(n->store);
@@ -724,6 +727,15 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 		log_err(&n, "refusing to start: %s", err);
 		goto out;
 	}
+	/* A lone validator decides each height in one go: nothing to
+	 * resume, so no consensus WAL (and no fsync per vote). */
+	if (n.have_key && n.g.nval > 1 &&
+	    (rc = cons_wal_open(&n.cwal, cfg->datadir, err, sizeof(err)))) {
+		log_err(&n, "refusing to start: %s (move '%s/%s' away to start without "
+		        "it: the signing guard still keeps this validator from signing "
+		        "twice)", err, cfg->datadir, CONS_WAL_FILE);
+		goto out;
+	}
 
 	evthread_use_pthreads();
 	n.base = event_base_new();
@@ -857,6 +869,7 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 		bc.g = &n.g;
 		bc.key = &n.key;
 		bc.guard = n.guard;
+		bc.wal = n.cwal;
 		bc.block_time_ms = bt;
 		bc.on_commit = bft_commit;
 		/* A lone validator decides alone: its blocks go out as

@@ -74,6 +74,8 @@ struct node_bft {
 	size_t nlat, latpos;
 	int depth;                      /* nested runs */
 	uint8_t *certbuf;
+	int replaying;                  /* feeding the WAL back in */
+	int wal_warned;                 /* said once that appends fail */
 };
 
 static void nb_log(struct node_bft *nb, int level, const char *fmt, ...)
@@ -148,6 +150,56 @@ static int block_keep(struct node_bft *nb, uint64_t height, const uint8_t hash[3
 	return 0;
 }
 
+/* ---- the consensus WAL ----------------------------------------------------------- */
+
+/*
+ * Log r: what we sign always (sync: before it leaves the process, which
+ * makes everything logged before it durable too), what we are fed only
+ * when it is new (not while the log is being replayed).  A failure is
+ * said once and consensus goes on: the signing guard, not the log, keeps
+ * this validator from signing twice; a restart then begins the height
+ * again with the guard's lock instead of resuming it.
+ */
+static void wal_log(struct node_bft *nb, const struct cons_wal_rec *r)
+{
+	int rc;
+
+	if (!nb->cfg.wal || (nb->replaying && !r->own))
+		return;
+	if ((rc = cons_wal_append(nb->cfg.wal, r, r->own)) && !nb->wal_warned) {
+		nb_log(nb, 0, "bft: cannot append to the consensus WAL: %s (going on; "
+		       "a restart would begin the height again)", ember_strerror(rc));
+		nb->wal_warned = 1;
+	}
+}
+
+static void wal_proposal(struct node_bft *nb, const struct bft_proposal *p,
+                         const uint8_t *blk, size_t len, int own)
+{
+	struct cons_wal_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = CONS_WAL_PROPOSAL;
+	r.own = (uint8_t)own;
+	r.height = p->height;
+	r.u.prop.p = *p;
+	r.u.prop.blk = blk;
+	r.u.prop.blklen = len;
+	wal_log(nb, &r);
+}
+
+static void wal_vote(struct node_bft *nb, const struct bft_vote *v, int own)
+{
+	struct cons_wal_rec r;
+
+	memset(&r, 0, sizeof(r));
+	r.kind = CONS_WAL_VOTE;
+	r.own = (uint8_t)own;
+	r.height = v->height;
+	r.u.vote = *v;
+	wal_log(nb, &r);
+}
+
 /* ---- the state machine's effects ---------------------------------------------- */
 
 static void run(struct node_bft *nb, struct bft_out *out);
@@ -164,6 +216,15 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	struct bft_out out = { 0 };
 	(void)fd;
 	(void)what;
+	if (t->height == t->nb->height) {
+		struct cons_wal_rec r;
+		memset(&r, 0, sizeof(r));
+		r.kind = CONS_WAL_TIMEOUT;
+		r.height = t->height;
+		r.u.timeout.step = (uint8_t)t->step;
+		r.u.timeout.round = t->round;
+		wal_log(t->nb, &r);
+	}
 	feed_rc(t->nb, bft_on_timeout(t->nb->sm, t->step, t->height, t->round, &out),
 	        "timeout");
 	run(t->nb, &out);
@@ -268,6 +329,7 @@ static void do_propose(struct node_bft *nb, struct bft_effect *e)
 	if (cons_proposal_sign(nb->cfg.key, nb->cfg.g->chain_id, p->height, p->round,
 	                       p->pol_round, p->value, p->sig) != 0)
 		return;
+	wal_proposal(nb, p, b->bytes, b->len, 1);
 	if (nb->cfg.send_proposal)
 		nb->cfg.send_proposal(nb->cfg.net_ctx, p, b->bytes, b->len);
 	nb->last_prop = *p;
@@ -288,6 +350,7 @@ static void do_vote(struct node_bft *nb, struct bft_effect *e)
 	if (cons_vote_sign(nb->cfg.key, nb->cfg.g->chain_id, v->type, v->height,
 	                   v->round, v->nil ? zero : v->value, v->sig) != 0)
 		return;
+	wal_vote(nb, v, 1);
 	if (nb->cfg.send_vote)
 		nb->cfg.send_vote(nb->cfg.net_ctx, v);
 	nb->last_vote[v->type - 1] = *v;
@@ -470,11 +533,81 @@ static int valset_at(struct node_bft *nb, uint64_t h)
 	return 0;
 }
 
+/* What start_next learns from the log of height h before it starts it. */
+struct wal_scan {
+	size_t nrec;                    /* records of h after its marker */
+	int have_lock;                  /* our latest non-nil precommit of h */
+	uint32_t lock_round;
+	uint8_t lock_value[32];
+};
+
+static int wal_lock_cb(void *ctx, const struct cons_wal_rec *r)
+{
+	struct wal_scan *w = ctx;
+	const struct bft_vote *v = &r->u.vote;
+
+	w->nrec++;
+	if (r->kind == CONS_WAL_VOTE && r->own && v->type == BFT_VOTE_PRECOMMIT && !v->nil &&
+	    (!w->have_lock || v->round >= w->lock_round)) {
+		w->have_lock = 1;
+		w->lock_round = v->round;
+		memcpy(w->lock_value, v->value, 32);
+	}
+	return 0;
+}
+
+/* Feed one logged message back in (start_next, after a restart). */
+static int wal_replay_cb(void *ctx, const struct cons_wal_rec *r)
+{
+	struct node_bft *nb = ctx;
+	struct bft_out out = { 0 };
+
+	if (nb->height != r->height)
+		return 0;       /* decided meanwhile; the rest is moot */
+	switch (r->kind) {
+	case CONS_WAL_PROPOSAL: {
+		const struct bft_proposal *p = &r->u.prop.p;
+		if (block_keep(nb, r->height, p->value, r->u.prop.blk, r->u.prop.blklen) != 0)
+			return 0;
+		if (r->own) {
+			nb->last_prop = *p;
+			nb->have_prop = 1;
+			if (nb->cfg.send_proposal)
+				nb->cfg.send_proposal(nb->cfg.net_ctx, p, r->u.prop.blk,
+				                      r->u.prop.blklen);
+		}
+		feed_rc(nb, bft_on_proposal(nb->sm, p, &out), "logged proposal");
+		break;
+	}
+	case CONS_WAL_VOTE: {
+		const struct bft_vote *v = &r->u.vote;
+		if (r->own && (v->type == BFT_VOTE_PREVOTE || v->type == BFT_VOTE_PRECOMMIT)) {
+			nb->last_vote[v->type - 1] = *v;
+			nb->have_vote[v->type - 1] = 1;
+			if (nb->cfg.send_vote)
+				nb->cfg.send_vote(nb->cfg.net_ctx, v);
+		}
+		feed_rc(nb, bft_on_vote(nb->sm, v, &out), "logged vote");
+		break;
+	}
+	case CONS_WAL_TIMEOUT:
+		feed_rc(nb, bft_on_timeout(nb->sm, (enum bft_step)r->u.timeout.step, r->height,
+		                           r->u.timeout.round, &out), "logged timeout");
+		break;
+	default:
+		return 0;
+	}
+	run(nb, &out);
+	return 0;
+}
+
 static void start_next(struct node_bft *nb)
 {
 	struct ember_tip tip;
 	struct bft_out out = { 0 };
+	struct wal_scan wl;
 	uint64_t h;
+	int rc;
 
 	cons_tip(nb->cfg.cons, &tip);
 	h = tip.height + 1;
@@ -492,21 +625,56 @@ static void start_next(struct node_bft *nb)
 	nb->height = h;
 	nb->started_ms = mono_ms();
 	nb->have_prop = nb->have_vote[0] = nb->have_vote[1] = 0;
+	memset(&wl, 0, sizeof(wl));
+	if (nb->cfg.wal && (rc = cons_wal_replay(nb->cfg.wal, h, wal_lock_cb, &wl)))
+		nb_log(nb, 0, "bft: cannot read the consensus WAL: %s (beginning height "
+		       "%llu again)", ember_strerror(rc), (unsigned long long)h);
 	{
 		/* Restarted after precommitting a block of this height: that
-		 * precommit was a lock (line 36); keep it.  (Only the guard's
-		 * last record is known: a lock followed by a later round's
-		 * prevote is not recovered - a WAL would.) */
+		 * precommit was a lock (line 36 locks exactly when it
+		 * precommits a value); keep it.  The latest such precommit is
+		 * the lock: the guard's last record when it is one, else the
+		 * log's latest of ours. */
 		static const uint8_t zero[32];
 		struct cons_guard_rec rec;
 		if (nb->cfg.guard && cons_guard_last(nb->cfg.guard, &rec) && rec.height == h &&
 		    rec.step == EMBER_VOTE_PRECOMMIT && memcmp(rec.block_id, zero, 32) != 0 &&
-		    bft_restore_lock(nb->sm, h, rec.round, rec.block_id) == 0)
+		    (!wl.have_lock || rec.round >= wl.lock_round)) {
+			wl.have_lock = 1;
+			wl.lock_round = rec.round;
+			memcpy(wl.lock_value, rec.block_id, 32);
+		}
+		if (wl.have_lock && bft_restore_lock(nb->sm, h, wl.lock_round, wl.lock_value) == 0)
 			nb_log(nb, 2, "bft: height %llu: locked again on the block precommitted "
-			       "in round %u before the restart", (unsigned long long)h, rec.round);
+			       "in round %u before the restart", (unsigned long long)h,
+			       wl.lock_round);
+	}
+	if (!wl.nrec) {
+		/* A new height: its marker goes first, so every record of it
+		 * follows (replay reads from the last marker). */
+		struct cons_wal_rec r;
+		memset(&r, 0, sizeof(r));
+		r.kind = CONS_WAL_HEIGHT;
+		r.height = h;
+		wal_log(nb, &r);
 	}
 	feed_rc(nb, bft_start_height(nb->sm, h, &nb->vs, nb->self, &out), "height start");
 	run(nb, &out);
+	if (wl.nrec && nb->height == h) {
+		/* Killed in the middle of this height: feed the machine what it
+		 * had been fed, in order.  It is deterministic, so it ends in the
+		 * round, step, lock and valid value it had; what it asks us to
+		 * sign again the guard allows only where it is the same. */
+		struct bft_view v;
+		nb->replaying = 1;
+		rc = cons_wal_replay(nb->cfg.wal, h, wal_replay_cb, nb);
+		nb->replaying = 0;
+		bft_view(nb->sm, &v);
+		nb_log(nb, 2, "bft: height %llu resumed from the consensus WAL: %zu "
+		       "message%s replayed%s, now round %u step %d", (unsigned long long)h,
+		       wl.nrec, wl.nrec == 1 ? "" : "s", rc ? " (the rest unreadable)" : "",
+		       v.round, (int)v.step);
+	}
 }
 
 static void on_gossip(evutil_socket_t fd, short what, void *arg)
@@ -654,6 +822,8 @@ int node_bft_proposal(struct node_bft *nb, const struct bft_proposal *p,
 		return rc;
 	if ((rc = block_keep(nb, p->height, p->value, blk, len)))
 		return rc;
+	if (p->height == nb->height && !bft_holds_proposal(nb->sm, p))
+		wal_proposal(nb, p, blk, len, 0);
 	rc = bft_on_proposal(nb->sm, p, &out);
 	run(nb, &out);
 	return rc;
@@ -673,6 +843,8 @@ int node_bft_vote(struct node_bft *nb, const struct bft_vote *v)
 	if ((rc = cons_vote_verify(nb->vs.v[v->validator].id, nb->cfg.g->chain_id, v->type,
 	                           v->height, v->round, v->nil ? zero : v->value, v->sig)))
 		return rc;
+	if (v->height == nb->height && !bft_holds_vote(nb->sm, v))
+		wal_vote(nb, v, 0);
 	rc = bft_on_vote(nb->sm, v, &out);
 	run(nb, &out);
 	return rc;

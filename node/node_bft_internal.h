@@ -23,6 +23,7 @@
 
 #include "ember/bft.h"
 #include "ember/cons.h"
+#include "ember/cwal.h"
 #include "ember/genesis.h"
 #include "ember/guard.h"
 #include "ember/key.h"
@@ -35,6 +36,12 @@ struct node_bft_cfg {
 	const struct ember_genesis *g;
 	const struct ember_keypair *key;   /* a validator's key */
 	struct cons_guard *guard;          /* may be NULL (tests) */
+	/* The consensus WAL (cwal.h), not owned; NULL: none (a lone
+	 * validator, which decides a height in one go).  Every input is
+	 * logged before the machine gets it, what we sign with an fdatasync
+	 * before it is sent, and a height the log holds is replayed when it
+	 * starts again after a restart. */
+	struct cons_wal *wal;
 	uint64_t block_time_ms;
 	/* The network; NULL: a lone validator.  The block comes with the
 	 * proposal (the receiver validates it before it prevotes). */
