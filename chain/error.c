@@ -60,6 +60,7 @@ static const struct err_entry err_table[] = {
 	{ EMBER_BLK_PROPOSER, "wrong block proposer" },
 	{ EMBER_BLK_TIME, "block time not after parent" },
 	{ EMBER_BLK_DUP_TX, "duplicate transaction in block" },
+	{ EMBER_BLK_LAST_COMMIT, "block's last commit does not certify its parent" },
 
 	{ EMBER_STORE_LMDB, "database error" },
 	{ EMBER_STORE_CORRUPT, "stored data is corrupt" },

@@ -288,7 +288,7 @@ static int hist_index_stored(struct ember_txn *t, uint64_t from, uint64_t to,
 		if ((size_t)hdr.tx_count + 1 > b.cap &&
 		    (rc = hist_bufs_grow(&b, (size_t)hdr.tx_count + 1)))
 			break;
-		if (ember_block_decode(&hdr, b.refs, b.cap, &ntx, enc, len)) {
+		if (ember_block_decode(&hdr, NULL, NULL, b.refs, b.cap, &ntx, enc, len)) {
 			fprintf(stderr, "history: stored block %" PRIu64 " does not "
 			        "decode\n", h);
 			rc = EMBER_STORE_CORRUPT;

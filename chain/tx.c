@@ -330,8 +330,10 @@ static void tx_put_payload(struct ember_wbuf *w, const struct ember_tx *tx,
 		ember_put_u64(w, e->height);
 		ember_put_u32(w, e->round);
 		ember_put_bytes(w, e->hash_a, 32);
+		ember_put_u64(w, e->time_a);
 		ember_put_bytes(w, e->sig_a, 64);
 		ember_put_bytes(w, e->hash_b, 32);
+		ember_put_u64(w, e->time_b);
 		ember_put_bytes(w, e->sig_b, 64);
 		break;
 	case EMBER_TX_PROOF:
@@ -449,8 +451,10 @@ static int tx_get_payload(struct ember_rbuf *r, struct ember_tx *tx)
 		    (rc = ember_get_u64(r, &e->height)) ||
 		    (rc = ember_get_u32(r, &e->round)) ||
 		    (rc = ember_get_bytes(r, e->hash_a, 32)) ||
+		    (rc = ember_get_u64(r, &e->time_a)) ||
 		    (rc = ember_get_bytes(r, e->sig_a, 64)) ||
 		    (rc = ember_get_bytes(r, e->hash_b, 32)) ||
+		    (rc = ember_get_u64(r, &e->time_b)) ||
 		    (rc = ember_get_bytes(r, e->sig_b, 64)))
 			return rc;
 		return 0;

@@ -55,6 +55,13 @@ struct cons {
 	uint8_t *certbuf;
 	size_t certlen;
 	char guard_why[256];               /* the guard's last refusal */
+
+	/* The tip's certificate as stored with it: the last commit of the
+	 * block we build next (empty at tip 0). */
+	uint8_t *tipcert;
+	size_t tipcertlen;
+	struct ember_cert lcert;           /* a last commit, decoded */
+	uint64_t vote_now_ms;              /* the clock for our precommit */
 };
 
 /* Monotonic microseconds, for statistics only (never for state). */
@@ -118,10 +125,22 @@ static int grow_map(struct cons *c)
 static int load_tip(struct cons *c)
 {
 	struct ember_txn *t;
+	const uint8_t *ce;
+	size_t len;
 	int rc = ember_store_read(c->cfg.store, &t);
 	if (rc)
 		return rc;
 	rc = ember_chain_get_tip(t, &c->tip);
+	c->tipcertlen = 0;
+	if (!rc && c->tip.height > 0) {
+		rc = ember_chain_get_cert(t, c->tip.height, &ce, &len);
+		if (!rc && len > EMBER_CERT_MAX_SIZE)
+			rc = EMBER_STORE_CORRUPT;
+		if (!rc) {
+			memcpy(c->tipcert, ce, len);
+			c->tipcertlen = len;
+		}
+	}
 	ember_txn_abort(t);
 	return rc;
 }
@@ -144,6 +163,14 @@ static int check_tip(struct cons *c, char *err, size_t errlen)
 	if ((rc = ember_store_read(c->cfg.store, &t)))
 		return rc;
 	rc = ember_chain_get_block(t, c->tip.height, &enc, &len);
+	if (!rc && len >= 1 && enc[0] < EMBER_BLOCK_VERSION) {
+		ember_errf(err, errlen, "the ledger was written by an older Ember (block "
+		    "format %u; this one reads format %u, which adds the last commit and "
+		    "BFT time): move the ledger directory away and sync again, or start a "
+		    "new devnet", enc[0], EMBER_BLOCK_VERSION);
+		ember_txn_abort(t);
+		return EMBER_STORE_DAMAGED;
+	}
 	if (!rc && len >= EMBER_HEADER_SIZE)
 		rc = ember_header_decode(&h, enc, EMBER_HEADER_SIZE);
 	else if (!rc)
@@ -188,7 +215,7 @@ static int init_genesis(struct cons *c)
 	const struct ember_genesis *g = c->cfg.g;
 	struct ember_txn *t;
 	uint8_t zero[32] = { 0 };
-	uint8_t enc[EMBER_HEADER_SIZE + 1];
+	uint8_t enc[EMBER_HEADER_SIZE + 2];
 	size_t len;
 	int rc;
 
@@ -206,7 +233,7 @@ static int init_genesis(struct cons *c)
 		if (!rc)
 			rc = ember_state_root(c->st, zero, c->hdr.state_root);
 		if (!rc)
-			rc = ember_block_encode(&c->hdr, NULL, 0, enc, sizeof(enc), &len);
+			rc = ember_block_encode(&c->hdr, NULL, 0, NULL, 0, enc, sizeof(enc), &len);
 		if (!rc) {
 			ember_header_hash(&c->hdr, c->hash);
 			rc = ember_chain_put_block(t, &c->hdr, c->hash, enc, len, NULL,
@@ -240,8 +267,9 @@ int cons_new(struct cons **out, const struct cons_cfg *cfg, char *err,
 		c->cfg.max_block_txs = DEFAULT_MAX_TXS;
 	if (!c->cfg.max_block_bytes || c->cfg.max_block_bytes > EMBER_BLOCK_MAX_SIZE / 2)
 		c->cfg.max_block_bytes = DEFAULT_MAX_BYTES;
-	c->certbuf = malloc(8 + 10 + EMBER_CERT_MAX_SIGS * 96);
-	if (!c->certbuf || (rc = ember_state_new(&c->st)) || (rc = grow_arrays(c, 1024))) {
+	c->certbuf = malloc(EMBER_CERT_MAX_SIZE);
+	c->tipcert = malloc(EMBER_CERT_MAX_SIZE);
+	if (!c->certbuf || !c->tipcert || (rc = ember_state_new(&c->st)) || (rc = grow_arrays(c, 1024))) {
 		rc = EMBER_ENOMEM;
 		goto fail;
 	}
@@ -315,6 +343,7 @@ void cons_free(struct cons *c)
 	free(c->senders);
 	free(c->blk);
 	free(c->certbuf);
+	free(c->tipcert);
 	free(c);
 }
 
@@ -340,16 +369,24 @@ static int sig_ok(struct cons *c, const struct ember_tx *tx,
 	return 1;
 }
 
-/* Header fields every new block shares, then the roots and the encoding. */
-static int finish_block(struct cons *c, const uint8_t proposer[32],
-                        uint64_t time_ms)
+/* Header fields every new block shares, then the roots and the encoding.
+ * The last commit is the tip's certificate; the time is its median. */
+static int finish_block(struct cons *c, const uint8_t proposer[32])
 {
+	char why[256];
 	size_t need;
 	int rc;
 
 	c->hdr.version = EMBER_BLOCK_VERSION;
 	c->hdr.height = c->tip.height + 1;
-	c->hdr.time_ms = time_ms;
+	if ((rc = cons_last_commit(c->cfg.g, c->tip.height, c->tip.time_ms, c->tip.hash,
+	                           c->tipcert, c->tipcertlen, &c->lcert, &c->hdr.time_ms,
+	                           why, sizeof(why)))) {
+		fprintf(stderr, "cons: the tip's own certificate cannot be the next "
+		        "block's last commit: %s\n", why);
+		return rc;
+	}
+	ember_last_commit_hash(c->tipcert, c->tipcertlen, c->hdr.last_commit_hash);
 	memcpy(c->hdr.prev_hash, c->tip.hash, 32);
 	memcpy(c->hdr.proposer, proposer, 32);
 	c->hdr.tx_count = (uint32_t)c->ntx;
@@ -357,11 +394,11 @@ static int finish_block(struct cons *c, const uint8_t proposer[32],
 	              c->hdr.tx_root);
 	if ((rc = ember_state_root(c->st, c->tip.state_root, c->hdr.state_root)))
 		return rc;
-	need = ember_block_encoded_size(c->refs, c->ntx);
+	need = ember_block_encoded_size(c->tipcertlen, c->refs, c->ntx);
 	if ((rc = grow_blk(c, need)))
 		return rc;
-	rc = ember_block_encode(&c->hdr, c->refs, c->ntx, c->blk, c->blkcap,
-	                        &c->blklen);
+	rc = ember_block_encode(&c->hdr, c->tipcert, c->tipcertlen, c->refs, c->ntx,
+	                        c->blk, c->blkcap, &c->blklen);
 	if (rc)
 		return rc;
 	ember_header_hash(&c->hdr, c->hash);
@@ -378,8 +415,7 @@ static int finish_block(struct cons *c, const uint8_t proposer[32],
  * are mempool entries, whose proof bodies point into the entry's own copy
  * of the encoding (the mempool rebinds them), valid until after commit.
  */
-static int exec_propose(struct cons *c, size_t ncand, uint64_t time_ms,
-                        struct ember_txn **tp)
+static int exec_propose(struct cons *c, size_t ncand, struct ember_txn **tp)
 {
 	struct tok_block tb;
 	struct ember_txn *t;
@@ -419,7 +455,7 @@ static int exec_propose(struct cons *c, size_t ncand, uint64_t time_ms,
 	}
 	if ((rc = tok_block_end(&tb, c->st)))
 		goto fail;
-	if ((rc = finish_block(c, c->cfg.key->pub, time_ms)))
+	if ((rc = finish_block(c, c->cfg.key->pub)))
 		goto fail;
 	*tp = t;
 	return 0;
@@ -458,7 +494,9 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 	struct tok_block tb;
 	struct ember_txn *t = NULL;
 	uint8_t state_root[32];
-	size_t n, nj = 0;
+	const uint8_t *lc;
+	size_t n, nj = 0, lclen;
+	uint64_t bft_time;
 	int rc;
 
 	if (len > EMBER_BLOCK_MAX_SIZE) {
@@ -480,15 +518,20 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 	}
 	if ((rc = grow_arrays(c, h.tx_count + 1)))
 		return rc;
-	if ((rc = ember_block_decode(&h, c->refs, c->cap, &n, in, len))) {
+	if ((rc = ember_block_decode(&h, &lc, &lclen, c->refs, c->cap, &n, in, len))) {
 		ember_errf(why, whylen, "bad block encoding: %s", ember_strerror(rc));
 		return rc;
 	}
 	if ((rc = extends_tip(c, &h, why, whylen)))
 		return rc;
-	if (h.time_ms <= c->tip.time_ms) {
-		ember_errf(why, whylen, "block time %llu is not after parent time %llu",
-		    (unsigned long long)h.time_ms, (unsigned long long)c->tip.time_ms);
+	/* The last commit certifies our tip, and sets the block's time. */
+	if ((rc = cons_last_commit(c->cfg.g, c->tip.height, c->tip.time_ms, c->tip.hash,
+	                           lc, lclen, &c->lcert, &bft_time, why, whylen)))
+		return rc;
+	if (h.time_ms != bft_time) {
+		ember_errf(why, whylen, "block time %llu is not %llu, the weighted median of "
+		    "its last commit's precommit times", (unsigned long long)h.time_ms,
+		    (unsigned long long)bft_time);
 		return EMBER_BLK_TIME;
 	}
 	/* Decode every tx, check it statelessly, collect signature jobs. */
@@ -598,6 +641,8 @@ static void after_commit(struct cons *c, uint64_t exec_us, uint64_t commit_us)
 	c->tip.height = c->hdr.height;
 	memcpy(c->tip.hash, c->hash, 32);
 	memcpy(c->tip.state_root, c->hdr.state_root, 32);
+	memcpy(c->tipcert, c->certbuf, c->certlen);
+	c->tipcertlen = c->certlen;
 	c->tip.time_ms = c->hdr.time_ms;
 	c->stats.blocks++;
 	c->stats.txs += c->ntx;
@@ -667,6 +712,7 @@ static int vote_own(struct cons *c)
 	const struct ember_genesis *g = c->cfg.g;
 	struct cons_guard_rec rec;
 	uint8_t sig[64];
+	uint64_t ptime;
 	int rc;
 
 	if (c->cfg.guard) {
@@ -678,21 +724,25 @@ static int vote_own(struct cons *c)
 		                          c->guard_why, sizeof(c->guard_why))))
 			return rc;
 	}
+	/* The precommit's time: our clock, but after the block's own time,
+	 * which the next block's time (its median) must pass. */
+	ptime = c->vote_now_ms > c->hdr.time_ms ? c->vote_now_ms : c->hdr.time_ms + 1;
 	if ((rc = cons_vote_sign(c->cfg.key, g->chain_id, EMBER_VOTE_PREVOTE,
-	                         c->hdr.height, 0, c->hash, sig)) ||
+	                         c->hdr.height, 0, c->hash, 0, sig)) ||
 	    (rc = cons_vote_sign(c->cfg.key, g->chain_id, EMBER_VOTE_PRECOMMIT,
-	                         c->hdr.height, 0, c->hash, sig)))
+	                         c->hdr.height, 0, c->hash, ptime, sig)))
 		return rc;
 	c->cert.round = 0;
 	c->cert.nsig = 1;
 	memcpy(c->cert.sigs[0].validator, c->cfg.key->pub, 32);
+	c->cert.sigs[0].time_ms = ptime;
 	memcpy(c->cert.sigs[0].sig, sig, 64);
 	/* Not enough power on our own: multi-validator rounds wait for P2P
 	 * votes (later issue); nothing is committed. */
 	if ((rc = cons_cert_verify(g, c->hdr.height, c->hash, &c->cert)))
 		return rc;
 	return ember_cert_encode(&c->cert, c->certbuf,
-	                         8 + 10 + EMBER_CERT_MAX_SIGS * 96, &c->certlen);
+	                         EMBER_CERT_MAX_SIZE, &c->certlen);
 }
 
 /*
@@ -790,6 +840,7 @@ int cons_produce(struct cons *c, uint64_t now_ms, int *committed)
 	*committed = 0;
 	if (!c->cfg.key)
 		return EMBER_EINVAL;
+	c->vote_now_ms = now_ms;
 	proposer = cons_proposer(g, c->tip.height + 1, 0);
 	if (!proposer || memcmp(proposer, c->cfg.key->pub, 32) != 0)
 		return EMBER_BLK_PROPOSER;
@@ -831,7 +882,7 @@ static int certified(const struct ember_genesis *g, const struct ember_header *h
 	uint8_t hh[32];
 	int rc;
 
-	if (certlen > 8 + 10 + EMBER_CERT_MAX_SIGS * 96) {
+	if (certlen > EMBER_CERT_MAX_SIZE) {
 		ember_errf(why, whylen, "commit certificate of %zu bytes is too large", certlen);
 		return EMBER_ENC_OVERSIZE;
 	}
@@ -974,18 +1025,18 @@ int cons_build(struct cons *c, uint64_t now_ms, const uint8_t **blk, size_t *len
                uint8_t hash[32])
 {
 	struct ember_txn *t = NULL;
-	uint64_t time_ms, t0;
+	uint64_t t0;
 	size_t ncand;
 	int rc;
 
 	cons_release_pending(c);
 	if (!c->cfg.key)
 		return EMBER_EINVAL;
-	time_ms = now_ms > c->tip.time_ms ? now_ms : c->tip.time_ms + 1;
+	c->vote_now_ms = now_ms;
 	t0 = now_us();
 	if ((rc = select_cands(c, &ncand)))
 		return rc;
-	while ((rc = exec_propose(c, ncand, time_ms, &t)) == EMBER_STORE_MAP_FULL)
+	while ((rc = exec_propose(c, ncand, &t)) == EMBER_STORE_MAP_FULL)
 		if ((rc = grow_map(c)))
 			return rc;
 	if (rc)
@@ -1027,7 +1078,7 @@ int cons_commit(struct cons *c, const uint8_t *blk, size_t len,
 		ember_header_hash(&h, hh);
 		if (memcmp(hh, c->hash, 32) == 0 && memcmp(blk, c->blk, len) == 0) {
 			struct ember_txn *t = c->pending;
-			if (certlen > 8 + 10 + EMBER_CERT_MAX_SIGS * 96 ||
+			if (certlen > EMBER_CERT_MAX_SIZE ||
 			    (rc = ember_cert_decode(&c->cert, cert, certlen)) ||
 			    (rc = cons_cert_verify(c->cfg.g, h.height, hh, &c->cert))) {
 				ember_errf(why, whylen, "commit certificate for block %llu "

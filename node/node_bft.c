@@ -346,9 +346,20 @@ static void do_vote(struct node_bft *nb, struct bft_effect *e)
 
 	if (guard(nb, e, v->height, v->round, v->type, v->nil ? NULL : v->value) != 0)
 		return;
-	v->time_ms = wall_ms();
+	/* A precommit signs our clock, but after its block's time: the next
+	 * block's time is the weighted median of these (cons_last_commit). */
+	v->time_ms = 0;
+	if (v->type == BFT_VOTE_PRECOMMIT) {
+		struct nb_block *b = v->nil ? NULL : block_find(nb, v->value);
+		struct ember_header hd;
+		v->time_ms = wall_ms();
+		if (b && b->len >= EMBER_HEADER_SIZE &&
+		    ember_header_decode(&hd, b->bytes, EMBER_HEADER_SIZE) == 0 &&
+		    v->time_ms <= hd.time_ms)
+			v->time_ms = hd.time_ms + 1;
+	}
 	if (cons_vote_sign(nb->cfg.key, nb->cfg.g->chain_id, v->type, v->height,
-	                   v->round, v->nil ? zero : v->value, v->sig) != 0)
+	                   v->round, v->nil ? zero : v->value, v->time_ms, v->sig) != 0)
 		return;
 	wal_vote(nb, v, 1);
 	if (nb->cfg.send_vote)
@@ -394,10 +405,11 @@ static void do_commit(struct node_bft *nb, const struct bft_effect *e)
 	for (size_t i = 0; i < e->u.commit.n && ce->nsig < EMBER_CERT_MAX_SIGS; i++) {
 		const struct bft_vote *v = &e->u.commit.precommits[i];
 		memcpy(ce->sigs[ce->nsig].validator, nb->vs.v[v->validator].id, 32);
+		ce->sigs[ce->nsig].time_ms = v->time_ms;
 		memcpy(ce->sigs[ce->nsig].sig, v->sig, 64);
 		ce->nsig++;
 	}
-	rc = b ? ember_cert_encode(ce, nb->certbuf, 8 + 10 + EMBER_CERT_MAX_SIGS * 96, &clen)
+	rc = b ? ember_cert_encode(ce, nb->certbuf, EMBER_CERT_MAX_SIZE, &clen)
 	       : EMBER_ENOTFOUND;
 	free(ce);
 	if (!rc)
@@ -737,7 +749,7 @@ int node_bft_new(struct node_bft **out, const struct node_bft_cfg *cfg)
 	bc.propose_delta_ms = bc.prevote_delta_ms = bc.precommit_delta_ms =
 		bt / 2 > 50 ? bt / 2 : 50;
 	if (bft_new(&nb->sm, &bc) != 0 ||
-	    !(nb->certbuf = malloc(8 + 10 + EMBER_CERT_MAX_SIGS * 96)) ||
+	    !(nb->certbuf = malloc(EMBER_CERT_MAX_SIZE)) ||
 	    !(nb->next_ev = evtimer_new(cfg->base, on_next, nb)) ||
 	    !(nb->gossip_ev = event_new(cfg->base, -1, EV_PERSIST, on_gossip, nb)))
 		goto fail;
@@ -841,7 +853,8 @@ int node_bft_vote(struct node_bft *nb, const struct bft_vote *v)
 	if (v->height < nb->height)
 		return EMBER_BFT_OLD;
 	if ((rc = cons_vote_verify(nb->vs.v[v->validator].id, nb->cfg.g->chain_id, v->type,
-	                           v->height, v->round, v->nil ? zero : v->value, v->sig)))
+	                           v->height, v->round, v->nil ? zero : v->value,
+	                           v->time_ms, v->sig)))
 		return rc;
 	if (v->height == nb->height && !bft_holds_vote(nb->sm, v))
 		wal_vote(nb, v, 0);

@@ -1412,14 +1412,16 @@ json_t *rpc_tx_payload_json(const struct ember_tx *tx)
 	case EMBER_TX_MAINTENANCE:
 		return json_pack("{s:I}", "epoch", (json_int_t)tx->u.maint.epoch);
 	case EMBER_TX_EVIDENCE:
-		return json_pack("{s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o}",
+		return json_pack("{s:o, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o}",
 			"validator", rpc_json_addr(e->validator),
 			"vote_type", (json_int_t)e->vote_type,
 			"height", (json_int_t)e->height,
 			"round", (json_int_t)e->round,
 			"hash_a", rpc_json_hex(e->hash_a, 32),
+			"time_a", rpc_json_u64(e->time_a),
 			"sig_a", rpc_json_hex(e->sig_a, 64),
 			"hash_b", rpc_json_hex(e->hash_b, 32),
+			"time_b", rpc_json_u64(e->time_b),
 			"sig_b", rpc_json_hex(e->sig_b, 64));
 	case EMBER_TX_PROOF: {
 		/* The body is up to 128 KiB; "hex" already carries it whole, so

@@ -139,8 +139,8 @@ static void m_getpeers(struct rpc_call *call, json_t *params, void *ctx)
 
 static json_t *block_json(struct ember_txn *t, uint64_t height, int *rc)
 {
-	const uint8_t *enc, *cenc;
-	size_t len, clen, ntx;
+	const uint8_t *enc, *cenc, *lc = NULL;
+	size_t len, clen, ntx, lclen = 0;
 	struct ember_header h;
 	struct ember_txref *refs;
 	struct ember_cert *cert;
@@ -156,7 +156,8 @@ static json_t *block_json(struct ember_txn *t, uint64_t height, int *rc)
 		*rc = EMBER_ENOMEM;
 		return NULL;
 	}
-	if ((*rc = ember_block_decode(&h, refs, (size_t)h.tx_count + 1, &ntx, enc, len))) {
+	if ((*rc = ember_block_decode(&h, &lc, &lclen, refs, (size_t)h.tx_count + 1, &ntx,
+	                              enc, len))) {
 		free(refs);
 		*rc = EMBER_STORE_CORRUPT;
 		return NULL;
@@ -189,6 +190,19 @@ static json_t *block_json(struct ember_txn *t, uint64_t height, int *rc)
 			"round", (json_int_t)cert->round, "signers", signers));
 	} else {
 		json_object_set_new(o, "cert", json_null());
+	}
+	/* The canonical commit of the parent this block carries: its signers
+	 * and their precommit times set this block's time (BFT time). */
+	if (cert && lclen && ember_cert_decode(cert, lc, lclen) == 0) {
+		json_t *sigs = json_array();
+		for (uint32_t i = 0; i < cert->nsig; i++)
+			json_array_append_new(sigs, json_pack("{s:o, s:I}",
+				"validator", rpc_json_addr(cert->sigs[i].validator),
+				"time_ms", (json_int_t)cert->sigs[i].time_ms));
+		json_object_set_new(o, "last_commit", json_pack("{s:I, s:o}",
+			"round", (json_int_t)cert->round, "precommits", sigs));
+	} else {
+		json_object_set_new(o, "last_commit", json_null());
 	}
 	free(cert);
 	return o;
@@ -295,7 +309,7 @@ static void m_gettx(struct rpc_call *call, json_t *params, void *ctx)
 	if (ember_chain_get_block(t, height, &enc, &len) ||
 	    ember_header_decode(&h, enc, EMBER_HEADER_SIZE) || index >= h.tx_count ||
 	    !(refs = malloc(((size_t)h.tx_count + 1) * sizeof(*refs))) ||
-	    ember_block_decode(&h, refs, (size_t)h.tx_count + 1, &ntx, enc, len) ||
+	    ember_block_decode(&h, NULL, NULL, refs, (size_t)h.tx_count + 1, &ntx, enc, len) ||
 	    ember_tx_decode(&tx, refs[index].p, refs[index].len)) {
 		rpc_error(call, RPC_INTERNAL_ERROR, "stored block %" PRIu64 " is unreadable", height);
 		goto out;

@@ -218,11 +218,12 @@ static int is_validator(const struct ember_genesis *g, const uint8_t pub[32])
 
 static int vote_sig_ok(const struct ember_genesis *g,
                        const struct ember_tx_evidence *ev,
-                       const uint8_t hash[32], const uint8_t sig[64])
+                       const uint8_t hash[32], uint64_t time_ms,
+                       const uint8_t sig[64])
 {
 	uint8_t msg[32];
 	ember_vote_hash(g->chain_id, ev->vote_type, ev->height, ev->round, hash,
-	                msg);
+	                time_ms, msg);
 	return ember_schnorr_verify(ev->validator, msg, sizeof(msg), sig);
 }
 
@@ -258,8 +259,8 @@ int tk_evidence(struct tk_tx *c)
 		    addr);
 		return EMBER_TOK_EVIDENCE;
 	}
-	if (!vote_sig_ok(c->g, ev, ev->hash_a, ev->sig_a) ||
-	    !vote_sig_ok(c->g, ev, ev->hash_b, ev->sig_b)) {
+	if (!vote_sig_ok(c->g, ev, ev->hash_a, ev->time_a, ev->sig_a) ||
+	    !vote_sig_ok(c->g, ev, ev->hash_b, ev->time_b, ev->sig_b)) {
 		ember_errf(c->why, c->whylen,
 		    "evidence against '%s' has a signature that does not verify for height %llu round %u",
 		    addr, (unsigned long long)ev->height, ev->round);

@@ -144,11 +144,36 @@ EMBER_WUR int cons_cert_verify(const struct ember_genesis *g, uint64_t height,
                                const uint8_t hash[32],
                                const struct ember_cert *cert);
 
-/* Check a vote's signature by pub (hash all zero: a vote for nil).
- * Returns: 0 or EMBER_CRYPTO_VERIFY. */
+/* Check a vote's signature by pub (hash all zero: a vote for nil; time_ms
+ * the time it signs, ember_vote_hash).  Returns: 0 or EMBER_CRYPTO_VERIFY. */
 EMBER_WUR int cons_vote_verify(const uint8_t pub[32], const char *chain_id,
                                uint8_t type, uint64_t height, uint32_t round,
-                               const uint8_t hash[32], const uint8_t sig[64]);
+                               const uint8_t hash[32], uint64_t time_ms,
+                               const uint8_t sig[64]);
+
+/*
+ * Check block H's last commit (lc, lclen bytes) against its parent, block
+ * H-1 (parent_height, its time and hash), and give block H's time (BFT
+ * time: no proposer's clock sets it):
+ *  - H == 1: no last commit; the time is the parent's (genesis) time + 1;
+ *  - else: a certificate of the parent holding +2/3 of the validator
+ *    set's power (cons_cert_verify); the time is the stake-weighted
+ *    median of its precommit stamps (sorted by time, then by position:
+ *    the first stamp at which the signers passed hold more than half of
+ *    the signers' power), which must be after the parent's time.  Honest
+ *    signers stamp after their block's time and hold more than half of
+ *    the signers' power whenever the faulty hold less than a third of all
+ *    of it, so the faulty cannot move the time outside the honest
+ *    signers' clocks, nor make an honest certificate unusable.
+ * scratch holds the decoded certificate (it is large: no stack copy).
+ * Deterministic: the same bytes give the same time on every node.
+ * Returns: 0, EMBER_BLK_LAST_COMMIT (why says what is wrong).
+ */
+EMBER_WUR int cons_last_commit(const struct ember_genesis *g, uint64_t parent_height,
+                               uint64_t parent_time_ms, const uint8_t parent_hash[32],
+                               const uint8_t *lc, size_t lclen,
+                               struct ember_cert *scratch, uint64_t *time_ms,
+                               char *why, size_t whylen);
 /* A BFT proposal's signature: over tagged_hash("ember/proposal", chain id,
  * height, round, pol_round, block id).  Returns: 0, EMBER_CRYPTO_SIGN /
  * EMBER_CRYPTO_VERIFY. */
@@ -158,11 +183,14 @@ EMBER_WUR int cons_proposal_sign(const struct ember_keypair *key, const char *ch
 EMBER_WUR int cons_proposal_verify(const uint8_t pub[32], const char *chain_id,
                                    uint64_t height, uint32_t round, int32_t pol_round,
                                    const uint8_t value[32], const uint8_t sig[64]);
-/* Sign a vote for (type, height, round, hash) with key. */
+/* Sign a vote for (type, height, round, hash, time_ms) with key: a
+ * precommit's time_ms is the signer's clock, at least its block's time + 1
+ * (cons_last_commit); a prevote's is 0. */
 EMBER_WUR int cons_vote_sign(const struct ember_keypair *key,
                              const char *chain_id, uint8_t type,
                              uint64_t height, uint32_t round,
-                             const uint8_t hash[32], uint8_t sig[64]);
+                             const uint8_t hash[32], uint64_t time_ms,
+                             uint8_t sig[64]);
 
 /*
  * The executor of BFT consensus (bft.h), three steps that each end with no

@@ -81,6 +81,7 @@ enum ember_err {
 	EMBER_BLK_PROPOSER = -407,
 	EMBER_BLK_TIME = -408,
 	EMBER_BLK_DUP_TX = -409,
+	EMBER_BLK_LAST_COMMIT = -410,  /* the last commit is not block H-1's canonical +2/3 */
 
 	/* store: -500 .. -599 */
 	EMBER_STORE_LMDB = -500,       /* an LMDB call failed; see the log */

@@ -51,7 +51,7 @@
 #include "block.h"
 #include "key.h"
 
-#define P2P_VERSION 1
+#define P2P_VERSION 2   /* 2: block format 2 (last commit, BFT time) */
 #define P2P_HELLO0_LEN 38
 #define P2P_AUTH_LEN 96
 #define P2P_TAG_LEN 16

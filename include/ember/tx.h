@@ -128,8 +128,10 @@ struct ember_tx_evidence {
 	uint64_t height;
 	uint32_t round;
 	uint8_t hash_a[32];
-	uint8_t sig_a[64];
+	uint64_t time_a;               /* the time each vote signed (a */
+	uint8_t sig_a[64];             /* precommit's clock; 0 on a prevote) */
 	uint8_t hash_b[32];
+	uint64_t time_b;
 	uint8_t sig_b[64];
 };
 
@@ -185,7 +187,8 @@ struct ember_tx {
  *   price         u64 price_uusd
  *   maintenance   u64 epoch
  *   evidence      32 validator || u8 type || u64 height || u32 round ||
- *                 32 hash_a || 64 sig_a || 32 hash_b || 64 sig_b
+ *                 32 hash_a || u64 time_a || 64 sig_a ||
+ *                 32 hash_b || u64 time_b || 64 sig_b
  *   proof         u64 epoch || varint len || body (proof.h)
  * (u16 is little-endian, 2 bytes.)
  */

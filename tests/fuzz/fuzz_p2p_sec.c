@@ -130,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc;
 
 	p2p_sec_hello0(s, hello);
-	FUZZ_CHECK(memcmp(hello, "EMB1\x01\x00", 6) == 0);
+	FUZZ_CHECK(memcmp(hello, "EMB1\x02\x00", 6) == 0);
 	if (size < P2P_HELLO0_LEN)
 		goto out;
 	rc = p2p_sec_on_hello0(s, data, auth);

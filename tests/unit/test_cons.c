@@ -3,8 +3,9 @@
  * genesis, transfers through the mempool into produced blocks, replay of
  * those blocks on a second ledger (same roots), rejection of tampered
  * blocks without any state change, the supply invariant after every block,
- * each state-level rejection with its own error, map growth, and a GPU
- * proof seeded by a real block hash.
+ * each state-level rejection with its own error, map growth, a GPU
+ * proof seeded by a real block hash, and BFT time: each block's last
+ * commit (its parent's certificate) and the weighted median time it gives.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -255,8 +256,10 @@ static void test_genesis_and_transfers(void **state)
 }
 
 /* A certificate by the (only) validator over the header of blk as it is
- * now, as a validator that signed a bad block would make. */
-static void resign(const uint8_t *blk, uint8_t *cert, size_t cap, size_t *clen)
+ * now, its precommit stamped ptime, as a validator that signed a bad block
+ * would make. */
+static void resign(const uint8_t *blk, uint64_t ptime, uint8_t *cert, size_t cap,
+                   size_t *clen)
 {
 	struct ember_header h;
 	struct ember_cert c;
@@ -266,9 +269,45 @@ static void resign(const uint8_t *blk, uint8_t *cert, size_t cap, size_t *clen)
 	memset(&c, 0, sizeof(c));
 	c.nsig = 1;
 	memcpy(c.sigs[0].validator, val.pub, 32);
+	c.sigs[0].time_ms = ptime;
 	assert_int_equal(cons_vote_sign(&val, gen.chain_id, EMBER_VOTE_PRECOMMIT,
-	                                h.height, 0, hash, c.sigs[0].sig), 0);
+	                                h.height, 0, hash, ptime, c.sigs[0].sig), 0);
 	assert_int_equal(ember_cert_encode(&c, cert, cap, clen), 0);
+}
+
+/* The precommit time of a one-signature certificate. */
+static uint64_t cert_time(const uint8_t *cert, size_t clen)
+{
+	struct ember_cert c;
+	assert_int_equal(ember_cert_decode(&c, cert, clen), 0);
+	assert_int_equal(c.nsig, 1);
+	return c.sigs[0].time_ms;
+}
+
+static struct ember_header header_of(const uint8_t *blk)
+{
+	struct ember_header h;
+	assert_int_equal(ember_header_decode(&h, blk, EMBER_HEADER_SIZE), 0);
+	return h;
+}
+
+/*
+ * blk (blen bytes) rebuilt with another last commit (lc, lclen) and time:
+ * the header's last_commit_hash follows the bytes, the txs and every other
+ * field stay.  *out is malloc'd.
+ */
+static void rebuild(const uint8_t *blk, size_t blen, const uint8_t *lc, size_t lclen,
+                    uint64_t time_ms, uint8_t **out, size_t *outlen)
+{
+	struct ember_header h;
+	struct ember_txref txs[64];
+	size_t ntx, cap;
+	assert_int_equal(ember_block_decode(&h, NULL, NULL, txs, 64, &ntx, blk, blen), 0);
+	h.time_ms = time_ms;
+	ember_last_commit_hash(lc, lclen, h.last_commit_hash);
+	cap = ember_block_encoded_size(lclen, txs, ntx);
+	assert_non_null(*out = malloc(cap));
+	assert_int_equal(ember_block_encode(&h, lc, lclen, txs, ntx, *out, cap, outlen), 0);
 }
 
 /* Every way to tamper a block is refused and leaves b's tip unchanged. */
@@ -294,24 +333,35 @@ static void test_tampered_blocks(void **state)
 	 * longer covers the header: refused before execution unless the
 	 * height or parent already tell), and with a certificate the
 	 * validator signed over the changed header (execution catches it). */
+	/* Offsets from block.h: version, height, time, prev_hash,
+	 * last_commit_hash, tx_root, state_root, proposer. */
+	enum { H = 1, T = 1 + 8, P = 1 + 8 + 8, L = P + 32, X = P + 64, S = P + 96,
+	       R = P + 128 };
 	struct { size_t off; int code, resigned; } hdr_cases[] = {
-		{ 1, EMBER_BLK_HEIGHT, 0 },                 /* height */
-		{ 1 + 8 + 8, EMBER_BLK_PREV, 0 },           /* prev_hash */
-		{ 1 + 8 + 8 + 32, EMBER_BLK_CERT, 0 },      /* tx_root */
-		{ 1 + 8 + 8 + 64, EMBER_BLK_CERT, 0 },      /* state_root */
-		{ 1 + 8 + 8 + 96, EMBER_BLK_PROPOSER, 0 },  /* proposer */
-		{ 1 + 8 + 8 + 32, EMBER_BLK_TX_ROOT, 1 },
-		{ 1 + 8 + 8 + 64, EMBER_BLK_STATE_ROOT, 1 },
-		{ 1 + 8 + 8 + 96, EMBER_BLK_PROPOSER, 1 },
+		{ H, EMBER_BLK_HEIGHT, 0 },
+		{ T, EMBER_BLK_CERT, 0 },
+		{ P, EMBER_BLK_PREV, 0 },
+		{ L, EMBER_BLK_CERT, 0 },
+		{ X, EMBER_BLK_CERT, 0 },
+		{ S, EMBER_BLK_CERT, 0 },
+		{ R, EMBER_BLK_PROPOSER, 0 },
+		/* block 1's time is the genesis time + 1, no other */
+		{ T, EMBER_BLK_TIME, 1 },
+		/* block 1 carries no last commit: the zero hash */
+		{ L, EMBER_BLK_LAST_COMMIT, 1 },
+		{ X, EMBER_BLK_TX_ROOT, 1 },
+		{ S, EMBER_BLK_STATE_ROOT, 1 },
+		{ R, EMBER_BLK_PROPOSER, 1 },
 	};
+	assert_true(clen <= 4 + 1 + EMBER_CERT_SIG_SIZE);
 	for (size_t i = 0; i < sizeof(hdr_cases) / sizeof(hdr_cases[0]); i++) {
-		uint8_t rcert[8 + 10 + 96];
+		uint8_t rcert[4 + 1 + EMBER_CERT_SIG_SIZE];
 		size_t rclen = clen;
 		memcpy(bad, blk, blen);
 		bad[hdr_cases[i].off] ^= 1;
 		memcpy(rcert, cert, clen);
 		if (hdr_cases[i].resigned)
-			resign(bad, rcert, sizeof(rcert), &rclen);
+			resign(bad, cert_time(cert, clen), rcert, sizeof(rcert), &rclen);
 		assert_int_equal(cons_apply_block(b.cons, bad, blen, rcert, rclen, why,
 		                                  sizeof(why)), hdr_cases[i].code);
 		assert_true(strlen(why) > 0);
@@ -562,12 +612,28 @@ static void test_guard_rules(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Apply the block (with its certificate) that `from` stored at height h
+ * on `to`. */
+static void copy_block(struct node *from, struct node *to, uint64_t h)
+{
+	uint8_t *blk, *cert;
+	size_t blen, clen;
+	char why[256] = "";
+	fetch(from, h, &blk, &blen, &cert, &clen);
+	if (cons_apply_block(to->cons, blk, blen, cert, clen, why, sizeof(why)))
+		fail_msg("block %llu: %s", (unsigned long long)h, why);
+	free(blk);
+	free(cert);
+}
+
 /*
  * A validator killed between signing block 3 and committing it: its guard
  * holds the signed block, so the next cons_produce commits exactly that
- * block, not a new one with a different time.  A ledger two blocks behind
- * its guard is refused at open.  Node a (no guard) makes the block that b
- * "signed before it died".
+ * block, not a new one.  A ledger two blocks behind its guard is refused
+ * at open.  Node a (no guard) makes the block that b "signed before it
+ * died".  b makes blocks 1 and 2 and a follows: two validators producing
+ * on their own would not share block 2, whose last commit is each one's
+ * own (randomised BIP-340) signature over block 1.
  */
 static void test_guard_recommits_signed_block(void **state)
 {
@@ -589,10 +655,10 @@ static void test_guard_recommits_signed_block(void **state)
 	guard_next = g;
 	node_open(&b, 0, 1);
 	guard_next = NULL;
-	produce(&a, 2000);
 	produce(&b, 2000);
-	produce(&a, 3000);
+	copy_block(&b, &a, 1);
 	produce(&b, 3000);
+	copy_block(&b, &a, 2);
 	cons_tip(b.cons, &tb);
 	assert_int_equal(cons_guard_last(g, &r), 1);
 	assert_true(r.height == 2);
@@ -608,8 +674,9 @@ static void test_guard_recommits_signed_block(void **state)
 	memcpy(r.block_id, ta.hash, 32);
 	assert_int_equal(cons_guard_sign(g, &r, blk, blen, why, sizeof(why)), 0);
 
-	/* b's mempool is empty and its clock says 9000: its own block 3 would
-	 * differ.  It commits the signed one. */
+	/* b's mempool is empty: its own block 3 would differ (the same BFT
+	 * time, 3000 from its block 2 certificate, whatever its clock says,
+	 * but no tx).  It commits the signed one. */
 	assert_int_equal(cons_produce(b.cons, 9000, &committed), 0);
 	assert_int_equal(committed, 1);
 	cons_tip(b.cons, &tb);
@@ -838,6 +905,504 @@ static void test_proof_block_hash(void **state)
 	ember_genesis_release(&gen);
 }
 
+/*
+ * BFT time with one validator: block 1 takes the genesis time + 1; every
+ * later block the time of the one precommit in its last commit, the
+ * certificate stored with its parent, whatever the proposer's clock
+ * says.  cons_produce stamps its precommit with its clock, raised to the
+ * block's time + 1 when the clock is behind.  A follower refuses a block
+ * whose time, or last commit, is not that, even with a certificate the
+ * validator signed over the changed header.
+ */
+static void test_bft_time(void **state)
+{
+	/* The clock passed to each cons_produce, and what it gives:
+	 *   block 1: genesis 1000 + 1 = 1001; precommit 5000 (the clock)
+	 *   block 2: 5000 (block 1's precommit); clock 5000 is not after it,
+	 *            so the precommit is 5001
+	 *   block 3: 5001; precommit 7000
+	 *   block 4: 7000; the clock went back to 3000: precommit 7001
+	 *   block 5: 7001; precommit 10000 */
+	static const uint64_t clock[5] = { 5000, 5000, 7000, 3000, 10000 };
+	static const uint64_t want_time[5] = { 1001, 5000, 5001, 7000, 7001 };
+	static const uint64_t want_pc[5] = { 5000, 5001, 7000, 7001, 10000 };
+	struct node a, b;
+	struct ember_tip tip;
+	uint8_t *blk[6], *cert[6], hash[32];
+	size_t blen[6], clen[6];
+	char why[256];
+	(void)state;
+	make_genesis(START);
+	node_open(&a, 0, 1);
+	node_open(&b, 0, 0);
+	for (int i = 0; i < 5; i++) {
+		submit(&a, 0, 1, (uint64_t)i, 1);
+		produce(&a, clock[i]);
+	}
+	for (uint64_t h = 1; h <= 5; h++) {
+		struct ember_header hd;
+		struct ember_cert *ce = malloc(sizeof(*ce));
+		const uint8_t *lc;
+		size_t lclen, ntx;
+		struct ember_txref txs[4];
+		uint64_t t;
+
+		assert_non_null(ce);
+		fetch(&a, h, &blk[h], &blen[h], &cert[h], &clen[h]);
+		assert_int_equal(ember_block_decode(&hd, &lc, &lclen, txs, 4, &ntx, blk[h],
+		                                    blen[h]), 0);
+		assert_true(hd.time_ms == want_time[h - 1]);
+		assert_true(cert_time(cert[h], clen[h]) == want_pc[h - 1]);
+		/* The precommit signs its time: with any other it does not verify. */
+		ember_header_hash(&hd, hash);
+		assert_int_equal(ember_cert_decode(ce, cert[h], clen[h]), 0);
+		assert_int_equal(cons_vote_verify(val.pub, gen.chain_id, EMBER_VOTE_PRECOMMIT,
+		                                  h, 0, hash, want_pc[h - 1], ce->sigs[0].sig), 0);
+		assert_int_equal(cons_vote_verify(val.pub, gen.chain_id, EMBER_VOTE_PRECOMMIT,
+		                                  h, 0, hash, want_pc[h - 1] + 1, ce->sigs[0].sig),
+		                 EMBER_CRYPTO_VERIFY);
+		if (h == 1) {
+			assert_int_equal(lclen, 0);
+		} else {
+			/* Block h carries block h-1's stored certificate, and its
+			 * time is that certificate's precommit time. */
+			assert_int_equal(lclen, clen[h - 1]);
+			assert_memory_equal(lc, cert[h - 1], lclen);
+			assert_true(hd.time_ms == cert_time(cert[h - 1], clen[h - 1]));
+			assert_int_equal(cons_last_commit(&gen, h - 1, want_time[h - 2],
+			                                  hd.prev_hash, lc, lclen, ce, &t, why,
+			                                  sizeof(why)), 0);
+			assert_true(t == hd.time_ms);
+		}
+		free(ce);
+	}
+	cons_tip(a.cons, &tip);
+	assert_true(tip.time_ms == 7001);
+
+	/* Block 1 with a last commit (any certificate), re-signed: refused;
+	 * with a time that is not genesis + 1, re-signed: refused. */
+	{
+		uint8_t *bad, rc1[4 + 1 + EMBER_CERT_SIG_SIZE];
+		size_t badlen, rclen;
+		rebuild(blk[1], blen[1], cert[1], clen[1], 1001, &bad, &badlen);
+		resign(bad, 5000, rc1, sizeof(rc1), &rclen);
+		assert_int_equal(cons_apply_block(b.cons, bad, badlen, rc1, rclen, why,
+		                                  sizeof(why)), EMBER_BLK_LAST_COMMIT);
+		assert_non_null(strstr(why, "block 1 carries a last commit"));
+		free(bad);
+		rebuild(blk[1], blen[1], NULL, 0, 5000, &bad, &badlen);
+		resign(bad, 5000, rc1, sizeof(rc1), &rclen);
+		assert_int_equal(cons_apply_block(b.cons, bad, badlen, rc1, rclen, why,
+		                                  sizeof(why)), EMBER_BLK_TIME);
+		free(bad);
+	}
+	/* The real blocks 1..4 apply. */
+	for (uint64_t h = 1; h <= 4; h++)
+		if (cons_apply_block(b.cons, blk[h], blen[h], cert[h], clen[h], why,
+		                     sizeof(why)))
+			fail_msg("block %llu: %s", (unsigned long long)h, why);
+
+	/* Block 5 tampered, each with a certificate re-signed over the changed
+	 * header: b's tip (block 4, time 7000) must not move. */
+	{
+		struct ember_cert *ce = malloc(sizeof(*ce));
+		struct ember_tip before, after;
+		uint8_t *bad, rc5[4 + 1 + EMBER_CERT_SIG_SIZE], lc4[4 + 1 + EMBER_CERT_SIG_SIZE];
+		uint8_t h4[32];
+		size_t badlen, rclen, lc4len;
+		struct {
+			const char *what;
+			uint64_t lc_time;      /* 0: block 4's real certificate */
+			int edit_lc;           /* time edited after signing */
+			uint64_t time;
+			int code;
+		} cases[] = {
+			{ "time + 1", 0, 0, 7002, EMBER_BLK_TIME },
+			{ "time - 1 (the parent's)", 0, 0, 7000, EMBER_BLK_TIME },
+			{ "the proposer's clock", 0, 0, 10000, EMBER_BLK_TIME },
+			/* a last commit whose precommit time was edited, and the
+			 * block time to match it */
+			{ "edited last commit", 7001, 1, 7500, EMBER_BLK_LAST_COMMIT },
+			/* a precommit stamped at the parent's time, re-signed */
+			{ "precommit at the parent's time", 7000, 0, 7000,
+			  EMBER_BLK_LAST_COMMIT },
+			{ "precommit before the parent's time", 6000, 0, 6000,
+			  EMBER_BLK_LAST_COMMIT },
+		};
+		assert_non_null(ce);
+		{
+			struct ember_header hd4 = header_of(blk[4]);
+			ember_header_hash(&hd4, h4);
+		}
+		cons_tip(b.cons, &before);
+		assert_memory_equal(before.hash, h4, 32);
+		assert_true(before.time_ms == 7000);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			if (!cases[i].lc_time) {
+				memcpy(lc4, cert[4], clen[4]);
+				lc4len = clen[4];
+			} else {
+				/* block 4's certificate, re-signed at lc_time (h4, the
+				 * block it certifies, is unchanged) */
+				memset(ce, 0, sizeof(*ce));
+				ce->nsig = 1;
+				memcpy(ce->sigs[0].validator, val.pub, 32);
+				ce->sigs[0].time_ms = cases[i].lc_time;
+				assert_int_equal(cons_vote_sign(&val, gen.chain_id,
+				                 EMBER_VOTE_PRECOMMIT, 4, 0, h4, cases[i].lc_time,
+				                 ce->sigs[0].sig), 0);
+				if (cases[i].edit_lc)
+					ce->sigs[0].time_ms = cases[i].time;
+				assert_int_equal(ember_cert_encode(ce, lc4, sizeof(lc4), &lc4len), 0);
+			}
+			rebuild(blk[5], blen[5], lc4, lc4len, cases[i].time, &bad, &badlen);
+			resign(bad, 10000, rc5, sizeof(rc5), &rclen);
+			why[0] = '\0';
+			if (cons_apply_block(b.cons, bad, badlen, rc5, rclen, why, sizeof(why)) !=
+			    cases[i].code)
+				fail_msg("%s: not refused with %d (%s)", cases[i].what,
+				         cases[i].code, why);
+			assert_true(strlen(why) > 0);
+			free(bad);
+		}
+		/* Block 5 with no last commit at all. */
+		rebuild(blk[5], blen[5], NULL, 0, 7001, &bad, &badlen);
+		resign(bad, 10000, rc5, sizeof(rc5), &rclen);
+		assert_int_equal(cons_apply_block(b.cons, bad, badlen, rc5, rclen, why,
+		                                  sizeof(why)), EMBER_BLK_LAST_COMMIT);
+		free(bad);
+		cons_tip(b.cons, &after);
+		assert_memory_equal(&before, &after, sizeof(before));
+
+		/* The real block 5 is valid on b. */
+		assert_int_equal(cons_validate(b.cons, blk[5], blen[5], why, sizeof(why)), 0);
+		/* So is one that carries another valid certificate of block 4
+		 * (here stamped 7500) and takes its time from it: the time is
+		 * the carried last commit's, not the follower's stored one. */
+		memset(ce, 0, sizeof(*ce));
+		ce->nsig = 1;
+		memcpy(ce->sigs[0].validator, val.pub, 32);
+		ce->sigs[0].time_ms = 7500;
+		assert_int_equal(cons_vote_sign(&val, gen.chain_id, EMBER_VOTE_PRECOMMIT, 4, 0,
+		                                h4, 7500, ce->sigs[0].sig), 0);
+		assert_int_equal(ember_cert_encode(ce, lc4, sizeof(lc4), &lc4len), 0);
+		rebuild(blk[5], blen[5], lc4, lc4len, 7500, &bad, &badlen);
+		resign(bad, 10000, rc5, sizeof(rc5), &rclen);
+		assert_int_equal(cons_apply_block(b.cons, bad, badlen, rc5, rclen, why,
+		                                  sizeof(why)), 0);
+		cons_tip(b.cons, &after);
+		assert_true(after.height == 5 && after.time_ms == 7500);
+		free(bad);
+		free(ce);
+	}
+	for (int h = 1; h <= 5; h++) {
+		free(blk[h]);
+		free(cert[h]);
+	}
+	node_close(&a);
+	node_close(&b);
+	ember_genesis_release(&gen);
+}
+
+/* ---- several validators: the weighted median -------------------------- */
+
+#define NV 4
+static struct ember_keypair vk[NV];
+
+/* make_genesis with NV validators of the given powers; val (the key
+ * node_open gives a validator node) is vk[0]. */
+static void make_genesis_powers(const uint64_t power[NV])
+{
+	make_genesis(START);
+	free(gen.vals);
+	gen.vals = calloc(NV, sizeof(*gen.vals));
+	assert_non_null(gen.vals);
+	for (int i = 0; i < NV; i++) {
+		assert_int_equal(ember_keypair_generate(&vk[i]), 0);
+		memcpy(gen.vals[i].pub, vk[i].pub, 32);
+		gen.vals[i].power = power[i];
+	}
+	gen.nval = NV;
+	val = vk[0];
+	assert_int_equal(ember_genesis_finish(&gen), 0);
+}
+
+/* A certificate of (height, hash): validator who[i] precommits at t[i],
+ * in that order.  Returns its length. */
+static size_t multi_cert(uint64_t height, const uint8_t hash[32], const int *who,
+                         const uint64_t *t, size_t n, uint8_t *out, size_t cap)
+{
+	struct ember_cert *ce = calloc(1, sizeof(*ce));
+	size_t len;
+	assert_non_null(ce);
+	ce->nsig = (uint32_t)n;
+	for (size_t i = 0; i < n; i++) {
+		memcpy(ce->sigs[i].validator, vk[who[i]].pub, 32);
+		ce->sigs[i].time_ms = t[i];
+		assert_int_equal(cons_vote_sign(&vk[who[i]], gen.chain_id, EMBER_VOTE_PRECOMMIT,
+		                                height, 0, hash, t[i], ce->sigs[i].sig), 0);
+	}
+	assert_int_equal(ember_cert_encode(ce, out, cap, &len), 0);
+	free(ce);
+	return len;
+}
+
+/* Build the next block on a (cons_build, the BFT executor's path), then
+ * commit it there with cert and apply it on b.  *blk is malloc'd. */
+static void build_commit(struct node *a, struct node *b, uint64_t now, const int *who,
+                         const uint64_t *t, size_t n, uint8_t **blk, size_t *blen,
+                         uint8_t *cert, size_t *clen)
+{
+	const uint8_t *p;
+	struct ember_header hd;
+	uint8_t hash[32];
+	char why[256] = "";
+	assert_int_equal(cons_build(a->cons, now, &p, blen, hash), 0);
+	assert_non_null(*blk = malloc(*blen));
+	memcpy(*blk, p, *blen);
+	hd = header_of(*blk);
+	*clen = multi_cert(hd.height, hash, who, t, n, cert, 4 + 1 + NV * EMBER_CERT_SIG_SIZE);
+	if (cons_commit(a->cons, *blk, *blen, cert, *clen, why, sizeof(why)))
+		fail_msg("commit of block %llu: %s", (unsigned long long)hd.height, why);
+	if (cons_apply_block(b->cons, *blk, *blen, cert, *clen, why, sizeof(why)))
+		fail_msg("apply of block %llu: %s", (unsigned long long)hd.height, why);
+}
+
+/*
+ * Powers 4, 2, 2, 1 (total 9; a certificate needs more than 6).  The
+ * proposer's block takes the stake-weighted median of the precommit
+ * times in its parent's certificate, and a follower checks it.
+ */
+static void test_bft_time_weighted(void **state)
+{
+	static const uint64_t power[NV] = { 4, 2, 2, 1 };
+	/* Block 1's certificate, all four, out of validator order:
+	 * sorted by time V3 (1) 2100, V1 (2) 2200, V0 (4) 2500, V2 (2) 3000;
+	 * the first where twice the power passed (this one included) exceeds
+	 * the signers' 9: cum 1 -> 2 <= 9; cum 3 -> 6 <= 9; cum 7 -> 14 > 9:
+	 * 2500, the heavy validator's time. */
+	static const int who1[] = { 2, 0, 3, 1 };
+	static const uint64_t t1[] = { 3000, 2500, 2100, 2200 };
+	/* Block 2's: V0, V1, V2 (power 8 > 6), V3 absent: sorted V1 (2) 2600,
+	 * V2 (2) 2700, V0 (4) 2800; only the signers' power (8) counts: cum 2
+	 * -> 4 <= 8; cum 4 -> 8 <= 8 (V1 and V2 hold exactly half, no
+	 * majority); cum 8 -> 16 > 8: 2800. */
+	static const int who2[] = { 0, 1, 2 };
+	static const uint64_t t2[] = { 2800, 2600, 2700 };
+	struct node a, b;
+	uint8_t *blk1, *blk2, cert1[4 + 1 + NV * EMBER_CERT_SIG_SIZE];
+	uint8_t cert2[sizeof(cert1)], cert3[sizeof(cert1)], *bad;
+	const uint8_t *p, *lc;
+	size_t blen1, blen2, clen1, clen2, clen3, len, lclen, ntx, badlen;
+	struct ember_header hd;
+	struct ember_txref txs[4];
+	uint8_t hash[32];
+	char why[256];
+	(void)state;
+	make_genesis_powers(power);
+	node_open(&a, 0, 1);
+	node_open(&b, 0, 0);
+
+	build_commit(&a, &b, 99999, who1, t1, 4, &blk1, &blen1, cert1, &clen1);
+	assert_true(header_of(blk1).time_ms == 1001);      /* genesis + 1 */
+	build_commit(&a, &b, 99999, who2, t2, 3, &blk2, &blen2, cert2, &clen2);
+	assert_int_equal(ember_block_decode(&hd, &lc, &lclen, txs, 4, &ntx, blk2, blen2), 0);
+	assert_true(hd.time_ms == 2500);
+	assert_int_equal(lclen, clen1);
+	assert_memory_equal(lc, cert1, clen1);
+
+	/* Block 3: 2800, from block 2's certificate. */
+	assert_int_equal(cons_build(a.cons, 99999, &p, &len, hash), 0);
+	assert_non_null(bad = malloc(len));
+	memcpy(bad, p, len);
+	cons_release_pending(a.cons);
+	assert_int_equal(ember_block_decode(&hd, &lc, &lclen, txs, 4, &ntx, bad, len), 0);
+	assert_true(hd.time_ms == 2800);
+	assert_memory_equal(lc, cert2, clen2);
+	assert_int_equal(cons_validate(b.cons, bad, len, why, sizeof(why)), 0);
+
+	/* The same block stamped with the old rule's time (2700, where the
+	 * walk stopped at half), the earliest (2600) or 1 ms either side of
+	 * the median, certified by V0, V1, V2: refused. */
+	{
+		static const uint64_t wrong[] = { 2700, 2600, 2801, 2799 };
+		static const int who3[] = { 0, 1, 2 };
+		static const uint64_t t3[] = { 3000, 3000, 3000 };
+		for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+			uint8_t *bb;
+			rebuild(bad, len, cert2, clen2, wrong[i], &bb, &badlen);
+			hd = header_of(bb);
+			ember_header_hash(&hd, hash);
+			clen3 = multi_cert(3, hash, who3, t3, 3, cert3, sizeof(cert3));
+			assert_int_equal(cons_apply_block(b.cons, bb, badlen, cert3, clen3, why,
+			                                  sizeof(why)), EMBER_BLK_TIME);
+			free(bb);
+		}
+		/* A last commit for block 2 lacking +2/3 (V1, V2, V3: 5 of 9),
+		 * with the time its median would give (2600 2700 2650 by power
+		 * 2 2 1: sorted 2600 (2), 2650 (1), 2700 (2); cum 2 -> 4 <= 5;
+		 * cum 3 -> 6 > 5: 2650). */
+		{
+			static const int whol[] = { 1, 2, 3 };
+			static const uint64_t tl[] = { 2600, 2700, 2650 };
+			uint8_t lcw[sizeof(cert1)], *bb;
+			size_t lcwlen;
+			hd = header_of(blk2);
+			ember_header_hash(&hd, hash);
+			lcwlen = multi_cert(2, hash, whol, tl, 3, lcw, sizeof(lcw));
+			rebuild(bad, len, lcw, lcwlen, 2650, &bb, &badlen);
+			hd = header_of(bb);
+			ember_header_hash(&hd, hash);
+			clen3 = multi_cert(3, hash, who3, t3, 3, cert3, sizeof(cert3));
+			assert_int_equal(cons_apply_block(b.cons, bb, badlen, cert3, clen3, why,
+			                                  sizeof(why)), EMBER_BLK_LAST_COMMIT);
+			assert_non_null(strstr(why, "+2/3"));
+			free(bb);
+		}
+	}
+	free(bad);
+	free(blk1);
+	free(blk2);
+	node_close(&a);
+	node_close(&b);
+	ember_genesis_release(&gen);
+}
+
+/*
+ * A certificate that cons_commit accepts must serve as the next block's
+ * last commit, or the chain cannot go on.  Here V3 (power 1 of 9, under a
+ * third: a faulty validator BFT tolerates) precommits block 1 with a time
+ * that is not after block 1's (1001); V0, V1, V2 (power 8, a quorum on
+ * their own) precommit honestly at 2000.  The certificate verifies
+ * (cons_cert_verify does not look at the times), cons_commit stores it,
+ * and block 2 is built on it, validated and applied by a follower; then
+ * V3 stamps block 2's precommit 0, and block 3 is built on that too.
+ */
+static void test_commit_cert_usable_as_last_commit(void **state)
+{
+	static const uint64_t power[NV] = { 4, 2, 2, 1 };
+	static const int who[] = { 0, 1, 2, 3 };
+	/* Block 2's time: sorted V3 (1) 1001, V0 (4) 2000, V1 (2) 2000, V2
+	 * (2) 2000: cum 1 -> 2 <= 9; cum 5 -> 10 > 9: V0's 2000. */
+	static const uint64_t t1[] = { 2000, 2000, 2000, 1001 };
+	/* Block 3's: sorted V3 (1) 0, V0 (4) 3000, V1 (2) 3001, V2 (2) 3002:
+	 * cum 1 -> 2 <= 9; cum 5 -> 10 > 9: V0's 3000. */
+	static const uint64_t t2[] = { 3000, 3001, 3002, 0 };
+	struct node a, b;
+	struct ember_header hd;
+	struct ember_txref txs[4];
+	const uint8_t *p, *lc;
+	uint8_t hash[32], *blk1, *blk2, *blk3, cert1[4 + 1 + NV * EMBER_CERT_SIG_SIZE];
+	uint8_t cert2[sizeof(cert1)];
+	size_t len, blen2, clen1, clen2, lclen, ntx;
+	char why[256] = "";
+	int rc;
+	(void)state;
+	make_genesis_powers(power);
+	node_open(&a, 0, 1);
+	node_open(&b, 0, 0);
+	assert_int_equal(cons_build(a.cons, 2000, &p, &len, hash), 0);
+	assert_non_null(blk1 = malloc(len));
+	memcpy(blk1, p, len);
+	assert_true(header_of(blk1).time_ms == 1001);
+	clen1 = multi_cert(1, hash, who, t1, 4, cert1, sizeof(cert1));
+	rc = cons_commit(a.cons, blk1, len, cert1, clen1, why, sizeof(why));
+	if (rc)
+		fail_msg("commit of block 1: %d (%s)", rc, why);
+	rc = cons_apply_block(b.cons, blk1, len, cert1, clen1, why, sizeof(why));
+	if (rc)
+		fail_msg("apply of block 1 on the follower: %d (%s)", rc, why);
+
+	/* Block 2, built on that certificate: the honest quorum's time. */
+	rc = cons_build(a.cons, 3000, &p, &len, hash);
+	if (rc)
+		fail_msg("block 1 committed with a certificate that cannot be block "
+		         "2's last commit: cons_build returned %d", rc);
+	assert_non_null(blk2 = malloc(len));
+	memcpy(blk2, p, len);
+	blen2 = len;
+	assert_int_equal(ember_block_decode(&hd, &lc, &lclen, txs, 4, &ntx, blk2, blen2), 0);
+	assert_true(hd.height == 2);
+	assert_true(hd.time_ms == 2000);
+	assert_int_equal(lclen, clen1);
+	assert_memory_equal(lc, cert1, clen1);
+	rc = cons_validate(b.cons, blk2, blen2, why, sizeof(why));
+	if (rc)
+		fail_msg("the follower refuses block 2: %d (%s)", rc, why);
+	/* Commit it on a (from the pending build: the block built last)
+	 * and apply it on b. */
+	clen2 = multi_cert(2, hash, who, t2, 4, cert2, sizeof(cert2));
+	rc = cons_commit(a.cons, blk2, blen2, cert2, clen2, why, sizeof(why));
+	if (rc)
+		fail_msg("commit of block 2: %d (%s)", rc, why);
+	rc = cons_apply_block(b.cons, blk2, blen2, cert2, clen2, why, sizeof(why));
+	if (rc)
+		fail_msg("apply of block 2 on the follower: %d (%s)", rc, why);
+
+	/* Block 3, on block 2's certificate with V3's stamp 0. */
+	rc = cons_build(a.cons, 4000, &p, &len, hash);
+	if (rc)
+		fail_msg("block 3 cannot be built on block 2's certificate: %d", rc);
+	assert_non_null(blk3 = malloc(len));
+	memcpy(blk3, p, len);
+	cons_release_pending(a.cons);
+	assert_int_equal(ember_block_decode(&hd, &lc, &lclen, txs, 4, &ntx, blk3, len), 0);
+	assert_true(hd.height == 3);
+	assert_true(hd.time_ms == 3000);
+	assert_int_equal(lclen, clen2);
+	assert_memory_equal(lc, cert2, clen2);
+	rc = cons_validate(b.cons, blk3, len, why, sizeof(why));
+	if (rc)
+		fail_msg("the follower refuses block 3: %d (%s)", rc, why);
+	free(blk1);
+	free(blk2);
+	free(blk3);
+	node_close(&a);
+	node_close(&b);
+	ember_genesis_release(&gen);
+}
+
+/*
+ * Four validators of power 1; three sign each block (3 of 4 > 2/3), one of
+ * them faulty.  V3 (faulty) precommits block 1 at 1002, its time + 1, and
+ * V1, V2 honestly at 2500 and 2501 (V0 absent): sorted 1002, 2500, 2501;
+ * cum 1 -> 2 <= 3; cum 2 -> 4 > 3: block 2's time is 2500, an honest clock
+ * (the old rule, half = 3 / 2 = 1, gave the faulty 1002).  Then V3 stamps
+ * block 2's precommit UINT64_MAX - 1, V1 3000, V2 3001: sorted 3000, 3001,
+ * far; cum 1 -> 2 <= 3; cum 2 -> 4 > 3: block 3's time is 3001, not V3's.
+ */
+static void test_bft_time_faulty_one_of_three(void **state)
+{
+	static const uint64_t power[NV] = { 1, 1, 1, 1 };
+	static const int who[] = { 3, 1, 2 };
+	static const uint64_t t1[] = { 1002, 2500, 2501 };
+	static const uint64_t t2[] = { UINT64_MAX - 1, 3000, 3001 };
+	struct node a, b;
+	uint8_t *blk1, *blk2, cert1[4 + 1 + NV * EMBER_CERT_SIG_SIZE], cert2[sizeof(cert1)];
+	const uint8_t *p;
+	uint8_t hash[32];
+	size_t blen1, blen2, clen1, clen2, len;
+	char why[256] = "";
+	(void)state;
+	make_genesis_powers(power);
+	node_open(&a, 0, 1);
+	node_open(&b, 0, 0);
+	build_commit(&a, &b, 99999, who, t1, 3, &blk1, &blen1, cert1, &clen1);
+	assert_true(header_of(blk1).time_ms == 1001);
+	build_commit(&a, &b, 99999, who, t2, 3, &blk2, &blen2, cert2, &clen2);
+	assert_true(header_of(blk2).time_ms == 2500);
+	assert_int_equal(cons_build(a.cons, 99999, &p, &len, hash), 0);
+	assert_true(header_of(p).time_ms == 3001);
+	if (cons_validate(b.cons, p, len, why, sizeof(why)))
+		fail_msg("the follower refuses block 3: %s", why);
+	cons_release_pending(a.cons);
+	free(blk1);
+	free(blk2);
+	node_close(&a);
+	node_close(&b);
+	ember_genesis_release(&gen);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -851,6 +1416,10 @@ int main(void)
 		cmocka_unit_test(test_map_growth),
 		cmocka_unit_test(test_reopen),
 		cmocka_unit_test(test_proof_block_hash),
+		cmocka_unit_test(test_bft_time),
+		cmocka_unit_test(test_bft_time_weighted),
+		cmocka_unit_test(test_commit_cert_usable_as_last_commit),
+		cmocka_unit_test(test_bft_time_faulty_one_of_three),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

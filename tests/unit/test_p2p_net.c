@@ -828,16 +828,20 @@ static uint8_t *bad_block_msg(uint64_t h, const uint8_t prev[32], enum bad_cert 
 	hd.time_ms = (uint64_t)time(NULL) * 1000;
 	memcpy(hd.prev_hash, prev, 32);
 	memcpy(hd.proposer, proposer, 32);
-	assert_int_equal(ember_block_encode(&hd, NULL, 0, blk, sizeof(blk), &blen), 0);
+	/* No last commit (the certificate is refused before it is looked at):
+	 * last_commit_hash stays all zero, the hash of none. */
+	assert_int_equal(ember_block_encode(&hd, NULL, 0, NULL, 0, blk, sizeof(blk), &blen), 0);
 	if (kind == CERT_GARBAGE) {
 		randombytes_buf(cbuf, 40);
 		clen = 40;
 	} else {
 		ember_header_hash(&hd, hash);
-		ember_vote_hash(fx.g.chain_id, EMBER_VOTE_PRECOMMIT, h, 0, hash, vh);
+		ember_vote_hash(fx.g.chain_id, EMBER_VOTE_PRECOMMIT, h, 0, hash,
+		                hd.time_ms + 1, vh);
 		cert->round = 0;
 		cert->nsig = 1;
 		memcpy(cert->sigs[0].validator, fx.g.vals[0].pub, 32);
+		cert->sigs[0].time_ms = hd.time_ms + 1;
 		assert_int_equal(ember_schnorr_sign(kp, vh, 32, NULL, cert->sigs[0].sig), 0);
 		assert_int_equal(ember_cert_encode(cert, cbuf, sizeof(cbuf), &clen), 0);
 	}

@@ -137,7 +137,7 @@ struct leg {
 
 static void leg_new(struct leg *l)
 {
-	memcpy(l->hello, "EMB1\x01\x00", 6);
+	memcpy(l->hello, "EMB1\x02\x00", 6);
 	assert_int_equal(crypto_kx_keypair(l->hello + 6, l->sk), 0);
 	l->nrx = l->ntx = 0;
 }
@@ -224,7 +224,7 @@ static void spec_case(int how)
 
 	assert_int_equal(p2p_sec_new(&i, 1, &g_ki, NULL), 0);
 	p2p_sec_hello0(i, hi);
-	assert_memory_equal(hi, "EMB1\x01\x00", 6);
+	assert_memory_equal(hi, "EMB1\x02\x00", 6);
 	leg_new(&m);
 	leg_keys(&m, hi, 1);
 	assert_int_equal(p2p_sec_on_hello0(i, m.hello, ai), 0);
@@ -316,7 +316,8 @@ static void test_bad_hello(void **state)
 {
 	static const struct { size_t at; uint8_t val; } cases[] = {
 		{ 0, 'e' }, { 3, '2' },          /* magic */
-		{ 4, 0 }, { 4, 2 }, { 5, 1 },    /* version 0, 2, 257 */
+		/* version 0, 1 (before block format 2), 3, 258 */
+		{ 4, 0 }, { 4, 1 }, { 4, 3 }, { 5, 1 },
 	};
 	uint8_t hi[P2P_HELLO0_LEN], out[P2P_AUTH_FRAME_LEN];
 	(void)state;

@@ -654,8 +654,10 @@ static void fill_evidence(struct ember_tx *tx)
 	e->height = 0x0102030405060708ULL;
 	e->round = 0x0a0b0c0d;
 	memset(e->hash_a, 0x71, 32);
+	e->time_a = 0x1112131415161718ULL;
 	memset(e->sig_a, 0x72, 64);
 	memset(e->hash_b, 0x73, 32);
+	e->time_b = 0x2122232425262728ULL;
 	memset(e->sig_b, 0x74, 64);
 }
 static uint8_t *wire_evidence(uint8_t *p)
@@ -665,8 +667,10 @@ static uint8_t *wire_evidence(uint8_t *p)
 	p = put_raw(p, "\x08\x07\x06\x05\x04\x03\x02\x01", 8);
 	p = put_raw(p, "\x0d\x0c\x0b\x0a", 4);
 	p = put_fill(p, 0x71, 32);
+	p = put_raw(p, "\x18\x17\x16\x15\x14\x13\x12\x11", 8);   /* time_a */
 	p = put_fill(p, 0x72, 64);
 	p = put_fill(p, 0x73, 32);
+	p = put_raw(p, "\x28\x27\x26\x25\x24\x23\x22\x21", 8);   /* time_b */
 	return put_fill(p, 0x74, 64);
 }
 
@@ -716,7 +720,8 @@ static const struct kcase kcases[] = {
 	{ 12, "claim", fill_empty, wire_empty, 0, 0 },
 	{ 13, "price", fill_price, wire_price, 8, 0 },
 	{ 14, "maintenance", fill_maint, wire_maint, 8, 0 },
-	{ 15, "evidence", fill_evidence, wire_evidence, 32 + 1 + 8 + 4 + 192, 0 },
+	{ 15, "evidence", fill_evidence, wire_evidence,
+	  32 + 1 + 8 + 4 + 2 * (32 + 8 + 64), 0 },
 	{ 16, "proof", fill_proof, wire_proof, 8 + 2 + KC_PROOF_LEN, 0 },
 };
 #define NKCASES (sizeof(kcases) / sizeof(kcases[0]))
@@ -833,8 +838,10 @@ static void assert_same_tx(const struct ember_tx *a, const struct ember_tx *b)
 		assert_true(e->height == f->height);
 		assert_int_equal(e->round, f->round);
 		assert_memory_equal(e->hash_a, f->hash_a, 32);
+		assert_true(e->time_a == f->time_a);
 		assert_memory_equal(e->sig_a, f->sig_a, 64);
 		assert_memory_equal(e->hash_b, f->hash_b, 32);
+		assert_true(e->time_b == f->time_b);
 		assert_memory_equal(e->sig_b, f->sig_b, 64);
 		break;
 	}

@@ -1017,7 +1017,8 @@ static inline struct ember_tx th_maint(struct th *h, const uint8_t from[32],
 
 /* Double-sign evidence against signer (whose key signs both votes, so it
  * verifies only if signer is the named validator): votes of `type` at
- * (height, round) for block hashes filled with bytes a and b. */
+ * (height, round) for block hashes filled with bytes a and b, precommits
+ * stamped with two different times. */
 static inline struct ember_tx th_evidence(struct th *h, const uint8_t from[32],
                                           const uint8_t validator[32],
                                           const struct ember_keypair *signer,
@@ -1035,9 +1036,13 @@ static inline struct ember_tx th_evidence(struct th *h, const uint8_t from[32],
 	ev->round = round;
 	memset(ev->hash_a, a, 32);
 	memset(ev->hash_b, b, 32);
-	ember_vote_hash(h->g.chain_id, type, height, round, ev->hash_a, msg);
+	/* A precommit signs its signer's clock (two different stamps here,
+	 * so each signature verifies only with its own); a prevote signs 0. */
+	ev->time_a = type == EMBER_VOTE_PRECOMMIT ? 5000 + height : 0;
+	ev->time_b = type == EMBER_VOTE_PRECOMMIT ? 5007 + height : 0;
+	ember_vote_hash(h->g.chain_id, type, height, round, ev->hash_a, ev->time_a, msg);
 	assert_int_equal(ember_schnorr_sign(signer, msg, 32, aux, ev->sig_a), 0);
-	ember_vote_hash(h->g.chain_id, type, height, round, ev->hash_b, msg);
+	ember_vote_hash(h->g.chain_id, type, height, round, ev->hash_b, ev->time_b, msg);
 	assert_int_equal(ember_schnorr_sign(signer, msg, 32, aux, ev->sig_b), 0);
 	return tx;
 }
