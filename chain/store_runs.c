@@ -347,7 +347,7 @@ int store_runs_import(MDB_txn *w, MDB_dbi meta, MDB_dbi db, const char *name,
 	if (rc != MDB_NOTFOUND)
 		return rc;
 	if (!*moved)
-		return 0;
+		return mdb_drop(w, old, 1);
 	/* One big run, at a level that is not merged again soon. */
 	m.r[m.n].id = id;
 	m.r[m.n].level = STORE_RUNS_IMPORT_LEVEL;
@@ -356,5 +356,6 @@ int store_runs_import(MDB_txn *w, MDB_dbi meta, MDB_dbi db, const char *name,
 	m.next_id = id + 1;
 	if ((rc = runs_save(w, meta, name, &m)))
 		return rc;
-	return mdb_drop(w, old, 0);
+	/* Deleted, not only emptied: the old name is gone from the ledger. */
+	return mdb_drop(w, old, 1);
 }

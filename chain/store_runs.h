@@ -64,8 +64,8 @@ int store_runs_write(MDB_txn *w, MDB_dbi meta, MDB_dbi db, const char *name,
                      struct store_ent *const *ents, size_t n);
 
 /* Move every key of old (a plain db of the same keys, from before runs)
- * into one run of NAME and empty old, in write txn w.  *moved gets how
- * many.  Returns 0 or an LMDB code. */
+ * into one run of NAME and delete old from the ledger, in write txn w.
+ * *moved gets how many.  Returns 0 or an LMDB code. */
 #define STORE_RUNS_IMPORT_LEVEL 6
 int store_runs_import(MDB_txn *w, MDB_dbi meta, MDB_dbi db, const char *name,
                       MDB_dbi old, uint64_t *moved);

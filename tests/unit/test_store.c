@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "testutil.h"
 #include "ember/codec.h"
 #include "ember/store.h"
@@ -678,6 +680,69 @@ static void test_txid_runs(void **state)
 	ember_txn_abort(t);
 }
 
+/*
+ * A ledger from before the txid index was kept as runs held it in one
+ * LMDB database, "tx_index", keyed by txid.  Opening such a ledger moves
+ * every entry into one run (store_runs_import) and drops the old
+ * database: every txid is then found with its value, an absent one is
+ * absent, a new commit's txids join as further runs, and a second open
+ * finds nothing left to move and loses nothing.
+ */
+static void test_txid_import(void **state)
+{
+	const uint32_t old_n = 500, new_n = 60;
+	char dir[64];
+	MDB_env *env;
+	MDB_txn *w;
+	MDB_dbi dbi;
+	struct ember_store *s;
+	struct ember_txn *t;
+	uint8_t k[32];
+	(void)state;
+
+	assert_int_equal(test_tmpdir(dir, sizeof(dir), "store-import"), 0);
+	/* The old layout, written with LMDB directly. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, 64u << 20), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &w), 0);
+	assert_int_equal(mdb_dbi_open(w, "tx_index", MDB_CREATE, &dbi), 0);
+	for (uint32_t i = 0; i < old_n; i++) {
+		MDB_val mk = { 32, k }, mv = { 4, &i };
+		runs_key(i, k);
+		assert_int_equal(mdb_put(w, dbi, &mk, &mv, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(w), 0);
+	mdb_env_close(env);
+
+	assert_int_equal(ember_store_open(&s, dir, 0), 0);
+	runs_check(s, old_n, UINT32_MAX);
+	/* New txids after the move: the imported run and the new ones. */
+	ember_store_set_cache(s, 0, 0);
+	assert_int_equal(ember_store_write(s, &t), 0);
+	for (uint32_t i = old_n; i < old_n + new_n; i++) {
+		runs_key(i, k);
+		assert_int_equal(ember_store_put(t, EMBER_DB_TX_INDEX, k, 32, &i, 4), 0);
+	}
+	assert_int_equal(ember_txn_commit(t), 0);
+	runs_check(s, old_n + new_n, UINT32_MAX);
+	ember_store_close(s);
+
+	/* The old database is gone: a second open moves nothing again. */
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 32), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &w), 0);
+	assert_int_equal(mdb_dbi_open(w, "tx_index", 0, &dbi), MDB_NOTFOUND);
+	mdb_txn_abort(w);
+	mdb_env_close(env);
+	assert_int_equal(ember_store_open(&s, dir, 0), 0);
+	runs_check(s, old_n + new_n, UINT32_MAX);
+	ember_store_close(s);
+	test_rm_store_dir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -692,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_open_missing_dir),
 		cmocka_unit_test_setup_teardown(test_grow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_txid_runs, setup, teardown),
+		cmocka_unit_test(test_txid_import),
 		cmocka_unit_test_setup_teardown(test_grow_with_readers, setup,
 		                                teardown),
 	};
