@@ -86,6 +86,7 @@ LIB := $(O)/libember.a
 
 TEST_SRCS := $(wildcard tests/unit/test_*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BIN)/tests/%)
+TEST_DS := $(BIN)/tests/emberd-doublesign
 BENCH_SRCS := $(wildcard bench/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -95,7 +96,7 @@ PROGS += $(BIN)/ember-bench
 endif
 
 .PHONY: all deps run test unit bench asan fuzz cuda install uninstall clean
-all: $(PROGS) $(TEST_BINS)
+all: $(PROGS) $(TEST_BINS) $(TEST_DS)
 
 deps:
 	@sh scripts/deps.sh
@@ -135,6 +136,19 @@ $(BIN)/ember-bench: $(BENCH_SRCS:%.c=$(O)/%.o) $(CUDA_OBJS) $(LIB)
 $(BIN)/tests/%: $(O)/tests/unit/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL) $(CMOCKA_LIBS)
+
+# A test-only emberd whose validator signs a second, conflicting prevote
+# beside each real one, past its signing guard (node/node_bft.c,
+# EMBER_TEST_DOUBLE_SIGN): what tests/integration/bft_evidence.sh runs as
+# the faulty validator.  Built only here, never installed.  Its node_bft
+# object comes before the library, so the library's is not linked.
+$(O)/tests/node_bft_doublesign.o: node/node_bft.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DEMBER_TEST_DOUBLE_SIGN -MMD -MP -c $< -o $@
+
+$(TEST_DS): $(O)/node/emberd_main.o $(O)/tests/node_bft_doublesign.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
 
 run: deps
 	$(MAKE) $(PROGS)

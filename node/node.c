@@ -328,6 +328,33 @@ static int node_consensus(void *ctx, struct rpc_consensus *out)
 		out->v[i].power = vs->v[i].power;
 		out->v[i].priority = vs->v[i].priority;
 	}
+	{
+		/* The set is the genesis set at every height, so a vote's
+		 * validator index names the same key at any height. */
+		struct bft_vote ev[RPC_EVIDENCE_MAX][2];
+		size_t k = node_bft_evidence(n->bft, ev, RPC_EVIDENCE_MAX);
+		out->nev = 0;
+		for (size_t i = 0; i < k; i++) {
+			struct rpc_evidence *e = &out->ev[out->nev];
+			if (ev[i][0].validator >= vs->n)
+				continue;
+			memcpy(e->validator, vs->v[ev[i][0].validator].id, 32);
+			for (int j = 0; j < 2; j++) {
+				struct rpc_vote *d = j ? &e->b : &e->a;
+				const struct bft_vote *v0 = &ev[i][j];
+				d->type = v0->type;
+				d->nil = v0->nil;
+				d->height = v0->height;
+				d->round = v0->round;
+				memcpy(d->value, v0->value, 32);
+				if (v0->nil)
+					memset(d->value, 0, 32);
+				d->time_ms = v0->time_ms;
+				memcpy(d->sig, v0->sig, 64);
+			}
+			out->nev++;
+		}
+	}
 	return 0;
 }
 

@@ -76,6 +76,9 @@ struct node_bft {
 	uint8_t *certbuf;
 	int replaying;                  /* feeding the WAL back in */
 	int wal_warned;                 /* said once that appends fail */
+	/* The last NODE_BFT_EVIDENCE double signs seen, a ring. */
+	struct bft_vote ev[NODE_BFT_EVIDENCE][2];
+	size_t nev, evpos;
 };
 
 static void nb_log(struct node_bft *nb, int level, const char *fmt, ...)
@@ -364,6 +367,23 @@ static void do_vote(struct node_bft *nb, struct bft_effect *e)
 	wal_vote(nb, v, 1);
 	if (nb->cfg.send_vote)
 		nb->cfg.send_vote(nb->cfg.net_ctx, v);
+#ifdef EMBER_TEST_DOUBLE_SIGN
+	/* The faulty validator of tests/integration/bft_evidence.sh (a test
+	 * binary only, see the Makefile): beside a prevote for a block, a nil
+	 * prevote for the same height and round, signed past the guard and
+	 * sent to every peer, who must report the pair as evidence. */
+	if (v->type == BFT_VOTE_PREVOTE && !v->nil && nb->cfg.send_vote) {
+		struct bft_vote twin = *v;
+		twin.nil = 1;
+		memset(twin.value, 0, 32);
+		if (cons_vote_sign(nb->cfg.key, nb->cfg.g->chain_id, twin.type, twin.height,
+		                   twin.round, zero, twin.time_ms, twin.sig) == 0) {
+			nb_log(nb, 1, "bft: TEST DOUBLE SIGN: a nil prevote too at height %llu "
+			       "round %u", (unsigned long long)twin.height, twin.round);
+			nb->cfg.send_vote(nb->cfg.net_ctx, &twin);
+		}
+	}
+#endif
 	nb->last_vote[v->type - 1] = *v;
 	nb->have_vote[v->type - 1] = 1;
 	feed_rc(nb, bft_on_vote(nb->sm, v, &out), "own vote");
@@ -504,8 +524,14 @@ static void run(struct node_bft *nb, struct bft_out *out)
 			do_commit(nb, e);
 			break;
 		case BFT_E_EVIDENCE:
+			nb->ev[nb->evpos][0] = e->u.evidence.a;
+			nb->ev[nb->evpos][1] = e->u.evidence.b;
+			nb->evpos = (nb->evpos + 1) % NODE_BFT_EVIDENCE;
+			if (nb->nev < NODE_BFT_EVIDENCE)
+				nb->nev++;
 			nb_log(nb, 1, "bft: validator %u signed two different %s at height %llu "
-			       "round %u (evidence kept in the log)", e->u.evidence.a.validator,
+			       "round %u (evidence: getevidence, and the consensus WAL)",
+			       e->u.evidence.a.validator,
 			       e->u.evidence.a.type == BFT_VOTE_PREVOTE ? "prevotes" : "precommits",
 			       (unsigned long long)e->u.evidence.a.height, e->u.evidence.a.round);
 			break;
@@ -861,6 +887,19 @@ int node_bft_vote(struct node_bft *nb, const struct bft_vote *v)
 	rc = bft_on_vote(nb->sm, v, &out);
 	run(nb, &out);
 	return rc;
+}
+
+size_t node_bft_evidence(const struct node_bft *nb, struct bft_vote (*out)[2],
+                         size_t max)
+{
+	size_t n = nb->nev < max ? nb->nev : max;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = (nb->evpos + NODE_BFT_EVIDENCE - 1 - i) % NODE_BFT_EVIDENCE;
+		out[i][0] = nb->ev[k][0];
+		out[i][1] = nb->ev[k][1];
+	}
+	return n;
 }
 
 void node_bft_view(const struct node_bft *nb, struct bft_view *out)

@@ -82,6 +82,15 @@ int node_bft_proposal(struct node_bft *nb, const struct bft_proposal *p,
                       const uint8_t *blk, size_t len);
 int node_bft_vote(struct node_bft *nb, const struct bft_vote *v);
 
+/* The double signs this node saw (the machine's BFT_E_EVIDENCE: two
+ * different signed votes of one validator for one height, round and
+ * type), newest first, at most max of the last NODE_BFT_EVIDENCE; each
+ * pair's validator is an index in the set of its height.  The votes are
+ * also in the consensus WAL.  Returns how many were copied. */
+#define NODE_BFT_EVIDENCE 16
+size_t node_bft_evidence(const struct node_bft *nb, struct bft_vote (*out)[2],
+                         size_t max);
+
 /* Where consensus stands (for getstatus and logs). */
 void node_bft_view(const struct node_bft *nb, struct bft_view *out);
 /* The validator set of the height being decided; *self our index in it

@@ -9,6 +9,11 @@
  *                        null
  *   getcommit HEIGHT     the commit certificate stored with block HEIGHT:
  *                        its round and every signer with its power
+ *   getevidence          the double signs this node saw since it started
+ *                        (two different signed votes of one validator for
+ *                        one height, round and type), newest first, with
+ *                        both votes' values, times and signatures: what an
+ *                        `evidence` tx carries
  *
  * The table is served by the node beside the others, ctx the struct
  * rpc_node (rpcnode.h).
@@ -134,11 +139,50 @@ out:
 	ember_txn_abort(t);
 }
 
+static json_t *vote_json(const struct rpc_vote *v)
+{
+	return json_pack("{s:o, s:o, s:o}",
+		"value", v->nil ? json_null() : rpc_json_hex(v->value, 32),
+		"time_ms", rpc_json_u64(v->time_ms),
+		"signature", rpc_json_hex(v->sig, 64));
+}
+
+/* getevidence: the double signs this node saw, each two signed votes
+ * that together prove it (the fields of an `evidence` tx). */
+static void m_getevidence(struct rpc_call *call, json_t *params, void *ctx)
+{
+	struct rpc_node *n = ctx;
+	struct rpc_consensus *cs = calloc(1, sizeof(*cs));
+	json_t *list = json_array();
+	(void)params;
+
+	if (!cs || !list) {
+		free(cs);
+		json_decref(list);
+		rpc_error(call, RPC_INTERNAL_ERROR, "node out of memory");
+		return;
+	}
+	if (rpc_node_consensus(n, cs) == 0)
+		for (size_t i = 0; i < cs->nev; i++) {
+			const struct rpc_evidence *e = &cs->ev[i];
+			json_array_append_new(list, json_pack("{s:o, s:s, s:I, s:I, s:o, s:o}",
+				"validator", rpc_json_addr(e->validator),
+				"type", e->a.type == 1 ? "prevote" : "precommit",
+				"height", (json_int_t)e->a.height, "round", (json_int_t)e->a.round,
+				"a", vote_json(&e->a), "b", vote_json(&e->b)));
+		}
+	free(cs);
+	rpc_result(call, json_pack("{s:o}", "evidence", list));
+}
+
 static const struct rpc_method cs_methods[] = {
 	{ "getvalidators", m_getvalidators, 0, 0, 0, { NULL },
 	  "the validator set, proposer priorities, and where consensus stands" },
 	{ "getcommit", m_getcommit, 1, 1, RPC_F_READONLY, { "height", NULL },
 	  "the commit certificate of block HEIGHT: round, signers and their power" },
+	{ "getevidence", m_getevidence, 0, 0, 0, { NULL },
+	  "the double signs this validator saw: two signed votes of one validator "
+	  "for one height, round and type" },
 };
 
 const struct rpc_method *rpc_consensus_methods(size_t *count)

@@ -74,6 +74,35 @@ static int cmd_commit(struct cli *c, const struct cli_opts *o, char **args)
 	return cli_read(c, o, "getcommit", json_pack("[I]", (json_int_t)h), show_commit);
 }
 
+static int show_evidence(struct cli *c, json_t *res)
+{
+	json_t *list = json_object_get(res, "evidence"), *e;
+	size_t i;
+
+	if (!json_is_array(list))
+		return cli_fail(1, "unexpected answer from node at '%s:%u': no evidence",
+		                c->rpc.host, c->rpc.port);
+	if (!json_array_size(list))
+		printf("no double sign seen\n");
+	json_array_foreach(list, i, e) {
+		json_t *a = json_object_get(e, "a"), *b = json_object_get(e, "b");
+		const char *va = json_string_value(json_object_get(a, "value"));
+		const char *vb = json_string_value(json_object_get(b, "value"));
+		printf("%s signed two %ss at height %" JSON_INTEGER_FORMAT " round %"
+		       JSON_INTEGER_FORMAT ": %s and %s\n", cli_str(e, "validator"),
+		       cli_str(e, "type"), json_integer_value(json_object_get(e, "height")),
+		       json_integer_value(json_object_get(e, "round")), va ? va : "nil",
+		       vb ? vb : "nil");
+	}
+	return 0;
+}
+
+static int cmd_evidence(struct cli *c, const struct cli_opts *o, char **args)
+{
+	(void)args;
+	return cli_read(c, o, "getevidence", json_array(), show_evidence);
+}
+
 static const struct cli_cmd cc_cmds[] = {
 	{ "validators", cmd_validators, 0, 0, CLI_O_JSON, 0, CLI_F_RPC, "getvalidators",
 	  "validators [--json]",
@@ -82,6 +111,10 @@ static const struct cli_cmd cc_cmds[] = {
 	{ "commit", cmd_commit, 1, 1, CLI_O_JSON, 0, CLI_F_RPC, "getcommit",
 	  "commit HEIGHT [--json]",
 	  "the commit certificate of a block: its round and who signed it" },
+	{ "evidence", cmd_evidence, 0, 0, CLI_O_JSON, 0, CLI_F_RPC, "getevidence",
+	  "evidence [--json]",
+	  "the double signs the node saw: two signed votes of one validator for one "
+	  "height, round and type" },
 };
 
 const struct cli_cmd *cli_consensus_cmds(size_t *n)

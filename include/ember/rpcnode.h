@@ -35,6 +35,24 @@ struct rpc_validator {
 	uint64_t power;
 	int64_t priority;             /* CometBFT's proposer priority */
 };
+/* A vote as signed (getevidence). */
+struct rpc_vote {
+	uint8_t type;                 /* 1 prevote, 2 precommit */
+	uint8_t nil;
+	uint64_t height;
+	uint32_t round;
+	uint8_t value[32];            /* zero when nil */
+	uint64_t time_ms;             /* what it signed (0 on a prevote) */
+	uint8_t sig[64];
+};
+/* Two different votes of one validator for one (height, round, type):
+ * a double sign this node saw. */
+struct rpc_evidence {
+	uint8_t validator[32];
+	struct rpc_vote a, b;
+};
+#define RPC_EVIDENCE_MAX 16
+
 struct rpc_consensus {
 	uint64_t height;              /* being decided */
 	uint32_t round;
@@ -47,6 +65,9 @@ struct rpc_consensus {
 	size_t lat_n;
 	size_t n;
 	struct rpc_validator v[128];
+	/* The double signs this node saw since it started, newest first. */
+	size_t nev;
+	struct rpc_evidence ev[RPC_EVIDENCE_MAX];
 };
 
 struct rpc_node_cfg {
