@@ -36,6 +36,7 @@
 #include "ember/guard.h"
 #include "ember/keystore.h"
 #include "ember/mempool.h"
+#include "ember/state.h"
 #include "ember/p2p.h"
 #include "ember/rpc.h"
 #include "ember/rpcnode.h"
@@ -381,6 +382,83 @@ static void bft_send_proposal(void *ctx, const struct bft_proposal *p,
 static void bft_send_vote(void *ctx, const struct bft_vote *v)
 {
 	p2p_send_vote(ctx, v);
+}
+
+/* The verdict of admission on an evidence tx this node sent. */
+static void evidence_done(void *ctx, void *user, int code, const uint8_t *txid,
+                          const char *why)
+{
+	struct node *n = ctx;
+	char hex[65] = "?";
+	(void)user;
+	if (txid)
+		ember_hex_encode(txid, 32, hex);
+	if (code == 0)
+		log_info(n, "sent evidence tx %s", hex);
+	else
+		log_warn(n, "evidence tx %s refused: %s", hex, why);
+}
+
+/*
+ * A double sign this validator saw (node_bft): send the pair as an
+ * `evidence` tx from this validator's own account (it pays the fee), so
+ * the next proposer includes it and the signer's stake is slashed.  Every
+ * honest validator that saw it sends one; the first committed punishes,
+ * the others are refused "already punished".
+ */
+static void bft_evidence(void *ctx, const struct bft_vote *a, const struct bft_vote *b)
+{
+	struct node *n = ctx;
+	const struct bft_valset *vs;
+	struct ember_admit_item item;
+	struct ember_tx tx;
+	struct ember_tx_evidence *e = &tx.u.evidence;
+	struct ember_account acct = { 0 };
+	struct ember_txn *t;
+	int32_t self;
+	size_t len;
+	int rc;
+
+	vs = node_bft_valset(n->bft, &self);
+	if (a->validator >= vs->n)
+		return;
+	if (ember_store_read(n->store, &t) == 0) {
+		if (ember_account_get(t, n->key.pub, &acct) != 0)
+			memset(&acct, 0, sizeof(acct));
+		ember_txn_abort(t);
+	}
+	if ((rc = ember_tx_init(&tx, EMBER_TX_EVIDENCE, n->g.chain_id, n->key.pub,
+	                        ember_mempool_next_nonce(n->mp, n->key.pub, acct.nonce),
+	                        n->g.min_fee))) {
+		log_warn(n, "cannot build an evidence tx: %s", ember_strerror(rc));
+		return;
+	}
+	memcpy(e->validator, vs->v[a->validator].id, 32);
+	e->vote_type = a->type;
+	e->height = a->height;
+	e->round = a->round;
+	if (!a->nil)
+		memcpy(e->hash_a, a->value, 32);
+	e->time_a = a->time_ms;
+	memcpy(e->sig_a, a->sig, 64);
+	if (!b->nil)
+		memcpy(e->hash_b, b->value, 32);
+	e->time_b = b->time_ms;
+	memcpy(e->sig_b, b->sig, 64);
+	len = ember_tx_encoded_size(&tx);
+	item.user = NULL;
+	item.len = len;
+	if (!len || !(item.enc = malloc(len)) ||
+	    (rc = ember_tx_sign(&tx, &n->key)) ||
+	    (rc = ember_tx_encode(&tx, item.enc, len, &item.len))) {
+		log_warn(n, "cannot sign an evidence tx: %s", ember_strerror(len ? rc : EMBER_EINVAL));
+		free(len ? item.enc : NULL);
+		return;
+	}
+	/* Admission takes item.enc whatever happens, and answers through
+	 * evidence_done (EMBER_ENOMEM included). */
+	if (ember_admit_submit(n->admit, &item, 1, EMBER_SRC_RPC, evidence_done, n) != 0)
+		return;
 }
 
 static void bft_log(void *ctx, int level, const char *msg)
@@ -907,6 +985,7 @@ int ember_node_run(const struct ember_node_cfg *cfg)
 			bc.net_ctx = n.p2p;
 		}
 		bc.log = bft_log;
+		bc.on_evidence = bft_evidence;
 		bc.ctx = &n;
 		rc = node_bft_new(&n.bft, &bc);
 		if (rc == EMBER_EINVAL) {

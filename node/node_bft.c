@@ -534,6 +534,8 @@ static void run(struct node_bft *nb, struct bft_out *out)
 			       e->u.evidence.a.validator,
 			       e->u.evidence.a.type == BFT_VOTE_PREVOTE ? "prevotes" : "precommits",
 			       (unsigned long long)e->u.evidence.a.height, e->u.evidence.a.round);
+			if (!nb->replaying && nb->cfg.on_evidence)
+				nb->cfg.on_evidence(nb->cfg.ctx, &e->u.evidence.a, &e->u.evidence.b);
 			break;
 		}
 	}

@@ -51,6 +51,10 @@ struct node_bft_cfg {
 	void *net_ctx;
 	/* After each commit attempt of ours: rc 0 (committed) or why not. */
 	void (*on_commit)(void *ctx, int rc, const char *why);
+	/* A double sign seen live (not while the WAL replays): two signed
+	 * votes of validator a->validator (an index in the set of a's
+	 * height) for one height, round and type.  May be NULL. */
+	void (*on_evidence)(void *ctx, const struct bft_vote *a, const struct bft_vote *b);
 	/* A line for the log: level 0 error, 1 warn, 2 info, 3 debug. */
 	void (*log)(void *ctx, int level, const char *msg);
 	void *ctx;

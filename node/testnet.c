@@ -17,12 +17,18 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ember/amount.h"
 #include "ember/key.h"
 #include "ember/keystore.h"
+
+/* Each validator's own account: enough for the fees of the evidence txs
+ * its node sends when it sees a double sign. */
+#define TESTNET_VALIDATOR_FUNDS (10ULL * EMBER_COIN)
 
 static int mkdir_new(const char *path)
 {
@@ -76,6 +82,16 @@ int ember_testnet_create(const char *out, unsigned nval, unsigned naccounts,
 		return rc;
 	if ((rc = ember_dev_accounts(out, &g, naccounts)))
 		goto done;
+	{
+		/* Room for one allocation per validator: a little to pay the fee
+		 * of the evidence txs its node sends (node.c). */
+		struct ember_alloc *a = realloc(g.allocs, (g.nalloc + nval) * sizeof(*a));
+		if (!a) {
+			rc = EMBER_ENOMEM;
+			goto done;
+		}
+		g.allocs = a;
+	}
 	for (unsigned i = 0; i < nval; i++) {
 		struct ember_keypair kp;
 		snprintf(dir, sizeof(dir), "%s/node%u", out, i);
@@ -91,6 +107,9 @@ int ember_testnet_create(const char *out, unsigned nval, unsigned naccounts,
 		memcpy(g.vals[i].pub, kp.pub, 32);
 		g.vals[i].power = 10;
 		g.nval++;
+		memcpy(g.allocs[g.nalloc].pub, kp.pub, 32);
+		g.allocs[g.nalloc].amount = TESTNET_VALIDATOR_FUNDS;
+		g.nalloc++;
 		ember_keypair_clear(&kp);
 		if ((rc = write_conf(dir, i, nval, base_port)))
 			goto done;
