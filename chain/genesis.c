@@ -133,6 +133,8 @@ static const struct gen_param gen_params[] = {
 	GEN_BPS(slash_fault_bps),
 	GEN_BPS(slash_declared_bps),
 	GEN_BPS(slash_double_sign_bps),
+	GEN_BPS(slash_downtime_bps),
+	GEN_BPS(downtime_missed_bps),
 	GEN_BPS(slash_cap_bps),
 	GEN_P32(jail_epochs, 0, 100000),
 	GEN_P32(challenges_enabled, 0, 1),
@@ -919,7 +921,7 @@ int ember_genesis_finish(struct ember_genesis *g)
 {
 	struct ember_sha256_ctx h;
 	struct ember_wbuf w;
-	uint8_t buf[128];
+	uint8_t buf[256];
 	uint64_t total = 0;
 	size_t clen, tlen;
 
@@ -970,7 +972,11 @@ int ember_genesis_finish(struct ember_genesis *g)
 			ember_put_u64(&w, v);
 	}
 	ember_put_varint(&w, g->nclass);
-	ember_sha256_update(&h, buf, w.len);    /* <= 94 bytes: always fits */
+	/* 113 bytes with today's params: a param that did not fit would
+	 * silently drop out of the hash, so refuse instead. */
+	if (w.err)
+		return EMBER_EINTERNAL;
+	ember_sha256_update(&h, buf, w.len);
 	for (size_t i = 0; i < g->nclass; i++) {
 		const struct ember_gpu_class *cl = &g->classes[i];
 		size_t nlen = strnlen(cl->name, sizeof(cl->name) - 1);
@@ -1140,6 +1146,10 @@ void ember_params_default(struct ember_params *p)
 	p->slash_fault_bps = 100;
 	p->slash_declared_bps = 10;
 	p->slash_double_sign_bps = 500;
+	/* Downtime costs less than a fault: missing more than half of an
+	 * epoch's precommits (by the blocks' last commits) burns 0.1%. */
+	p->slash_downtime_bps = 10;
+	p->downtime_missed_bps = 5000;
 	p->slash_cap_bps = 1000;
 	p->jail_epochs = 2;
 	/* GPU proofs: docs/proofs.md derives 400 openings and 24 bits */

@@ -61,6 +61,9 @@ struct cons {
 	uint8_t *tipcert;
 	size_t tipcertlen;
 	struct ember_cert lcert;           /* a last commit, decoded */
+	uint8_t lc_signers[EMBER_GEN_MAX_VALIDATORS][32];  /* its signers */
+	size_t lc_n;
+	uint64_t lc_time;                  /* the block's time it gives */
 	uint64_t vote_now_ms;              /* the clock for our precommit */
 };
 
@@ -369,23 +372,33 @@ static int sig_ok(struct cons *c, const struct ember_tx *tx,
 	return 1;
 }
 
+/* Check last commit lc of the block after our tip: c->lc_time gets the
+ * block's time, c->lc_signers who signed it (for downtime, tok.h). */
+static int last_commit(struct cons *c, const uint8_t *lc, size_t lclen, char *why,
+                       size_t whylen)
+{
+	int rc = cons_last_commit(c->cfg.g, c->tip.height, c->tip.time_ms, c->tip.hash,
+	                          lc, lclen, &c->lcert, &c->lc_time, why, whylen);
+	c->lc_n = 0;
+	if (rc || !lclen)
+		return rc;
+	/* cons_cert_verify held it to distinct validators of the set. */
+	for (uint32_t i = 0; i < c->lcert.nsig && i < EMBER_GEN_MAX_VALIDATORS; i++)
+		memcpy(c->lc_signers[c->lc_n++], c->lcert.sigs[i].validator, 32);
+	return 0;
+}
+
 /* Header fields every new block shares, then the roots and the encoding.
- * The last commit is the tip's certificate; the time is its median. */
+ * The last commit is the tip's certificate (last_commit() ran on it); the
+ * time is its median. */
 static int finish_block(struct cons *c, const uint8_t proposer[32])
 {
-	char why[256];
 	size_t need;
 	int rc;
 
 	c->hdr.version = EMBER_BLOCK_VERSION;
 	c->hdr.height = c->tip.height + 1;
-	if ((rc = cons_last_commit(c->cfg.g, c->tip.height, c->tip.time_ms, c->tip.hash,
-	                           c->tipcert, c->tipcertlen, &c->lcert, &c->hdr.time_ms,
-	                           why, sizeof(why)))) {
-		fprintf(stderr, "cons: the tip's own certificate cannot be the next "
-		        "block's last commit: %s\n", why);
-		return rc;
-	}
+	c->hdr.time_ms = c->lc_time;
 	ember_last_commit_hash(c->tipcert, c->tipcertlen, c->hdr.last_commit_hash);
 	memcpy(c->hdr.prev_hash, c->tip.hash, 32);
 	memcpy(c->hdr.proposer, proposer, 32);
@@ -419,14 +432,22 @@ static int exec_propose(struct cons *c, size_t ncand, struct ember_txn **tp)
 {
 	struct tok_block tb;
 	struct ember_txn *t;
+	char why[256];
 	int rc;
 
+	if ((rc = last_commit(c, c->tipcert, c->tipcertlen, why, sizeof(why)))) {
+		fprintf(stderr, "cons: the tip's own certificate cannot be the next "
+		        "block's last commit: %s\n", why);
+		return rc;
+	}
 	if ((rc = ember_store_write(c->cfg.store, &t)))
 		return rc;
 	ember_state_begin(c->st, t);
 	tok_block_begin(&tb, c->cfg.g, c->cfg.key->pub, c->tip.height + 1);
 	/* The parent seeds the epoch's GPU challenges (tok.h). */
 	tok_block_set_parent(&tb, c->tip.hash);
+	if (c->tipcertlen)
+		tok_block_set_last_commit(&tb, (const uint8_t (*)[32])c->lc_signers, c->lc_n);
 	c->ntx = 0;
 	c->ndropped = 0;
 	for (size_t i = 0, bytes = 0; i < ncand; i++) {
@@ -496,7 +517,6 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 	uint8_t state_root[32];
 	const uint8_t *lc;
 	size_t n, nj = 0, lclen;
-	uint64_t bft_time;
 	int rc;
 
 	if (len > EMBER_BLOCK_MAX_SIZE) {
@@ -525,13 +545,12 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 	if ((rc = extends_tip(c, &h, why, whylen)))
 		return rc;
 	/* The last commit certifies our tip, and sets the block's time. */
-	if ((rc = cons_last_commit(c->cfg.g, c->tip.height, c->tip.time_ms, c->tip.hash,
-	                           lc, lclen, &c->lcert, &bft_time, why, whylen)))
+	if ((rc = last_commit(c, lc, lclen, why, whylen)))
 		return rc;
-	if (h.time_ms != bft_time) {
+	if (h.time_ms != c->lc_time) {
 		ember_errf(why, whylen, "block time %llu is not %llu, the weighted median of "
 		    "its last commit's precommit times", (unsigned long long)h.time_ms,
-		    (unsigned long long)bft_time);
+		    (unsigned long long)c->lc_time);
 		return EMBER_BLK_TIME;
 	}
 	/* Decode every tx, check it statelessly, collect signature jobs. */
@@ -587,6 +606,8 @@ static int exec_strict(struct cons *c, const uint8_t *in, size_t len,
 	/* prev_hash equals the tip's hash (checked above): the same parent
 	 * the proposer recorded. */
 	tok_block_set_parent(&tb, h.prev_hash);
+	if (lclen)
+		tok_block_set_last_commit(&tb, (const uint8_t (*)[32])c->lc_signers, c->lc_n);
 	for (size_t i = 0; i < n; i++) {
 		char reason[200];
 		rc = tok_apply_tx(&tb, c->st, &c->txs[i], reason, sizeof(reason));
@@ -1009,6 +1030,51 @@ int cons_apply_block_then(struct cons *c, const uint8_t *blk, size_t len,
 	c->ndropped = 0;
 	after_commit(c, t1 - t0, now_us() - t1);
 	return 0;
+}
+
+int cons_add_tip_precommit(struct cons *c, uint32_t round, const uint8_t validator[32],
+                           uint64_t time_ms, const uint8_t sig[64])
+{
+	const struct ember_genesis *g = c->cfg.g;
+	struct ember_cert *ce;
+	size_t len;
+	int found = 0, rc;
+
+	if (c->tip.height == 0 || !c->tipcertlen)
+		return EMBER_BLK_HEIGHT;
+	for (size_t i = 0; i < g->nval; i++)
+		found |= memcmp(g->vals[i].pub, validator, 32) == 0;
+	if (!found)
+		return EMBER_BLK_CERT;
+	if (!(ce = malloc(sizeof(*ce))))
+		return EMBER_ENOMEM;
+	if (ember_cert_decode(ce, c->tipcert, c->tipcertlen) != 0) {
+		rc = EMBER_STORE_CORRUPT;
+		goto out;
+	}
+	if (ce->round != round) {
+		rc = EMBER_BLK_HEIGHT;
+		goto out;
+	}
+	rc = 0;
+	for (uint32_t i = 0; i < ce->nsig; i++)
+		if (memcmp(ce->sigs[i].validator, validator, 32) == 0)
+			goto out;
+	if (ce->nsig >= EMBER_CERT_MAX_SIGS ||
+	    cons_vote_verify(validator, g->chain_id, EMBER_VOTE_PRECOMMIT, c->tip.height,
+	                     round, c->tip.hash, time_ms, sig) != 0) {
+		rc = EMBER_BLK_CERT;
+		goto out;
+	}
+	memcpy(ce->sigs[ce->nsig].validator, validator, 32);
+	ce->sigs[ce->nsig].time_ms = time_ms;
+	memcpy(ce->sigs[ce->nsig].sig, sig, 64);
+	ce->nsig++;
+	if ((rc = ember_cert_encode(ce, c->tipcert, EMBER_CERT_MAX_SIZE, &len)) == 0)
+		c->tipcertlen = len;
+out:
+	free(ce);
+	return rc;
 }
 
 /* ---- the executor of BFT (bft.h): build, validate, commit ----------------- */

@@ -25,6 +25,8 @@
 #define NB_BLOCKS 16                /* proposals' blocks kept */
 #define NB_REGOSSIP_MS 1000
 #define NB_LAT 100                  /* commits the latency figures cover */
+#define NB_COMMIT_WAIT_DIV 5        /* after a commit, a fifth of a block time */
+#define NB_COMMIT_WAIT_MIN_MS 10    /* ... and at least this, for late precommits */
 
 struct nb_block {
 	uint64_t height;                /* 0: free */
@@ -451,10 +453,17 @@ static void do_commit(struct node_bft *nb, const struct bft_effect *e)
 	}
 	/* The next height a block time after this one started, so blocks
 	 * keep the genesis cadence; after a failure, the commit is tried
-	 * again then. */
+	 * again then.  But never at once: the precommits that came after the
+	 * first +2/3 join the certificate the next block carries as its last
+	 * commit (node_bft_vote), and a validator whose precommit is always a
+	 * little late must not be counted as down (CometBFT's commit
+	 * timeout). */
 	{
-		uint64_t spent = mono_ms() - nb->started_ms;
-		schedule_next(nb, spent < nb->cfg.block_time_ms ? nb->cfg.block_time_ms - spent : 0);
+		uint64_t spent = mono_ms() - nb->started_ms, bt = nb->cfg.block_time_ms;
+		uint64_t wait = spent < bt ? bt - spent : 0, min = bt / NB_COMMIT_WAIT_DIV;
+		if (min < NB_COMMIT_WAIT_MIN_MS)
+			min = NB_COMMIT_WAIT_MIN_MS;
+		schedule_next(nb, wait > min ? wait : min);
 	}
 }
 
@@ -878,6 +887,17 @@ int node_bft_vote(struct node_bft *nb, const struct bft_vote *v)
 	if (v->validator >= nb->vs.n || (v->type != BFT_VOTE_PREVOTE &&
 	                                 v->type != BFT_VOTE_PRECOMMIT))
 		return EMBER_EINVAL;
+	if (v->type == BFT_VOTE_PRECOMMIT && !v->nil) {
+		/* A precommit for the block just committed, late for its
+		 * certificate: it joins the certificate the next block carries
+		 * as its last commit, so its signer counts as up (cons.h). */
+		struct ember_tip tip;
+		cons_tip(nb->cfg.cons, &tip);
+		if (v->height == tip.height && memcmp(v->value, tip.hash, 32) == 0 &&
+		    cons_add_tip_precommit(nb->cfg.cons, v->round, nb->vs.v[v->validator].id,
+		                           v->time_ms, v->sig) == 0 && v->height < nb->height)
+			return 0;
+	}
 	if (v->height < nb->height)
 		return EMBER_BFT_OLD;
 	if ((rc = cons_vote_verify(nb->vs.v[v->validator].id, nb->cfg.g->chain_id, v->type,

@@ -27,6 +27,7 @@
 #include "ember/block.h"
 #include "ember/chain.h"
 #include "ember/genesis.h"
+#include "ember/tok.h"
 #include "rpcjson.h"
 
 static const char *const step_names[] = { "propose", "prevote", "precommit", "decided" };
@@ -37,7 +38,9 @@ static void m_getvalidators(struct rpc_call *call, json_t *params, void *ctx)
 	const struct ember_genesis *g = rpc_node_genesis(n);
 	struct rpc_consensus *cs = calloc(1, sizeof(*cs));
 	json_t *vals = json_array(), *res;
-	int have;
+	struct ember_txn *t = NULL;
+	uint64_t epoch = 0;
+	int have, have_missed = 0;
 	(void)params;
 
 	if (!cs || !vals) {
@@ -54,16 +57,31 @@ static void m_getvalidators(struct rpc_call *call, json_t *params, void *ctx)
 			cs->v[i].power = g->vals[i].power;
 		}
 	}
+	/* Downtime so far: the current epoch's last commits each validator
+	 * is missing from (tok.h). */
+	if (ember_store_read(rpc_node_store(n), &t) == 0) {
+		struct ember_tip tip;
+		if (ember_chain_get_tip(t, &tip) == 0) {
+			epoch = tok_epoch_of(g, tip.height + 1);
+			have_missed = 1;
+		}
+	}
 	for (size_t i = 0; i < cs->n; i++) {
 		json_t *o = json_pack("{s:o, s:I}", "address", rpc_json_addr(cs->v[i].pub),
 		                      "power", (json_int_t)cs->v[i].power);
+		uint64_t missed;
+		if (have_missed && tok_validator_missed(t, epoch, cs->v[i].pub, &missed) == 0)
+			json_object_set_new(o, "missed_this_epoch", json_integer((json_int_t)missed));
 		if (have) {
 			json_object_set_new(o, "proposer_priority", json_integer(cs->v[i].priority));
 			json_object_set_new(o, "proposer", json_boolean(i == cs->proposer));
 		}
 		json_array_append_new(vals, o);
 	}
+	ember_txn_abort(t);
 	res = json_pack("{s:o}", "validators", vals);
+	if (have_missed)
+		json_object_set_new(res, "epoch", json_integer((json_int_t)epoch));
 	if (have)
 		json_object_set_new(res, "consensus", json_pack(
 			"{s:I, s:I, s:s, s:I, s:o}",

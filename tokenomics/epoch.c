@@ -403,11 +403,14 @@ int tk_epoch_end(struct tok_block *b, struct ember_state *st, uint64_t h)
 	/* 3 and 4. Challenges, then emission and rewards. */
 	if ((rc = epoch_providers(b, st, tot, e, h, &rec)))
 		return rc;
+	/* 4b. Validators that missed too many of e's last commits. */
+	if ((rc = tk_downtime_epoch(b, st, e)))
+		return rc;
 
 	/* 5. The record, then the per-epoch counters start over. */
 	rec.minted = tot->minted_epoch;
 	rec.burned = tot->burned_epoch;
-	rec.slashed = tot->slashed_epoch;   /* challenge and double-sign slashes */
+	rec.slashed = tot->slashed_epoch;   /* challenge, double-sign and downtime */
 	rec.supply = tot->supply;
 	rec.staked = tot->staked;
 	tk_epoch_encode(&rec, val);

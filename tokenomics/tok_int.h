@@ -128,6 +128,15 @@ int tk_idx_put(struct ember_state *st, const uint8_t *key, size_t klen,
                const void *val, size_t vlen);
 int tk_idx_del(struct ember_state *st, const uint8_t *key, size_t klen);
 
+/* --- validator downtime (downtime.c) ------------------------------------- */
+
+/* The block's last commit: one more missed block for every genesis
+ * validator not among its signers (tok_block_end). */
+int tk_downtime_block(struct tok_block *b, struct ember_state *st);
+/* Epoch e ends (tk_epoch_end): slash each validator that missed more
+ * than downtime_missed_bps of e's last commits, and forget e's counts. */
+int tk_downtime_epoch(struct tok_block *b, struct ember_state *st, uint64_t e);
+
 /* --- providers (provider.c) ---------------------------------------------- */
 
 /* The sender's provider record; a sender without one is refused with

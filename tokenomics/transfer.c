@@ -434,6 +434,9 @@ int tok_block_end(struct tok_block *b, struct ember_state *st)
 		return rc;
 	if ((rc = credit_fees(b, st)))
 		return rc;
+	/* Before the epoch's end: a block's last commit counts in its epoch. */
+	if ((rc = tk_downtime_block(b, st)))
+		return rc;
 	/* The queues are keyed by height, so these touch only what is due. */
 	if ((rc = tk_expire_orders(b, st, h)) ||
 	    (rc = tk_release_unbonding(b, st, h)))

@@ -152,6 +152,24 @@ EMBER_WUR int cons_vote_verify(const uint8_t pub[32], const char *chain_id,
                                const uint8_t sig[64]);
 
 /*
+ * A precommit for our tip that came after the tip was committed (the
+ * certificate was made from the first +2/3): add it to the tip's
+ * certificate in memory, so the next block this node builds carries it in
+ * its last commit, and its signer is not counted as down for a block it
+ * signed in time for the next proposal (downtime, tok.h).  CometBFT's
+ * commit timeout plays this part.  The stored certificate is left as it
+ * was; after a restart the next block carries that one.  The signature is
+ * checked here (over the tip's height and hash, the certificate's round
+ * and time_ms).
+ * Returns: 0 (added, or that validator is in already), EMBER_BLK_HEIGHT
+ * (no certificate to add to: tip 0, or another round), EMBER_BLK_CERT
+ * (not a validator, or a bad signature), EMBER_ENOMEM.
+ */
+EMBER_WUR int cons_add_tip_precommit(struct cons *c, uint32_t round,
+                                     const uint8_t validator[32], uint64_t time_ms,
+                                     const uint8_t sig[64]);
+
+/*
  * Check block H's last commit (lc, lclen bytes) against its parent, block
  * H-1 (parent_height, its time and hash), and give block H's time (BFT
  * time: no proposer's clock sets it):

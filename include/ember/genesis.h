@@ -104,6 +104,10 @@ struct ember_params {
 	uint32_t slash_fault_bps;           /* failed or missed challenge */
 	uint32_t slash_declared_bps;        /* missed during declared maintenance */
 	uint32_t slash_double_sign_bps;
+	uint32_t slash_downtime_bps;        /* a validator that missed more than
+	                                     * downtime_missed_bps of an epoch's
+	                                     * last commits */
+	uint32_t downtime_missed_bps;
 	uint32_t slash_cap_bps;             /* most slashed from one offender in
 	                                     * one epoch, of its stake+unbonding */
 	uint32_t jail_epochs;               /* jail after an undeclared fault */

@@ -193,6 +193,8 @@ void ember_stake_init(struct ember_stake *s);
  *   'U' be64 release account     unbonding release queue
  *   'R' be64 epoch validator     price report; value le64 price_uusd
  *   'D' validator be64 height u8 type le32 round   punished double sign
+ *   'M' be64 epoch validator     last commits of the epoch the validator
+ *                                is missing from; value le64 count
  * Builders write the key into out (>= EMBER_IDX_KEY_MAX) and return its
  * length.
  */
@@ -207,6 +209,7 @@ void ember_stake_init(struct ember_stake *s);
 #define EMBER_IDX_UNBOND 'U'
 #define EMBER_IDX_REPORT 'R'
 #define EMBER_IDX_DOUBLE_SIGN 'D'
+#define EMBER_IDX_MISSED 'M'
 size_t ember_idx_id(uint8_t *out, uint8_t prefix, uint64_t id);
 size_t ember_idx_pub_id(uint8_t *out, uint8_t prefix, const uint8_t pub[32],
                         uint64_t id);

@@ -99,6 +99,11 @@ struct tok_block {
 	                                  * seeds); tok_block_set_parent */
 	int have_totals;                 /* totals loaded (lazily, first use) */
 	struct tok_totals totals;        /* cached; written at tok_block_end */
+	/* The signers of the block's last commit (tok_block_set_last_commit):
+	 * the genesis validators not among them missed a precommit. */
+	const uint8_t (*signers)[32];    /* not owned */
+	size_t nsigners;
+	int have_last_commit;
 };
 
 /* Write the genesis allocations, the totals (oracle and emission from
@@ -133,6 +138,24 @@ EMBER_WUR int tok_block_end(struct tok_block *b, struct ember_state *st);
  * after tok_block_begin; the first block of an epoch records it as the
  * epoch's challenge hash (proof.h).  Without it the parent reads as zero. */
 void tok_block_set_parent(struct tok_block *b, const uint8_t parent[32]);
+
+/*
+ * The validators who signed the block's last commit (signers[0..n), kept
+ * by reference until tok_block_end): block appliers call this after
+ * tok_block_begin for every block that carries one (all but block 1).
+ * Downtime is counted from these canonical commits only, so every node
+ * counts the same whichever +2/3 it holds itself: at tok_block_end each
+ * genesis validator missing from them has one more missed block in the
+ * block's epoch, and at the epoch's end one that missed more than
+ * downtime_missed_bps of the epoch's last commits is slashed
+ * slash_downtime_bps of its stake (docs/economics.md, "Downtime").
+ */
+void tok_block_set_last_commit(struct tok_block *b, const uint8_t (*signers)[32],
+                               size_t n);
+/* Last commits of epoch that validator is missing from, so far (0 when
+ * none, or once the epoch has ended).  Returns: 0, store codes. */
+EMBER_WUR int tok_validator_missed(struct ember_txn *t, uint64_t epoch,
+                                   const uint8_t validator[32], uint64_t *out);
 
 /*
  * The challenge record of provider in epoch (EMBER_DB_CHALLENGES, key
