@@ -79,6 +79,8 @@ struct bench_results {
 	/* bft: four validators over P2P */
 	int have_bft;
 	double bft_p50_ms, bft_p99_ms, bft_load_p50_ms, bft_load_p99_ms, bft_tps;
+	double tps_cpu_per_tx;             /* the lone node's CPU-s per tx; 0 unknown */
+	double bft_cpu_per_tx;             /* a validator's, mean of the four */
 	/* market: 1,000-transfer block, few vs many open leases */
 	int have_market;
 	size_t market_leases;

@@ -158,7 +158,8 @@ int bench_bft(struct bench_ctx *bc)
 	struct ember_keypair keys[BFT_NVAL];
 	char emberd[PATH_MAX], url[64];
 	size_t ntps = bc->opt->quick ? BFT_TPS_TXS_QUICK : BFT_TPS_TXS;
-	double p50a, p99a, p50b, p99b, t0, secs;
+	double p50a, p99a, p50b, p99b, t0, secs, cpu0[BFT_NVAL], cpu_sum = 0;
+	int cpu_ok = 1;
 	uint64_t h;
 	int rc = -1;
 
@@ -269,10 +270,19 @@ int bench_bft(struct bench_ctx *bc)
 	ct.rpc = &r.rpc[0];
 	if (bench_client_build(&ct, &ltps, 0, ltps.naccts, 1000))
 		goto out;
+	for (int i = 0; i < BFT_NVAL; i++)
+		cpu0[i] = bench_proc_cpu(r.nd[i].pid, 0);
 	t0 = bench_now();
 	if (bft_post(&ct, 0) || bft_wait_committed(&r.rpc[0], &l))
 		goto out;
 	secs = bench_now() - t0;
+	for (int i = 0; i < BFT_NVAL; i++) {
+		double c1 = bench_proc_cpu(r.nd[i].pid, 0);
+		if (cpu0[i] < 0 || c1 < 0)
+			cpu_ok = 0;
+		else
+			cpu_sum += c1 - cpu0[i];
+	}
 	bc->res->have_bft = 1;
 	bc->res->bft_p50_ms = p50a;
 	bc->res->bft_p99_ms = p99a;
@@ -285,6 +295,17 @@ int bench_bft(struct bench_ctx *bc)
 		printf(" = %.2f of a quarter of the single-validator %.0f tx/s (target 0.8)",
 		       (double)ntps / secs / (bc->res->tps / 4), bc->res->tps);
 	printf("\n");
+	if (cpu_ok && ntps) {
+		/* The mean validator's CPU over the phase, per tx committed. */
+		bc->res->bft_cpu_per_tx = cpu_sum / BFT_NVAL / (double)ntps;
+		printf("  CPU per tx per validator %.1f us", 1e6 * bc->res->bft_cpu_per_tx);
+		if (bc->res->tps_cpu_per_tx > 0)
+			printf(" = %.2f x the single validator's %.1f us (what each of the four "
+			       "repeats: verify, execute, commit; plus votes and gossip)",
+			       bc->res->bft_cpu_per_tx / bc->res->tps_cpu_per_tx,
+			       1e6 * bc->res->tps_cpu_per_tx);
+		printf("\n");
+	}
 	rc = 0;
 out:
 	for (int i = 0; i < BFT_NVAL; i++) {

@@ -191,6 +191,9 @@ static void summary(const struct bench_opts *o, const struct bench_results *r,
 		if (r->have_tps)
 			printf(" = %.2f of a quarter of one validator's (target 0.8)",
 			       r->bft_tps / (r->tps / 4));
+		if (r->bft_cpu_per_tx > 0 && r->tps_cpu_per_tx > 0)
+			printf("; CPU per tx per validator %.2f x one validator's",
+			       r->bft_cpu_per_tx / r->tps_cpu_per_tx);
 		printf("\n");
 	} else {
 		printf("  bft:          %s\n", sel[8] ? "failed" : "not run");

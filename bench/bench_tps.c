@@ -191,6 +191,8 @@ int bench_tps(struct bench_ctx *bc)
 		printf("  node's block log: %u blocks with txs, execute %.0f ms + commit "
 		       "%.0f ms in all (slowest block %.0f ms)\n", blocks, exec_ms,
 		       commit_ms, max_ms);
+	if (cpu_n0 >= 0 && cpu_n1 >= 0 && ok)
+		res->tps_cpu_per_tx = (cpu_n1 - cpu_n0) / (double)ok;
 	if (cpu_n0 >= 0 && cpu_n1 >= 0 && cpu_m0 >= 0 && cpu_m1 >= 0)
 		printf("  CPU while timed (%.2f s wall x %u CPUs = %.2f CPU-s): node loop "
 		       "thread %.2f s, other node threads (verify) %.2f s, this client "
