@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ember/codec.h"
+#include "ember/fsio.h"
 #include "ember/error.h"
 #include "ember/hash.h"
 
@@ -426,21 +427,13 @@ static int wal_load(struct store_wal *w, uint64_t flushed,
 static int wal_open_file(struct store_wal *w, const char *dir, char *err,
                          size_t errlen)
 {
-	int dfd, rc;
-
 	w->fd = open(w->path, O_RDWR | O_CLOEXEC);
 	if (w->fd >= 0)
 		return 0;
 	if (errno == ENOENT &&
-	    (w->fd = open(w->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0) {
-		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-			goto fail;
-		rc = fsync(dfd);
-		close(dfd);
-		if (rc == 0)
-			return 0;
-	}
-fail:
+	    (w->fd = open(w->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) >= 0 &&
+	    ember_fsync_dir(dir) == 0)
+		return 0;
 	ember_errf(err, errlen, "cannot open '%s': %s", w->path, strerror(errno));
 	return EMBER_EIO;
 }
@@ -527,26 +520,6 @@ static int wal_encode(struct store_wal *w, uint64_t seq,
 	return 0;
 }
 
-/* Write all n bytes at off.  Returns 0 or -1 (errno set). */
-static int wal_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0) {           /* no progress: treat as no space */
-			errno = ENOSPC;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
 
 int store_wal_append(struct store_wal *w, uint64_t seq,
                      const struct store_wal_ent *ents, size_t n)
@@ -558,7 +531,7 @@ int store_wal_append(struct store_wal *w, uint64_t seq,
 		return EMBER_EINVAL;
 	if ((rc = wal_encode(w, seq, ents, n, &len)) != 0)
 		return rc;
-	if (wal_pwrite_all(w->fd, w->buf, len, w->size) == 0 &&
+	if (ember_pwrite_all(w->fd, w->buf, len, w->size) == 0 &&
 	    fdatasync(w->fd) == 0) {
 		w->size += len;
 		w->next = seq + 1;

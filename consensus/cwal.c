@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "ember/codec.h"
+#include "ember/fsio.h"
 #include "ember/hash.h"
 
 #define CWAL_MAGIC "ECWL"
@@ -382,20 +383,6 @@ static int cwal_mark_cb(void *ctx, const struct cons_wal_rec *r)
 	return 0;
 }
 
-/* fsync dir, so a name made or moved in it is durable.  Returns 0 or -1. */
-static int cwal_sync_dir(const char *dir)
-{
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc, e;
-
-	if (dfd < 0)
-		return -1;
-	rc = fsync(dfd);
-	e = errno;
-	close(dfd);
-	errno = e;
-	return rc;
-}
-
 /* Create path, which must not exist (0600), and fsync dir.  Returns the
  * descriptor, or -1 (errno set; nothing left open). */
 static int cwal_create(const char *path, const char *dir)
@@ -404,7 +391,7 @@ static int cwal_create(const char *path, const char *dir)
 
 	if (fd < 0)
 		return -1;
-	if (cwal_sync_dir(dir) != 0) {
+	if (ember_fsync_dir(dir) != 0) {
 		e = errno;
 		close(fd);
 		errno = e;
@@ -699,29 +686,9 @@ static int cwal_rotate(struct cons_wal *w)
 	w->have_mark = 0;
 	/* From here the new file is the log, durable name or not: a failed
 	 * directory fsync fails this append, and the next one goes on. */
-	return cwal_sync_dir(w->dir);
+	return ember_fsync_dir(w->dir);
 }
 
-/* Write all n bytes at off.  Returns 0 or -1 (errno set). */
-static int cwal_pwrite_all(int fd, const uint8_t *p, size_t n, uint64_t off)
-{
-	while (n) {
-		ssize_t k = pwrite(fd, p, n, (off_t)off);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0)
-			return -1;
-		if (k == 0) {           /* no progress: treat as no space */
-			errno = ENOSPC;
-			return -1;
-		}
-		p += k;
-		n -= (size_t)k;
-		off += (uint64_t)k;
-	}
-	return 0;
-}
 
 int cons_wal_append(struct cons_wal *w, const struct cons_wal_rec *r, int sync)
 {
@@ -739,7 +706,7 @@ int cons_wal_append(struct cons_wal *w, const struct cons_wal_rec *r, int sync)
 		        w->path, w->old, strerror(e));
 		return cwal_errno_code(e);
 	}
-	if (cwal_pwrite_all(w->fd, w->buf, len, w->size) == 0 &&
+	if (ember_pwrite_all(w->fd, w->buf, len, w->size) == 0 &&
 	    (!sync || fdatasync(w->fd) == 0)) {
 		if (r->kind == CONS_WAL_HEIGHT) {
 			w->have_mark = 1;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ember/codec.h"
+#include "ember/fsio.h"
 #include "ember/hash.h"
 
 #define GUARD_MAGIC "EMBGUARD"
@@ -28,20 +29,6 @@ struct cons_guard {
 	size_t blklen;
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t get_le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 /* Decode a whole guard file.  Returns 0 or EMBER_STORE_DAMAGED. */
 static int guard_decode(struct cons_guard *g, const uint8_t *b, size_t n)
 {
@@ -49,16 +36,16 @@ static int guard_decode(struct cons_guard *g, const uint8_t *b, size_t n)
 	uint32_t blen;
 
 	if (n < GUARD_HEAD + 32 || memcmp(b, GUARD_MAGIC, 8) != 0 ||
-	    get_le32(b + 8) != GUARD_VERSION)
+	    ember_le32_get(b + 8) != GUARD_VERSION)
 		return EMBER_STORE_DAMAGED;
-	blen = get_le32(b + 57);
+	blen = ember_le32_get(b + 57);
 	if (blen > GUARD_MAX_BLOCK || n != (size_t)GUARD_HEAD + blen + 32)
 		return EMBER_STORE_DAMAGED;
 	ember_sha256(b, GUARD_HEAD + blen, sum);
 	if (memcmp(sum, b + GUARD_HEAD + blen, 32) != 0)
 		return EMBER_STORE_DAMAGED;
 	g->last.height = ember_le64_get(b + 12);
-	g->last.round = get_le32(b + 20);
+	g->last.round = ember_le32_get(b + 20);
 	g->last.step = b[24];
 	memcpy(g->last.block_id, b + 25, 32);
 	if (blen && !(g->blk = malloc(blen)))
@@ -145,43 +132,20 @@ const uint8_t *cons_guard_block(const struct cons_guard *g, size_t *len)
 	return *len ? g->blk : NULL;
 }
 
-/* Write all of buf to fd.  Returns 0 or -1 (errno set). */
-static int write_all(int fd, const uint8_t *buf, size_t n)
-{
-	while (n) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* The durable replace: tmp, fsync, rename, fsync dir.  Returns 0 or -1. */
 static int guard_write(struct cons_guard *g, const uint8_t *buf, size_t n)
 {
 	int fd = open(g->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int dfd;
 	if (fd < 0)
 		return -1;
-	if (write_all(fd, buf, n) != 0 || fsync(fd) != 0) {
+	if (ember_write_all(fd, buf, n) != 0 || fsync(fd) != 0) {
 		close(fd);
 		unlink(g->tmp);
 		return -1;
 	}
 	if (close(fd) != 0 || rename(g->tmp, g->path) != 0)
 		return -1;
-	if ((dfd = open(g->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return -1;
-	if (fsync(dfd) != 0) {
-		close(dfd);
-		return -1;
-	}
-	close(dfd);
-	return 0;
+	return ember_fsync_dir(g->dir);
 }
 
 /* Order of (height, round): <0, 0, >0. */
@@ -224,12 +188,12 @@ int cons_guard_sign(struct cons_guard *g, const struct cons_guard_rec *r,
 		return EMBER_ENOMEM;
 	}
 	memcpy(buf, GUARD_MAGIC, 8);
-	put_le32(buf + 8, GUARD_VERSION);
+	ember_le32_put(buf + 8, GUARD_VERSION);
 	ember_le64_put(buf + 12, r->height);
-	put_le32(buf + 20, r->round);
+	ember_le32_put(buf + 20, r->round);
 	buf[24] = r->step;
 	memcpy(buf + 25, r->block_id, 32);
-	put_le32(buf + 57, (uint32_t)blklen);
+	ember_le32_put(buf + 57, (uint32_t)blklen);
 	if (blklen)
 		memcpy(buf + GUARD_HEAD, blk, blklen);
 	ember_sha256(buf, GUARD_HEAD + blklen, buf + GUARD_HEAD + blklen);

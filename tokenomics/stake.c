@@ -203,8 +203,7 @@ static size_t double_sign_key(uint8_t *out, const struct ember_tx_evidence *ev)
 	memcpy(out + 1, ev->validator, 32);
 	ember_be64_put(out + 33, ev->height);
 	out[41] = ev->vote_type;
-	for (int i = 0; i < 4; i++)
-		out[42 + i] = (uint8_t)(ev->round >> (8 * i));
+	ember_le32_put(out + 42, ev->round);
 	return 46;
 }
 

@@ -56,20 +56,6 @@ int tk_totals_decode(struct tok_totals *x, const uint8_t *in, size_t len)
 #define EPOCH_V1_LEN (1 + 9 * 8 + 3 * 4)
 #define EPOCH_NU32 7
 
-static void epoch_put_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t epoch_get_u32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 void tk_epoch_encode(const struct tok_epoch_rec *x, uint8_t out[TOK_EPOCH_ENC_LEN])
 {
 	const uint64_t v[9] = {
@@ -84,7 +70,7 @@ void tk_epoch_encode(const struct tok_epoch_rec *x, uint8_t out[TOK_EPOCH_ENC_LE
 	for (size_t i = 0; i < 9; i++)
 		ember_le64_put(out + 1 + 8 * i, v[i]);
 	for (size_t i = 0; i < EPOCH_NU32; i++)
-		epoch_put_u32(out + 1 + 8 * 9 + 4 * i, w[i]);
+		ember_le32_put(out + 1 + 8 * 9 + 4 * i, w[i]);
 }
 
 int tk_epoch_decode(struct tok_epoch_rec *x, const uint8_t *in, size_t len)
@@ -110,7 +96,7 @@ int tk_epoch_decode(struct tok_epoch_rec *x, const uint8_t *in, size_t len)
 	for (size_t i = 0; i < 9; i++)
 		*v[i] = ember_le64_get(in + 1 + 8 * i);
 	for (size_t i = 0; i < nw; i++)
-		*w[i] = epoch_get_u32(in + 1 + 8 * 9 + 4 * i);
+		*w[i] = ember_le32_get(in + 1 + 8 * 9 + 4 * i);
 	*x = r;
 	return 0;
 }
