@@ -50,7 +50,8 @@ static int guard_decode(struct cons_guard *g, const uint8_t *b, size_t n)
 	memcpy(g->last.block_id, b + 25, 32);
 	if (blen && !(g->blk = malloc(blen)))
 		return EMBER_ENOMEM;
-	memcpy(g->blk, b + GUARD_HEAD, blen);
+	if (blen)       /* a record without a block (a nil vote) keeps none */
+		memcpy(g->blk, b + GUARD_HEAD, blen);
 	g->blklen = blen;
 	g->have = 1;
 	return 0;

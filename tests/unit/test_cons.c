@@ -599,6 +599,14 @@ static void test_guard_rules(void **state)
 	r.round = 1;
 	assert_int_equal(cons_guard_sign(g, &r, NULL, 0, why, sizeof(why)), 0);
 	cons_guard_free(g);
+	/* A record that keeps no block (a vote signed without one at hand)
+	 * opens again with none. */
+	assert_int_equal(cons_guard_open(&g, dir, why, sizeof(why)), 0);
+	assert_int_equal(cons_guard_last(g, &got), 1);
+	assert_true(got.height == 5 && got.round == 1);
+	assert_null(cons_guard_block(g, &len));
+	assert_int_equal(len, 0);
+	cons_guard_free(g);
 
 	/* One flipped byte and the guard refuses to open. */
 	snprintf(path, sizeof(path), "%s/" CONS_GUARD_FILE, dir);
