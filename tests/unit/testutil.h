@@ -43,15 +43,17 @@ static inline int test_tmpdir(char *buf, size_t cap, const char *tag)
 	return mkdtemp(buf) ? 0 : -1;
 }
 
-/* Remove a directory that holds an LMDB environment (its two files). */
+/* Remove a directory that holds a ledger: LMDB's two files and the
+ * store's write-ahead log (chain/store_wal.h's ledger.wal). */
 static inline void test_rm_store_dir(const char *dir)
 {
+	static const char *const names[] = { "data.mdb", "lock.mdb", "ledger.wal" };
 	char p[256];
 
-	snprintf(p, sizeof(p), "%s/data.mdb", dir);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s/lock.mdb", dir);
-	unlink(p);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+		unlink(p);
+	}
 	rmdir(dir);
 }
 
