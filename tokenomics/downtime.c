@@ -27,11 +27,11 @@ void tok_block_set_last_commit(struct tok_block *b, const uint8_t (*signers)[32]
 	b->have_last_commit = 1;
 }
 
-static int missed_get(struct ember_txn *t, uint64_t epoch, const uint8_t val[32],
-                      uint64_t *out)
+int tok_validator_missed(struct ember_txn *t, uint64_t epoch,
+                         const uint8_t validator[32], uint64_t *out)
 {
 	uint8_t key[EMBER_IDX_KEY_MAX];
-	size_t klen = ember_idx_id_pub(key, EMBER_IDX_MISSED, epoch, val);
+	size_t klen = ember_idx_id_pub(key, EMBER_IDX_MISSED, epoch, validator);
 	const void *v;
 	size_t vlen;
 	int rc = ember_store_get(t, EMBER_DB_INDEX, key, klen, &v, &vlen);
@@ -45,12 +45,6 @@ static int missed_get(struct ember_txn *t, uint64_t epoch, const uint8_t val[32]
 		return EMBER_STORE_CORRUPT;
 	*out = ember_le64_get(v);
 	return 0;
-}
-
-int tok_validator_missed(struct ember_txn *t, uint64_t epoch,
-                         const uint8_t validator[32], uint64_t *out)
-{
-	return missed_get(t, epoch, validator, out);
 }
 
 static int signed_it(const struct tok_block *b, const uint8_t val[32])
@@ -76,7 +70,7 @@ int tk_downtime_block(struct tok_block *b, struct ember_state *st)
 
 		if (signed_it(b, g->vals[i].pub))
 			continue;
-		if ((rc = missed_get(t, b->epoch, g->vals[i].pub, &n)))
+		if ((rc = tok_validator_missed(t, b->epoch, g->vals[i].pub, &n)))
 			return rc;
 		klen = ember_idx_id_pub(key, EMBER_IDX_MISSED, b->epoch, g->vals[i].pub);
 		ember_le64_put(v, n + 1);
@@ -100,7 +94,7 @@ int tk_downtime_epoch(struct tok_block *b, struct ember_state *st, uint64_t e)
 		uint64_t n, taken = 0;
 		int rc;
 
-		if ((rc = missed_get(t, e, g->vals[i].pub, &n)))
+		if ((rc = tok_validator_missed(t, e, g->vals[i].pub, &n)))
 			return rc;
 		if (!n)
 			continue;

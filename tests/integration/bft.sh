@@ -26,11 +26,6 @@ for i in 0 1 2 3; do
 	echo "http://127.0.0.1:$((BASE + 2 * i))/" >"$D/v$i.rpc"
 	[ -f "$D/tn/node$i/ember.conf" ] || fail "no ember.conf for node $i"
 done
-start_v() {
-	"$BIN/emberd" --datadir "$D/tn/node$1" --quiet >>"$D/v$1.log" 2>&1 &
-	echo $! >"$D/v$1.pid"
-	PIDS="$PIDS $!"
-}
 for i in 0 1 2 3; do start_v $i; done
 for i in 0 1 2 3; do wait_hgt v$i 10 60; done
 H=$(hgt v0)

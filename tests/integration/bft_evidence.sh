@@ -31,11 +31,6 @@ BASE=$(free_base 8)
 for i in 0 1 2 3; do
 	echo "http://127.0.0.1:$((BASE + 2 * i))/" >"$D/v$i.rpc"
 done
-start_v() {     # start_v I [PROGRAM]
-	"${2:-$BIN/emberd}" --datadir "$D/tn/node$1" --quiet >>"$D/v$1.log" 2>&1 &
-	echo $! >"$D/v$1.pid"
-	PIDS="$PIDS $!"
-}
 for i in 0 1 2; do start_v $i; done
 start_v 3 "$BIN/tests/emberd-doublesign"
 for i in 0 1 2 3; do wait_hgt v$i 5 60; done

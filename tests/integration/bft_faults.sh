@@ -48,11 +48,6 @@ PIDS="$PIDS $!"
 for i in $(seq 1 100); do [ -f "$D/ctl/ready" ] && break; sleep 0.1; done
 [ -f "$D/ctl/ready" ] || fail "proxy did not start: $(cat "$D/proxy.log")"
 
-start_v() {
-	"$BIN/emberd" --datadir "$D/tn/node$1" --quiet >>"$D/v$1.log" 2>&1 &
-	echo $! >"$D/v$1.pid"
-	PIDS="$PIDS $!"
-}
 same_chain() {      # same_chain H: all four hold the same block at 1..H
 	for h in $(seq 1 "$1"); do
 		want=$(block_hash v0 "$h")

@@ -25,11 +25,6 @@ for i in 0 1 2 3; do
 	cp "$D/genesis.json" "$D/tn/node$i/genesis.json"
 	echo "http://127.0.0.1:$((BASE + 2 * i))/" >"$D/v$i.rpc"
 done
-start_v() {
-	"$BIN/emberd" --datadir "$D/tn/node$1" --quiet >>"$D/v$1.log" 2>&1 &
-	echo $! >"$D/v$1.pid"
-	PIDS="$PIDS $!"
-}
 stop_v() {
 	kill -9 "$(cat "$D/v$1.pid")"
 	wait "$(cat "$D/v$1.pid")" 2>/dev/null || true

@@ -53,6 +53,13 @@ start_full() {
 	fail "full node $name did not start"
 }
 
+# start_v I [PROGRAM]: validator I of the testnet in $D/tn (emberd testnet),
+# logging to $D/vI.log, its pid in $D/vI.pid and in PIDS (killed at exit).
+start_v() {
+	"${2:-$BIN/emberd}" --datadir "$D/tn/node$1" --quiet >>"$D/v$1.log" 2>&1 &
+	echo $! >"$D/v$1.pid"
+	PIDS="$PIDS $!"
+}
 at() { n=$1; shift; "$BIN/ember-cli" --rpc "$(cat "$D/$n.rpc")" "$@"; }
 hgt() { at "$1" status | field .height; }
 rpc_at() { curl -s -X POST -H 'content-type: application/json' --data "$2" "$(cat "$D/$1.rpc")"; }
